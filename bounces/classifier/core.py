@@ -1,0 +1,396 @@
+"""Read one raw message and decide, per recipient, what its bounce means."""
+
+from __future__ import annotations
+
+import email.parser
+import re
+from email.message import Message
+
+from . import arf, autoreply, heuristics, rules
+from .dsn import SUCCESS_ACTIONS, RecipientFields, field_groups, field_groups_from_text
+from .dsn import recipient_groups
+from .mime import (
+    ENCLOSED_TYPES,
+    addresses,
+    clean_line,
+    content_type,
+    first_address,
+    get_all_headers,
+    get_header,
+    normalise_address,
+    parse_message,
+    part_text,
+    walk,
+)
+from .models import (
+    KIND_AUTO_REPLY,
+    KIND_COMPLAINT,
+    KIND_DSN,
+    KIND_NON_STANDARD,
+    KIND_SUCCESS,
+    KIND_UNKNOWN,
+    TEMPORARY,
+    Analysis,
+    Verdict,
+)
+
+_BOUNCE_SENDER = re.compile(
+    r"mailer-daemon|postmaster|mail ?delivery|delivery ?(?:subsystem|system|status)|"
+    r"mail ?administrator|mailadmin|returned mail|bounce",
+    re.I,
+)
+_BOUNCE_SUBJECT = re.compile(
+    r"undeliver|undelivered|not delivered|non-?deliver|delivery (?:status|fail|notif|report|"
+    r"problem)|failure notice|returned mail|mail delivery|delivery failure|could not be delivered|"
+    r"returned to sender|bounce|rejected|warning: could not|delayed mail|mail system error|"
+    r"mail not deliverable|message you sent|fail(?:ed|ure)|error|不達|エラー|配信",
+    re.I,
+)
+_BOUNCE_BODY = re.compile(
+    r"could not be delivered|couldn't be delivered|undeliverable|delivery (?:has )?failed|"
+    r"permanent(?:ly)? (?:error|fail)|not (?:be )?delivered|unable to deliver|delivery to the "
+    r"following|failed to deliver|returned to (?:you|sender)|mail delivery failed|"
+    r"was not able to deliver|wasn't able to deliver|following address(?:es)? failed|"
+    r"delivery (?:problem|error|failure)|message (?:was )?(?:rejected|refused|bounced)|"
+    r"delivery status notification|could not deliver|error delivering|"
+    r"transcript of session|user unknown|does not exist",
+    re.I,
+)
+_MSGID = re.compile(r"<([^<>\s]+@[^<>\s]+)>")
+_EMPTY = Analysis(False, "", KIND_UNKNOWN, (), None, None, None, None)
+
+
+def analyse(raw: bytes) -> Analysis:
+    """Return what ``raw`` (one message's bytes) says about failed recipients; never raise."""
+    try:
+        if not isinstance(raw, (bytes, bytearray, memoryview)):
+            return _not_parsed("input is not bytes")
+        raw = bytes(raw)
+        if not raw.strip():
+            return _not_parsed("empty message")
+        return _analyse(raw)
+    except RecursionError:
+        return _not_parsed("message structure too deeply nested")
+    except MemoryError:
+        return _not_parsed("message too large to analyse")
+    except Exception as exc:  # noqa: BLE001 - the contract is "never raises"
+        return _not_parsed(f"internal error while analysing: {type(exc).__name__}")
+
+
+def classify(raw: bytes) -> list[Verdict]:
+    """Return the verdicts of ``analyse(raw)`` as a list (the evaluation tool's entry point)."""
+    return list(analyse(raw).verdicts)
+
+
+def _not_parsed(reason: str, **extra: object) -> Analysis:
+    fields = {
+        "parsed": False,
+        "reason": reason,
+        "kind": KIND_UNKNOWN,
+        "verdicts": (),
+        "original_message_id": None,
+        "original_return_path": None,
+        "subject": None,
+        "sender": None,
+    }
+    fields.update(extra)
+    return Analysis(**fields)  # type: ignore[arg-type]
+
+
+class _Parts:
+    """The pieces of a message the classifier looks at, gathered in one walk."""
+
+    __slots__ = ("status_parts", "feedback_parts", "texts", "enclosed", "enclosed_text")
+
+    def __init__(self, msg: Message) -> None:
+        self.status_parts: list[Message] = []
+        self.feedback_parts: list[Message] = []
+        self.texts: list[str] = []
+        self.enclosed: Message | None = None
+        self.enclosed_text = ""
+        html: list[str] = []
+        for part, _depth, inside in walk(msg):
+            ctype = content_type(part)
+            if inside:
+                continue
+            if ctype in ("message/delivery-status", "message/global-delivery-status"):
+                self.status_parts.append(part)
+            elif ctype == "message/feedback-report":
+                self.feedback_parts.append(part)
+            elif ctype in ENCLOSED_TYPES:
+                if self.enclosed is None:
+                    self._take_enclosed(part, ctype)
+            elif ctype == "text/plain" or (ctype.startswith("text/") and ctype != "text/html"):
+                if not part.is_multipart():
+                    self.texts.append(part_text(part))
+            elif ctype == "text/html":
+                html.append(part_text(part))
+        if not self.texts and html:
+            self.texts = html
+
+    def _take_enclosed(self, part: Message, ctype: str) -> None:
+        payload = part.get_payload()
+        if isinstance(payload, list) and payload and isinstance(payload[0], Message):
+            self.enclosed = payload[0]
+        else:
+            text = part_text(part)
+            self.enclosed_text = text
+            self.enclosed = _headers_of(text)
+
+
+def _headers_of(text: str) -> Message | None:
+    text = text.lstrip()
+    if not text:
+        return None
+    try:
+        return email.parser.HeaderParser().parsestr(text[:60_000], headersonly=True)
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def _address_list(values: list[str]) -> list[str]:
+    out = []
+    for value in values:
+        for addr in addresses(value):
+            norm = normalise_address(addr)
+            if norm and norm not in out:
+                out.append(norm)
+    return out
+
+
+def _message_id(value: str) -> str | None:
+    m = _MSGID.search(value)
+    if m:
+        return m.group(1)
+    value = value.strip().strip("<>").strip()
+    return value or None
+
+
+def _score(text: str) -> int:
+    status, reply = heuristics.codes_in(text)
+    score = 0
+    if status:
+        score += 4
+    if reply:
+        score += 2
+    if rules.phrase_reason(text):
+        score += 1
+    return score
+
+
+def _analyse(raw: bytes) -> Analysis:
+    msg, degraded = parse_message(raw)
+    subject = clean_line(get_header(msg, "Subject"), 500) or None
+    sender_header = get_header(msg, "From")
+    sender = normalise_address(first_address(sender_header) or "")
+    parts = _Parts(msg)
+    body = "\n".join(parts.texts)
+    own_text, original_text = heuristics.split_original(body)
+    enclosed = parts.enclosed
+    if enclosed is None and original_text:
+        enclosed = _headers_of(original_text)
+
+    original_id = None
+    original_return_path = None
+    enclosed_to: list[str] = []
+    enclosed_from: list[str] = []
+    if enclosed is not None:
+        original_id = _message_id(get_header(enclosed, "Message-ID")) or None
+        rp = first_address(get_header(enclosed, "Return-Path"))
+        original_return_path = normalise_address(rp) if rp else None
+        enclosed_to = _address_list(
+            get_all_headers(enclosed, "To") + get_all_headers(enclosed, "Cc")
+        )
+        enclosed_from = _address_list(
+            get_all_headers(enclosed, "From") + get_all_headers(enclosed, "Sender")
+        )
+    if original_id is None:
+        refs = get_header(msg, "In-Reply-To") or get_header(msg, "References")
+        original_id = _message_id(refs) if refs else None
+    bounce_to = _address_list(get_all_headers(msg, "To"))
+    if original_return_path is None and bounce_to:
+        original_return_path = bounce_to[0]
+
+    common = {
+        "original_message_id": original_id,
+        "original_return_path": original_return_path,
+        "subject": subject,
+        "sender": sender,
+    }
+
+    # 1. RFC 5965 complaint.
+    if parts.feedback_parts:
+        return _complaint(parts, enclosed_to, common)
+
+    # 2. RFC 3464 DSN (or DSN fields pasted into a text body).
+    groups: list[dict[str, str]] = []
+    for part in parts.status_parts:
+        groups.extend(field_groups(part))
+    fields = recipient_groups(groups)
+    if not fields and ("final-recipient:" in own_text.lower() or "action:" in own_text.lower()):
+        fields = recipient_groups(field_groups_from_text(own_text))
+    excluded = {a.lower() for a in bounce_to + enclosed_from}
+    if sender:
+        excluded.add(sender.lower())
+    if original_return_path:
+        excluded.add(original_return_path.lower())
+    if fields:
+        return _from_dsn(fields, own_text, excluded, common)
+
+    # 3. Auto-reply marked as such by its headers, unless it is a bounce in disguise.
+    bounce_like = _bounce_like(msg, sender_header, subject or "", own_text)
+    header_auto = autoreply.header_evidence(msg)
+    if header_auto and not bounce_like:
+        return _auto_reply(sender, header_auto, common)
+
+    # 4. Non-standard bounce text.
+    if bounce_like:
+        verdicts = _from_text(msg, own_text, excluded, enclosed_to)
+        if verdicts:
+            return Analysis(True, "", KIND_NON_STANDARD, tuple(verdicts), **common)
+
+    # 5. Auto-reply recognised by its words only.
+    body_auto = autoreply.body_evidence(own_text) if not bounce_like else None
+    if header_auto or body_auto:
+        return _auto_reply(sender, header_auto or body_auto or "", common)
+    reason = (
+        "no recipient found in a bounce" if bounce_like else "not a bounce, auto-reply or complaint"
+    )
+    if degraded:
+        reason += " (message too large or malformed; only part of it was read)"
+    return _not_parsed(reason, **common)
+
+
+def _bounce_like(msg: Message, sender_header: str, subject: str, text: str) -> bool:
+    if get_header(msg, "X-Failed-Recipients"):
+        return True
+    if _BOUNCE_SENDER.search(sender_header):
+        return True
+    if subject and _BOUNCE_SUBJECT.search(subject):
+        return True
+    return bool(_BOUNCE_BODY.search(text[:20_000]))
+
+
+def _complaint(parts: _Parts, enclosed_to: list[str], common: dict) -> Analysis:
+    report_text = ""
+    groups: list[dict[str, str]] = []
+    for part in parts.feedback_parts:
+        payload = part.get_payload()
+        if isinstance(payload, list):
+            for block in payload:
+                if isinstance(block, Message):
+                    report_text += "".join(f"{k}: {v}\n" for k, v in block.items()) + "\n"
+        else:
+            report_text += part_text(part) + "\n"
+    groups = field_groups_from_text(report_text)
+    kind = arf.feedback_type(groups)
+    recipients = arf.complained_recipients(groups, enclosed_to, report_text)
+    why = f"Spam complaint (RFC 5965 report, feedback type {kind}): the recipient or their provider reported the message"
+    if not recipients:
+        return _not_parsed("complaint report names no recipient", kind=KIND_COMPLAINT, **common)
+    verdicts = tuple(
+        Verdict(r, None, None, f"Feedback-Type: {kind}", None, TEMPORARY, "content_related", why)
+        for r in recipients
+    )
+    return Analysis(True, "", KIND_COMPLAINT, verdicts, **common)
+
+
+def _auto_reply(sender: str | None, evidence: str, common: dict) -> Analysis:
+    if not sender:
+        return _not_parsed("auto-reply without a sender address", kind=KIND_AUTO_REPLY, **common)
+    why = f"Automatic reply ({evidence}): the recipient is away; the address itself works"
+    verdict = Verdict(sender, None, None, None, None, TEMPORARY, "auto_reply", why)
+    return Analysis(True, "", KIND_AUTO_REPLY, (verdict,), **common)
+
+
+def _from_dsn(
+    fields: list[RecipientFields], text: str, excluded: set[str], common: dict
+) -> Analysis:
+    verdicts = []
+    others = {f.recipient.lower() for f in fields if f.recipient}
+    failed = 0
+    for f in fields:
+        if f.action in SUCCESS_ACTIONS:
+            verdicts.append(
+                Verdict(
+                    f.recipient,
+                    f.status,
+                    f.reply_code,
+                    clean_line(f.diagnostic) if f.diagnostic else None,
+                    f.action,
+                    None,
+                    None,
+                    f"Delivery succeeded (Action: {f.action}); nothing to block",
+                )
+            )
+            continue
+        failed += 1
+        diagnostic = clean_line(f.diagnostic) if f.diagnostic else None
+        context = None
+        if f.recipient:
+            context = heuristics.diagnostic_for(
+                f.recipient, text, others - {f.recipient.lower()}, _score
+            )
+        if context is None:
+            context = heuristics.evidence_lines(text, _score)
+        status, reply = f.status, f.reply_code
+        if (status is None or reply is None) and context:
+            s2, r2 = heuristics.codes_in(context)
+            status = status or s2
+            reply = reply or r2
+        decision = rules.decide(status, reply, diagnostic, f.action, context)
+        verdicts.append(
+            Verdict(
+                f.recipient,
+                status,
+                reply,
+                diagnostic or context,
+                f.action,
+                decision.type,
+                decision.category,
+                decision.explanation,
+            )
+        )
+    kind = KIND_DSN if failed else KIND_SUCCESS
+    return Analysis(True, "", kind, tuple(verdicts), **common)
+
+
+def _from_text(
+    msg: Message, text: str, excluded: set[str], enclosed_to: list[str]
+) -> list[Verdict]:
+    failed_header = _address_list(get_all_headers(msg, "X-Failed-Recipients"))
+    if failed_header:
+        recipients = failed_header
+    else:
+        found = heuristics.candidate_recipients(text, excluded)
+        recipients = []
+        for addr in found:
+            norm = normalise_address(addr)
+            if norm and norm not in recipients:
+                recipients.append(norm)
+        if not recipients:
+            recipients = [a for a in enclosed_to if a.lower() not in excluded]
+    if not recipients:
+        return []
+    others = {r.lower() for r in recipients}
+    general = heuristics.evidence_lines(text, _score)
+    verdicts = []
+    for r in recipients:
+        diag = heuristics.diagnostic_for(r, text, others - {r.lower()}, _score)
+        if diag is None:
+            diag = general
+        status, reply = heuristics.codes_in(diag) if diag else (None, None)
+        decision = rules.decide(status, reply, diag, None, text[:8000])
+        verdicts.append(
+            Verdict(
+                r,
+                status,
+                reply,
+                diag,
+                "failed",
+                decision.type,
+                decision.category,
+                decision.explanation,
+            )
+        )
+    return verdicts

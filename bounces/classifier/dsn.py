@@ -1,0 +1,163 @@
+"""RFC 3464 delivery status notifications: per-message and per-recipient field groups."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from email.message import Message
+
+from .mime import first_address, header_text, normalise_address, part_text
+
+STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
+REPLY_CODE = re.compile(r"^\s*([245][0-5]\d)(?:[\s\-]|$)")
+_FIELD = re.compile(r"^([A-Za-z][A-Za-z0-9-]*)\s*:\s?(.*)$")
+# Fields that mark a per-recipient group, in RFC 3464 and in its look-alikes inside text bodies.
+_RECIPIENT_FIELDS = ("final-recipient", "original-recipient", "x-actual-recipient")
+SUCCESS_ACTIONS = frozenset({"delivered", "relayed", "expanded"})
+
+
+@dataclass(slots=True)
+class RecipientFields:
+    """The fields of one per-recipient DSN group that the classifier uses."""
+
+    recipient: str | None
+    original_recipient: str | None
+    action: str | None
+    status: str | None
+    reply_code: str | None
+    diagnostic: str | None
+
+
+def parse_status(text: str | None) -> str | None:
+    """Return the first RFC 3463 enhanced status code in ``text`` ("5.1.1"), or None."""
+    if not text:
+        return None
+    m = STATUS.search(text)
+    return m.group(0) if m else None
+
+
+def parse_reply_code(text: str | None) -> str | None:
+    """Return the SMTP reply code that starts ``text`` ("550"), or None."""
+    if not text:
+        return None
+    m = REPLY_CODE.match(text)
+    return m.group(1) if m else None
+
+
+def field_groups_from_text(text: str) -> list[dict[str, str]]:
+    """Split ``text`` into blank-line separated groups of "Name: value" fields (folded lines
+    joined); lines that are not fields are ignored."""
+    groups: list[dict[str, str]] = []
+    current: dict[str, str] = {}
+    last: str | None = None
+    for line in text.splitlines():
+        if not line.strip():
+            if current:
+                groups.append(current)
+                current, last = {}, None
+            continue
+        if line[0] in " \t" and last is not None:
+            current[last] += " " + line.strip()
+            continue
+        m = _FIELD.match(line)
+        if m is None:
+            last = None
+            continue
+        name = m.group(1).lower()
+        last = name
+        if name in current:
+            # A repeated recipient field starts a new group even without a blank line.
+            if name in _RECIPIENT_FIELDS:
+                groups.append(current)
+                current = {}
+            else:
+                continue
+        current[name] = m.group(2).strip()
+    if current:
+        groups.append(current)
+    return groups
+
+
+def field_groups(part: Message) -> list[dict[str, str]]:
+    """Return the field groups of a message/delivery-status part."""
+    payload = part.get_payload()
+    if isinstance(payload, list):
+        groups = []
+        for block in payload:
+            if not isinstance(block, Message):
+                continue
+            fields: dict[str, str] = {}
+            for name, value in block.items():
+                key = name.lower()
+                if key in fields:
+                    if key in _RECIPIENT_FIELDS:
+                        groups.append(fields)
+                        fields = {}
+                    else:
+                        continue
+                fields[key] = header_text(value)
+            groups.append(fields)
+        # compat32 puts a trailing group's text into the last block's payload when a group
+        # is not separated cleanly; read those stray lines too.
+        for block in payload:
+            if isinstance(block, Message):
+                rest = block.get_payload()
+                if isinstance(rest, str) and ":" in rest:
+                    groups.extend(field_groups_from_text(rest))
+        return groups
+    return field_groups_from_text(part_text(part))
+
+
+def _address_field(value: str | None) -> str | None:
+    if not value:
+        return None
+    _, semi, rest = value.partition(";")
+    candidate = rest if semi else value
+    addr = first_address(candidate)
+    if addr is None:
+        addr = candidate.strip().strip("<>").strip()
+        if "@" not in addr or " " in addr:
+            return None
+    return normalise_address(addr)
+
+
+def _diagnostic(value: str | None) -> str | None:
+    if not value:
+        return None
+    kind, semi, rest = value.partition(";")
+    # "smtp; 550 ..." / "X-Postfix; ..." : drop the diagnostic type.
+    if semi and len(kind) < 20 and " " not in kind.strip():
+        value = rest
+    return value.strip() or None
+
+
+def recipient_groups(groups: list[dict[str, str]]) -> list[RecipientFields]:
+    """Return the per-recipient groups among ``groups`` (those naming a recipient)."""
+    out = []
+    for g in groups:
+        final = _address_field(g.get("final-recipient") or g.get("x-actual-recipient"))
+        original = _address_field(g.get("original-recipient"))
+        if final is None and original is None:
+            continue
+        diagnostic = _diagnostic(g.get("diagnostic-code"))
+        status = parse_status(g.get("status"))
+        diag_status = parse_status(diagnostic)
+        # A bare class status (x.0.0) says less than the code inside the diagnostic.
+        if (
+            diag_status
+            and (status is None or status.endswith(".0.0"))
+            and diag_status[0] == (status or diag_status)[0]
+        ):
+            status = diag_status
+        action = (g.get("action") or "").strip().lower().split(" ")[0] or None
+        out.append(
+            RecipientFields(
+                recipient=final or original,
+                original_recipient=original,
+                action=action,
+                status=status,
+                reply_code=parse_reply_code(diagnostic),
+                diagnostic=diagnostic,
+            )
+        )
+    return out

@@ -1,0 +1,153 @@
+"""Non-standard bounces: find failed recipients and their diagnostics in human text."""
+
+from __future__ import annotations
+
+import re
+
+from .dsn import STATUS
+from .mime import clean_line
+
+ADDRESS = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+"
+    r"[A-Za-z](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+)
+
+# A line that starts the returned original message (or its headers) in a plain-text bounce.
+_ORIGINAL_MARKER = re.compile(
+    r"^[\s\-=_*#>|]*(?:"
+    r"(?:this is |here is |following is |below is )?(?:a )?copy of (?:the |your )?(?:original )?"
+    r"(?:message|mail)"
+    r"|below this line is a copy"
+    r"|(?:the )?(?:original|returned|undelivered|unsent|rejected|bounced) (?:message|mail|e-?mail)"
+    r"(?: headers?)?(?: (?:follows|below|is attached|attached|was|text|header|:)|\s*[-=]*\s*$)"
+    r"|message headers? follows?"
+    r"|(?:the )?headers? (?:of|from) (?:the |your )?(?:original |returned )?message"
+    r"|content-type: (?:message/rfc822|text/rfc822-headers)"
+    r"|unsent message below"
+    r"|original message (?:follows|headers?)"
+    r"|message text follows"
+    r"|\S*\s*(?:included|enclosed|attached) (?:is )?(?:the )?(?:original )?message"
+    r")",
+    re.I,
+)
+_HEADER_START = re.compile(
+    r"^(?:Return-Path|Received|DKIM-Signature|Message-I[Dd]|MIME-Version|X-Mailer|"
+    r"Authentication-Results|Delivered-To|X-Original-To):[ \t]",
+    re.I,
+)
+_HEADERISH = re.compile(r"^(?:[A-Za-z][A-Za-z0-9-]*:[ \t]|[ \t]+\S)")
+
+# Contexts in which an address in bounce text names a failed recipient.
+_STRONG_BEFORE = re.compile(
+    r"(?:^\s*<?|rcpt to:\s*<?|\bto\s*:?\s*<|\bto:\s*|recipient(?: address)?\s*:?\s*<?|"
+    r"address(?:es)?\s*:\s*<?|\bfor\s*<|\buser\s*<?|original-recipient:.*?|"
+    r"final-recipient:.*?|mailbox\s*<?|delivering (?:your )?mail to\s*<?|"
+    r"deliver(?:ed)? to\s*<?|\bto\s+<?|<)$",
+    re.I,
+)
+_ROLE = re.compile(r"^(?:mailer-daemon|postmaster|hostmaster|abuse|noreply|no-reply)@", re.I)
+_PAIRED = re.compile(r"(?<![\d.])([245][0-5]\d)[\s\-]+#?([245]\.\d{1,3}\.\d{1,3})\b")
+_REPLY = re.compile(
+    r"(?:^|said:|<<<|reply:|error:|response:|\(|\]:|\.\.\.|:)\s*([245][0-5]\d)(?=[\s\-]|$)",
+    re.I | re.M,
+)
+
+
+def split_original(text: str) -> tuple[str, str]:
+    """Split a plain-text bounce into (the bounce's own words, the returned original)."""
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if not line:
+            continue
+        if _ORIGINAL_MARKER.match(line) and i > 0:
+            return "\n".join(lines[:i]), "\n".join(lines[i + 1 :])
+        if (
+            _HEADER_START.match(line)
+            and i + 1 < len(lines)
+            and _HEADERISH.match(lines[i + 1])
+            and i > 0
+        ):
+            return "\n".join(lines[:i]), "\n".join(lines[i:])
+    return text, ""
+
+
+def candidate_recipients(text: str, excluded: set[str]) -> list[str]:
+    """Return addresses that ``text`` names as failed recipients, strongest contexts first."""
+    strong: list[str] = []
+    weak: list[str] = []
+    for m in ADDRESS.finditer(text):
+        addr = m.group(0).strip(".")
+        key = addr.lower()
+        if key in excluded:
+            continue
+        start = m.start()
+        before = text[max(0, text.rfind("\n", 0, start) + 1) : start]
+        if before.endswith(("/", "=", "?", "mailto:", "&")):
+            continue  # part of a URL or a query string
+        target = strong if _STRONG_BEFORE.search(before[-60:]) else weak
+        if key not in (a.lower() for a in strong) and key not in (a.lower() for a in target):
+            target.append(addr)
+    strong_keys = {a.lower() for a in strong}
+    weak = [a for a in weak if a.lower() not in strong_keys]
+    picked = strong or weak
+    # Role accounts named in help text ("contact postmaster@...") are not recipients unless
+    # nothing else is named.
+    real = [a for a in picked if not _ROLE.match(a)]
+    return real or picked
+
+
+def codes_in(text: str) -> tuple[str | None, str | None]:
+    """Return (enhanced status, reply code) found in ``text``."""
+    m = _PAIRED.search(text)
+    if m:
+        return m.group(2), m.group(1)
+    s = STATUS.search(text)
+    r = _REPLY.search(text)
+    return (s.group(0) if s else None), (r.group(1) if r else None)
+
+
+def diagnostic_for(recipient: str, text: str, others: set[str], score) -> str | None:
+    """Return the text around ``recipient`` in ``text`` that best explains its failure.
+
+    ``score`` rates a candidate window (higher is better evidence).
+    """
+    lines = text.split("\n")
+    key = recipient.lower()
+    best: tuple[int, str] | None = None
+    for i, line in enumerate(lines):
+        if key not in line.lower():
+            continue
+        window = [line]
+        blank = 0
+        for nxt in lines[i + 1 : i + 10]:
+            low = nxt.lower()
+            if any(o in low for o in others):
+                break
+            if not nxt.strip():
+                blank += 1
+                if blank >= 2 or len(window) > 2:
+                    break
+                continue
+            window.append(nxt)
+        chunk = clean_line("\n".join(window))
+        s = score(chunk)
+        if best is None or s > best[0]:
+            best = (s, chunk)
+    if best is None or best[0] <= 0:
+        return None
+    return best[1]
+
+
+def evidence_lines(text: str, score, limit: int = 3) -> str | None:
+    """Return the lines of ``text`` that carry the most evidence, for a bounce with no
+    recipient-specific diagnostic."""
+    scored = []
+    for line in text.split("\n"):
+        s = score(line)
+        if s > 0:
+            scored.append((s, line))
+    if not scored:
+        return None
+    top = max(s for s, _ in scored)
+    chosen = [ln for s, ln in scored if s == top][:limit]
+    return clean_line("\n".join(chosen))

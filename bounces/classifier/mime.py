@@ -1,0 +1,234 @@
+"""Decoding helpers over Python's ``email`` (compat32) that never raise on bad input."""
+
+from __future__ import annotations
+
+import codecs
+import email
+import email.header
+import email.parser
+import html
+import re
+from collections.abc import Iterator
+from email.message import Message
+
+# Parse at most this much structurally; the rest of a huge bounce is an attachment we never read.
+MAX_STRUCTURED_BYTES = 1_500_000
+# Deeper nesting than this is hostile or broken; stop walking rather than recurse.
+MAX_DEPTH = 60
+MAX_PARTS = 400
+
+ENCLOSED_TYPES = frozenset(
+    {
+        "message/rfc822",
+        "message/global",
+        "text/rfc822-headers",
+        "message/rfc822-headers",
+        "message/global-headers",
+        "message/partial",
+    }
+)
+
+_ADDRESS = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+"
+    r"[A-Za-z](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+)
+_TAG = re.compile(r"<(?:script|style)\b.*?</(?:script|style)\s*>|<[^>]{0,2000}>", re.S | re.I)
+_BR = re.compile(r"<\s*(?:br|/p|/div|/tr|/li|/h\d)\b[^>]*>", re.I)
+_SPACES = re.compile(r"[ \t\r\f\v]+")
+
+
+def parse_message(raw: bytes) -> tuple[Message, bool]:
+    """Parse ``raw`` with compat32; return the message and whether a fallback was needed.
+
+    Oversized input is parsed structurally only up to a cap; input the parser cannot cope with
+    (e.g. MIME nested thousands deep) is reread as headers plus one plain-text body so the
+    text heuristics still see its words.
+    """
+    data = raw if len(raw) <= MAX_STRUCTURED_BYTES else _cut(raw, MAX_STRUCTURED_BYTES)
+    try:
+        return email.message_from_bytes(data), len(data) != len(raw)
+    except (RecursionError, MemoryError, Exception):  # noqa: BLE001 - any parser failure
+        return _headers_and_text(data), True
+
+
+def _cut(raw: bytes, limit: int) -> bytes:
+    end = raw.rfind(b"\n", 0, limit)
+    return raw[: end + 1] if end > 0 else raw[:limit]
+
+
+def _headers_and_text(data: bytes) -> Message:
+    head, sep, body = data.partition(b"\n\n")
+    if not sep:
+        head, sep, body = data.partition(b"\r\n\r\n")
+    try:
+        msg = email.parser.BytesHeaderParser().parsebytes(head + b"\n\n")
+    except Exception:  # noqa: BLE001 - headers beyond repair: keep the body only
+        msg = Message()
+    del msg["Content-Type"]
+    del msg["Content-Transfer-Encoding"]
+    msg["Content-Type"] = "text/plain; charset=utf-8"
+    msg.set_payload(body.decode("utf-8", "replace"))
+    return msg
+
+
+def header_text(value: object) -> str:
+    """Return a header value as clean text: RFC 2047 words decoded, 8-bit bytes as UTF-8."""
+    if value is None:
+        return ""
+    if isinstance(value, email.header.Header):
+        value = str(value)
+    text = value if isinstance(value, str) else str(value)
+    if "=?" in text:
+        try:
+            chunks = []
+            for chunk, charset in email.header.decode_header(text):
+                if isinstance(chunk, bytes):
+                    chunks.append(_decode_bytes(chunk, charset))
+                else:
+                    chunks.append(chunk)
+            text = "".join(chunks)
+        except Exception:  # noqa: BLE001 - leave undecodable words as written
+            pass
+    return fix_surrogates(text).replace("\x00", "")
+
+
+def fix_surrogates(text: str) -> str:
+    """Turn surrogate-escaped 8-bit bytes (how compat32 keeps them) back into UTF-8 text."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def get_header(msg: Message, name: str) -> str:
+    """Return the first ``name`` header of ``msg`` as decoded text, or ''."""
+    try:
+        return header_text(msg.get(name))
+    except Exception:  # noqa: BLE001 - malformed header objects
+        return ""
+
+
+def get_all_headers(msg: Message, name: str) -> list[str]:
+    """Return every ``name`` header of ``msg`` as decoded text."""
+    try:
+        return [header_text(v) for v in msg.get_all(name) or ()]
+    except Exception:  # noqa: BLE001
+        return []
+
+
+def content_type(part: Message) -> str:
+    """Return the part's lower-cased MIME type, tolerating broken Content-Type headers."""
+    try:
+        return part.get_content_type()
+    except Exception:  # noqa: BLE001
+        return "text/plain"
+
+
+def _decode_bytes(data: bytes, charset: str | None) -> str:
+    name = (charset or "").strip().strip('"').lower()
+    if name in ("", "us-ascii", "ascii", "unknown-8bit", "x-unknown", "8bit", "default"):
+        name = "utf-8"
+    try:
+        codecs.lookup(name)
+    except (LookupError, ValueError):
+        name = "utf-8"
+    if name in ("utf-8", "utf8"):
+        return data.decode("utf-8", "replace")
+    try:
+        return data.decode(name)
+    except (UnicodeDecodeError, LookupError, ValueError):
+        # A wrong declared charset is common; UTF-8 is the usual truth.
+        return data.decode("utf-8", "replace")
+
+
+def part_text(part: Message, limit: int = 200_000) -> str:
+    """Return the decoded text of a leaf part (HTML reduced to text), at most ``limit`` chars."""
+    try:
+        payload = part.get_payload(decode=True)
+    except Exception:  # noqa: BLE001 - broken base64 / quoted-printable
+        payload = None
+    if payload is None:
+        raw = part.get_payload()
+        if isinstance(raw, str):
+            payload = raw.encode("utf-8", "surrogateescape")
+        else:
+            return ""
+    if not isinstance(payload, bytes):
+        return ""
+    if len(payload) > limit * 2:
+        payload = payload[: limit * 2]
+    try:
+        charset = part.get_param("charset")
+    except Exception:  # noqa: BLE001
+        charset = None
+    if isinstance(charset, tuple):  # RFC 2231 form
+        charset = charset[0] or charset[2]
+    text = _decode_bytes(payload, charset if isinstance(charset, str) else None)
+    if content_type(part) == "text/html":
+        text = html_to_text(text)
+    return text[:limit].replace("\x00", "").replace("\r\n", "\n")
+
+
+def html_to_text(text: str) -> str:
+    """Reduce HTML to plain text lines, good enough to read a bounce's wording."""
+    text = _BR.sub("\n", text)
+    text = _TAG.sub(" ", text)
+    return html.unescape(text)
+
+
+def walk(msg: Message) -> Iterator[tuple[Message, int, bool]]:
+    """Yield (part, depth, inside_enclosed_message) without recursion, bounded in depth/count."""
+    stack: list[tuple[Message, int, bool]] = [(msg, 0, False)]
+    seen = 0
+    while stack and seen < MAX_PARTS:
+        part, depth, enclosed = stack.pop()
+        seen += 1
+        yield part, depth, enclosed
+        if depth >= MAX_DEPTH:
+            continue
+        try:
+            payload = part.get_payload()
+        except Exception:  # noqa: BLE001
+            continue
+        if isinstance(payload, list):
+            ctype = content_type(part)
+            inner = enclosed or ctype in ENCLOSED_TYPES
+            for child in reversed(payload):
+                if isinstance(child, Message):
+                    stack.append((child, depth + 1, inner))
+
+
+def addresses(text: str) -> list[str]:
+    """Return every e-mail address in ``text`` in order of appearance."""
+    return _ADDRESS.findall(text)
+
+
+def first_address(text: str) -> str | None:
+    """Return the first e-mail address in ``text``, or None."""
+    m = _ADDRESS.search(text)
+    return m.group(0) if m else None
+
+
+def normalise_address(addr: str | None) -> str | None:
+    """Return ``addr`` trimmed, unquoted, with a lower-cased domain; None when it is not one."""
+    if not addr:
+        return None
+    addr = addr.strip().strip("<>").replace('"', "").strip().rstrip(".")
+    if addr.lower().startswith("mailto:"):
+        addr = addr[7:]
+    local, at, domain = addr.rpartition("@")
+    if not at or not local or not domain:
+        return None
+    return f"{local}@{domain.lower()}"
+
+
+def clean_line(text: str, limit: int = 1000) -> str:
+    """Collapse ``text`` into one line of at most ``limit`` characters."""
+    text = _SPACES.sub(" ", text.replace("\n", " ").replace("\x00", "")).strip()
+    return text[:limit]
+
+
+def squash_spaces(text: str) -> str:
+    """Collapse runs of horizontal white space into one space."""
+    return _SPACES.sub(" ", text)

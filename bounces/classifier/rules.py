@@ -1,0 +1,503 @@
+"""Tables that turn evidence (status code, reply code, diagnostic wording) into a category.
+
+Sources: RFC 3463 / RFC 5248 enhanced status codes, RFC 5321 reply codes, RFC 7505 (null MX),
+RFC 8601/7372 (authentication codes), and the wording mail servers commonly use.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .models import PERMANENT, TEMPORARY
+
+# Internal reasons; each maps onto one DESIGN.md category (see CATEGORY_OF).  "domain" and
+# "other" take their block type from the status class.
+MAILBOX = "bad_mailbox"
+FULL = "mailbox_full"
+DOMAIN = "domain"
+NOT_ACCEPT = "bad_domain"
+NETWORK = "network_error"
+AUTH = "authentication_failure"
+SENDER = "sender_rejected"
+POLICY = "policy_related"
+RELAY = "relay_denied"
+SPAM = "possible_spam"
+CONTENT = "content_related"
+PROTOCOL = "protocol_error"
+ROUTING = "routing_error"
+OTHER = "other"
+
+MEANING = {
+    MAILBOX: "the mailbox does not exist or is no longer active",
+    FULL: "the mailbox is full or the message is too large for it",
+    DOMAIN: "the recipient's domain could not be found",
+    NOT_ACCEPT: "the recipient's domain accepts no mail",
+    NETWORK: "the message could not be handed on in time (network, timeout or rate limit)",
+    AUTH: "the receiving server refused the sending host or domain (authentication or block list)",
+    SENDER: "the recipient refuses mail from this sender",
+    POLICY: "the recipient's server policy refused the message",
+    RELAY: "the relay does not accept us as an authenticated sender",
+    SPAM: "the receiving server judged the message to be spam",
+    CONTENT: "the message was refused for its content",
+    PROTOCOL: "the SMTP exchange failed on a protocol or format error",
+    ROUTING: "the recipient's mail system is misconfigured or failed",
+    OTHER: "delivery failed for an unspecified reason",
+}
+
+_PERMANENT_CATEGORIES = {MAILBOX, NOT_ACCEPT, SENDER, POLICY, RELAY, SPAM, PROTOCOL, ROUTING}
+
+# RFC 3463 subject.detail -> (reason, RFC meaning, specific?).  "Specific" codes decide on
+# their own; vague ones (x.0.0, x.7.1 ...) let the wording decide first.
+STATUS_TABLE: dict[str, tuple[str, str, bool]] = {
+    "0.0": (OTHER, "undefined status", False),
+    "1.0": (MAILBOX, "other address status", False),
+    "1.1": (MAILBOX, "the mailbox does not exist", True),
+    "1.2": (DOMAIN, "the destination domain does not exist", True),
+    "1.3": (MAILBOX, "the destination address is malformed", True),
+    "1.4": (MAILBOX, "the destination address is ambiguous", True),
+    "1.6": (MAILBOX, "the mailbox has moved", True),
+    "1.7": (SENDER, "the sender address is malformed", True),
+    "1.8": (SENDER, "the sender's domain is not valid", True),
+    "1.9": (OTHER, "the message was relayed to a non-compliant mailer", False),
+    "1.10": (NOT_ACCEPT, "the recipient's domain has a null MX (accepts no mail)", True),
+    "2.0": (MAILBOX, "the mailbox has a problem", False),
+    "2.1": (MAILBOX, "the mailbox is disabled", True),
+    "2.2": (FULL, "the mailbox is full", True),
+    "2.3": (FULL, "the message exceeds the mailbox size limit", True),
+    "2.4": (ROUTING, "mailing list expansion failed", True),
+    "3.0": (ROUTING, "the mail system reported an error", False),
+    "3.1": (FULL, "the mail system is out of storage", True),
+    "3.2": (NETWORK, "the mail system is not accepting messages", True),
+    "3.3": (PROTOCOL, "the mail system lacks a required feature", True),
+    "3.4": (FULL, "the message is too big for the mail system", True),
+    "3.5": (ROUTING, "the mail system is misconfigured", True),
+    "4.0": (NETWORK, "a network or routing problem occurred", False),
+    "4.1": (NETWORK, "the destination host did not answer", True),
+    "4.2": (NETWORK, "the connection was dropped", True),
+    "4.3": (NETWORK, "a directory (DNS) lookup failed", True),
+    "4.4": (DOMAIN, "the message could not be routed to the domain", True),
+    "4.5": (NETWORK, "the mail system is congested", True),
+    "4.6": (ROUTING, "a mail routing loop was detected", True),
+    "4.7": (NETWORK, "delivery time expired", True),
+    "5.0": (PROTOCOL, "a protocol error occurred", False),
+    "5.1": (PROTOCOL, "the command was not recognised", True),
+    "5.2": (PROTOCOL, "a syntax error occurred", True),
+    "5.3": (POLICY, "there were too many recipients", True),
+    "5.4": (PROTOCOL, "a command argument was invalid", True),
+    "5.5": (PROTOCOL, "the wrong protocol version was used", True),
+    "5.6": (PROTOCOL, "the message uses a feature the server does not support", True),
+    "6.0": (CONTENT, "the message content could not be handled", False),
+    "6.1": (CONTENT, "the media type is not supported", True),
+    "6.2": (CONTENT, "conversion of the content is prohibited", True),
+    "6.3": (CONTENT, "conversion of the content is not supported", True),
+    "6.4": (CONTENT, "the content was converted with loss", True),
+    "6.5": (CONTENT, "conversion of the content failed", True),
+    "7.0": (POLICY, "a security or policy rule refused the message", False),
+    "7.1": (AUTH, "delivery was not authorised; the message was refused", False),
+    "7.2": (POLICY, "mailing list expansion is prohibited", True),
+    "7.3": (PROTOCOL, "a security conversion is required", True),
+    "7.4": (PROTOCOL, "security features are not supported", True),
+    "7.5": (AUTH, "a cryptographic check failed", True),
+    "7.6": (PROTOCOL, "the cryptographic algorithm is not supported", True),
+    "7.7": (CONTENT, "the message integrity check failed", True),
+    "7.8": (RELAY, "the authentication credentials are invalid", True),
+    "7.9": (RELAY, "the authentication mechanism is too weak", True),
+    "7.10": (PROTOCOL, "encryption is required", True),
+    "7.11": (PROTOCOL, "encryption is required for the authentication mechanism", True),
+    "7.12": (RELAY, "a password transition is needed", True),
+    "7.13": (MAILBOX, "the user account is disabled", True),
+    "7.14": (RELAY, "a trust relationship is required", True),
+    "7.15": (POLICY, "the priority level is too low", True),
+    "7.16": (FULL, "the message is too big for its priority", True),
+    "7.17": (MAILBOX, "the mailbox owner has changed", True),
+    "7.18": (DOMAIN, "the domain owner has changed", True),
+    "7.19": (POLICY, "the RRVS check could not be completed", True),
+    "7.20": (AUTH, "no passing DKIM signature was found", True),
+    "7.21": (AUTH, "no acceptable DKIM signature was found", True),
+    "7.22": (AUTH, "no valid author-matched DKIM signature was found", True),
+    "7.23": (AUTH, "SPF validation failed", True),
+    "7.24": (AUTH, "SPF validation failed with an error", True),
+    "7.25": (AUTH, "the sending host has no valid reverse DNS", True),
+    "7.26": (AUTH, "multiple authentication checks failed", True),
+    "7.27": (NOT_ACCEPT, "the address' domain has a null MX (accepts no mail)", True),
+    "7.28": (NETWORK, "a mail flood was detected", True),
+    "7.29": (AUTH, "ARC validation failed", True),
+    "7.30": (PROTOCOL, "REQUIRETLS is not supported", True),
+}
+
+# RFC 5321 reply codes, used only when neither status nor wording decides.
+REPLY_TABLE: dict[str, tuple[str, str]] = {
+    "421": (NETWORK, "the service is not available; the connection was closed"),
+    "450": (MAILBOX, "the mailbox is unavailable for now"),
+    "451": (NETWORK, "the server hit a local error"),
+    "452": (FULL, "the server has insufficient storage"),
+    "454": (PROTOCOL, "TLS is not available"),
+    "500": (PROTOCOL, "the command was not recognised"),
+    "501": (PROTOCOL, "a syntax error in the parameters"),
+    "502": (PROTOCOL, "the command is not implemented"),
+    "503": (PROTOCOL, "bad sequence of commands"),
+    "504": (PROTOCOL, "the command parameter is not implemented"),
+    "521": (NOT_ACCEPT, "the host does not accept mail"),
+    "530": (RELAY, "authentication is required"),
+    "535": (RELAY, "the authentication credentials are invalid"),
+    "550": (MAILBOX, "the mailbox is unavailable"),
+    "551": (MAILBOX, "the user is not local"),
+    "552": (FULL, "the mailbox exceeded its storage allocation"),
+    "553": (MAILBOX, "the mailbox name is not allowed"),
+    "554": (POLICY, "the transaction failed"),
+    "556": (NOT_ACCEPT, "the domain does not accept mail"),
+}
+
+
+def _rx(*parts: str) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in parts), re.I)
+
+
+# Wording rules, most specific first: the first rule whose pattern occurs decides.
+PHRASE_RULES: list[tuple[str, re.Pattern[str]]] = [
+    (
+        RELAY,
+        _rx(
+            r"relay(?:ing)? (?:access )?(?:denied|not (?:permitted|allowed)|prohibited|refused)",
+            r"(?:unable|not allowed|cannot|can't) (?:to )?relay",
+            r"(?:we )?do not relay",
+            r"not (?:a )?(?:permitted|authori[sz]ed) relay",
+            r"relay not permitted",
+            r"smtp auth(?:entication)? (?:is )?required",
+            r"authentication (?:is )?required",
+            r"must (?:be )?authenticated?",
+        ),
+    ),
+    (
+        AUTH,
+        _rx(
+            r"\bspf\b",
+            r"\bdkim\b",
+            r"\bdmarc\b",
+            r"sender ?id\b",
+            r"not authori[sz]ed to send",
+            r"reverse (?:dns|lookup|mapping|hostname|address)",
+            r"\bptr\b",
+            r"\brdns\b",
+            r"(?:cannot|can't|could not|unable to) (?:find|resolve|verify) (?:your )?"
+            r"(?:host ?name|ip|reverse)",
+            r"client host rejected",
+            r"helo command rejected",
+            r"(?:your|my) (?:host)?name was rejected",
+            r"(?:does|did) not (?:resolve|match)",
+            r"hostname (?:does not|doesn't) match",
+            r"black ?list",
+            r"block ?list",
+            r"\bdnsbl\b",
+            r"\brbl\b",
+            r"spamhaus",
+            r"spamcop",
+            r"listed (?:at|on|in|by)",
+            r"(?:ip|address|host|server|network|domain)\b[^.]{0,30}\b(?:is|has been|was) "
+            r"(?:currently )?(?:black|block|ban|deni|refus|block)",
+            r"(?:poor|bad|low) reputation",
+            r"reputation",
+            r"connection (?:refused|rejected|denied) (?:from|by|due)",
+            r"access denied",
+            r"(?:ip|connection|host|sender) (?:address )?(?:is )?blocked",
+            r"\bblocked\b",
+            r"not accepting (?:mail|messages|connections) from",
+            r"refused to talk",
+            r"authentication fail",
+            r"unauthenticated",
+            r"sending (?:ip|host|server|mta)",
+        ),
+    ),
+    (
+        FULL,
+        _rx(
+            r"mail ?box (?:is )?(?:full|over|exceeded|size limit)",
+            r"(?:mail ?box|account|user|recipient|inbox|folder|mailfolder|disk)(?: is)? "
+            r"(?:is |has |was )?(?:over|exceed(?:ed|s)?)(?: (?:the|its|his|her|their|(?:storage|disk|size)))* ?"
+            r"(?:quota|limit|allocation|storage|size)",
+            r"over ?quota",
+            r"quota (?:exceeded|exceed|full|violation)",
+            r"exceed(?:ed|s)? (?:the |its |his |her |their )?(?:storage|disk|mailbox|size)? ?quota",
+            r"(?:insufficient|not enough|no) (?:disk |free |storage )?(?:space|storage)",
+            r"(?:storage|disk) (?:space )?(?:full|exceeded|limit)",
+            r"full mail ?box",
+            r"(?:mail ?box|inbox|folder) (?:has )?(?:become )?full",
+            r"\bis full\b",
+            r"message (?:size|length) (?:exceeds|is over|too)",
+            r"message (?:is )?too (?:big|large)",
+            r"(?:size|length) (?:exceeds|over) ",
+            r"exceeds? (?:the )?(?:maximum |max )?(?:message |allowed )?size",
+            r"size limit",
+            r"too (?:big|large) for",
+        ),
+    ),
+    (
+        NETWORK,
+        _rx(
+            r"retry time(?:out)? (?:exceeded|expired)",
+            r"(?:delivery|message|time)(?: time)? (?:has )?expired",
+            r"(?:could not|couldn't|unable to|can't|cannot) (?:be )?deliver(?:ed)?[^.\n]{0,40}"
+            r"(?:within|for (?:more than|over)?|after) \d+",
+            r"(?:has been|was|been|is) (?:in|on) (?:the )?queue (?:for )?too long",
+            r"too long in (?:the )?queue",
+            r"giving up on",
+            r"gave up",
+            r"timed? ?out",
+            r"time-?out",
+            r"connection (?:timed out|refused|reset|lost|closed|dropped)",
+            r"lost connection",
+            r"no route to host",
+            r"(?:network|host) (?:is )?unreachable",
+            r"(?:unable|could not|couldn't|failed) to connect",
+            r"conversation with [^ ]+ timed",
+            r"too many (?:connections|concurrent|simultaneous|sessions)",
+            r"(?:connection|rate|sending) limit",
+            r"rate ?limit",
+            r"too many (?:messages|mails|emails|recipients)",
+            r"(?:sending|receiving) (?:too )?(?:fast|quickly|many)",
+            r"try (?:again )?later",
+            r"temporar(?:y|ily) (?:deferred|unavailable|rejected|failure|blocked)",
+            r"throttl",
+            r"deferred",
+        ),
+    ),
+]
+
+# Wording that should win over network words ("blocked" above) is in AUTH; the rest follows.
+PHRASE_RULES_LATE: list[tuple[str, re.Pattern[str]]] = [
+    (
+        NOT_ACCEPT,
+        _rx(
+            r"null mx",
+            r"does not accept (?:any )?(?:e-?)?mail",
+            r"(?:domain|host|server) (?:does not|doesn't|will not) (?:accept|receive) ",
+            r"not accepting (?:any )?(?:e-?)?mail",
+        ),
+    ),
+    (
+        DOMAIN,
+        _rx(
+            r"host (?:or domain name )?not found",
+            r"(?:unknown|invalid|bad) (?:host|domain)",
+            r"host ?unknown",
+            r"domain (?:name )?(?:not found|does not exist|doesn't exist|is invalid|unknown)",
+            r"no such (?:domain|host)",
+            r"name or service not known",
+            r"nxdomain",
+            r"unrout(?:e)?able (?:mail )?(?:address|domain)",
+            r"no (?:valid )?mx",
+            r"mx (?:record )?(?:lookup )?(?:not found|failed)",
+            r"(?:unable|failed) to (?:route|resolve)",
+            r"bad destination (?:system|host)",
+            r"nonexistentdomain",
+            r"dns (?:error|lookup|failure)",
+            r"no (?:address|a) records?",
+        ),
+    ),
+    (
+        MAILBOX,
+        _rx(
+            r"user ?unknown",
+            r"unknown (?:user|recipient|mail ?box|local.?part|address|account|alias)",
+            r"no such (?:user|mail ?box|recipient|address|account|person|local user)",
+            r"(?:user|mail ?box|recipient|address|account|addressee|e-?mail)(?: address)? "
+            r"(?:does not|doesn't|did not|not|no longer) (?:exist|found|valid|available|active)",
+            r"(?:does not|doesn't) exist",
+            r"not exist",
+            r"invalid (?:recipient|mail ?box|address|user|account|e-?mail)",
+            r"(?:recipient|mail ?box|address|user|account) (?:is )?(?:invalid|unknown|"
+            r"disabled|inactive|suspended|deactivated|closed|terminated|expired|locked)",
+            r"(?:account|mail ?box|address) (?:has been|was) (?:disabled|deactivated|"
+            r"suspended|closed|terminated|removed|deleted|locked)",
+            r"(?:user|recipient|mail ?box|address|account) not found",
+            r"not (?:a )?(?:valid|known) (?:mail ?box|recipient|user|address)",
+            r"addressee unknown",
+            r"no mail ?box",
+            r"mail ?box (?:unavailable|not available|not found)",
+            r"no longer (?:in use|with|valid|active|available|exists)",
+            r"has moved",
+            r"not our customer",
+            r"not listed in",
+            r"recipient (?:address )?rejected",
+            r"undeliverable address",
+            r"bad destination mail ?box",
+            r"(?:this|that|the) (?:user|account) (?:doesn't|does not)",
+        ),
+    ),
+    (
+        SENDER,
+        _rx(
+            r"sender (?:address )?(?:rejected|refused|denied|blocked|not (?:allowed|permitted))",
+            r"sender verif",
+            r"(?:domain of )?sender address [^.\n]{0,80}(?:does not exist|rejected|invalid)",
+            r"(?:envelope|mail from|from address|return.path)[^.\n]{0,40}"
+            r"(?:rejected|refused|invalid|not allowed)",
+            r"permission to post",
+            r"not (?:allowed|permitted|authori[sz]ed) to (?:post|send (?:mail|messages) to)",
+            r"only (?:members|subscribers) (?:can|may) post",
+            r"rejected by (?:the )?recipient",
+            r"recipient (?:has )?(?:blocked|refused|rejected) (?:you|your|mail|messages)",
+            r"your (?:e-?mail )?address (?:has been |is )?(?:blocked|rejected|refused)",
+        ),
+    ),
+    (
+        SPAM,
+        _rx(
+            r"spam",
+            r"unsolicited",
+            r"bulk (?:e-?)?mail",
+            r"\bjunk\b",
+            r"\bubce?\b",
+        ),
+    ),
+    (
+        CONTENT,
+        _rx(
+            r"virus",
+            r"malware",
+            r"infected",
+            r"(?:forbidden|prohibited|banned|dangerous|blocked) (?:attachment|file|content)",
+            r"attachment",
+            r"content (?:filter|rejected|not accepted)",
+            r"message content",
+        ),
+    ),
+    (
+        PROTOCOL,
+        _rx(
+            r"syntax error",
+            r"command (?:not recognized|unrecognized|not implemented)",
+            r"bad sequence",
+            r"starttls",
+            r"\btls\b",
+            r"encryption (?:is )?required",
+            r"rfc ?(?:2822|5322|5321|822)",
+            r"not (?:rfc[ -]?)?compliant",
+            r"line too long",
+            r"invalid command",
+            r"(?:missing|duplicate|malformed|invalid) (?:message )?header",
+            r"protocol",
+        ),
+    ),
+    (
+        POLICY,
+        _rx(
+            r"polic(?:y|ies)",
+            r"not (?:permitted|allowed)",
+            r"prohibited",
+            r"administrative(?:ly)? (?:prohibited|denied|rejected)",
+            r"refused",
+            r"rejected",
+            r"denied",
+        ),
+    ),
+    (
+        ROUTING,
+        _rx(
+            r"mail loop",
+            r"loops? back",
+            r"loop(?:ing)? detected",
+            r"too many hops",
+            r"routing loop",
+            r"mailer error",
+            r"local (?:delivery|configuration) (?:failed|error)",
+            r"system error",
+            r"internal (?:server )?error",
+            r"configuration error",
+            r"misconfigur",
+            r"command (?:died|failed)",
+            r"unable to deliver to program",
+        ),
+    ),
+]
+
+ALL_PHRASE_RULES = PHRASE_RULES + PHRASE_RULES_LATE
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A category decision with the block type and a short human explanation."""
+
+    type: str
+    category: str
+    explanation: str
+
+
+def _status_key(status: str) -> str:
+    _, _, rest = status.partition(".")
+    return rest
+
+
+def phrase_reason(text: str | None) -> tuple[str, str] | None:
+    """Return (reason, matched words) for the first wording rule matching ``text``."""
+    if not text:
+        return None
+    for reason, pattern in ALL_PHRASE_RULES:
+        m = pattern.search(text)
+        if m:
+            return reason, m.group(0)
+    return None
+
+
+def _type_for(reason: str, klass: str | None) -> str:
+    if reason in _PERMANENT_CATEGORIES:
+        return PERMANENT
+    if reason in (DOMAIN, OTHER):
+        return TEMPORARY if klass == "4" else PERMANENT
+    return TEMPORARY
+
+
+def _category_for(reason: str, klass: str | None) -> str:
+    if reason == DOMAIN:
+        return "domain_error" if klass == "4" else "bad_domain"
+    return reason
+
+
+def decide(
+    status: str | None,
+    reply_code: str | None,
+    diagnostic: str | None,
+    action: str | None = None,
+    context: str | None = None,
+) -> Decision:
+    """Return the block type, category and explanation for one failed recipient.
+
+    Evidence is weighed as DESIGN.md says: a specific status code, then the diagnostic
+    wording (which beats a vague status class), then the reply code, then the wider text of
+    the bounce (``context``), then the status class alone.
+    """
+    klass = None
+    if status:
+        klass = status[0]
+    elif reply_code:
+        klass = reply_code[0]
+    elif action == "delayed":
+        klass = "4"
+    entry = STATUS_TABLE.get(_status_key(status)) if status else None
+    phrase = phrase_reason(diagnostic)
+    if phrase is None and context:
+        phrase = phrase_reason(context)
+    reason = None
+    if entry is not None and entry[2] and (phrase is None or phrase[0] == entry[0]):
+        reason = entry[0]
+        why = f"DSN status {status}: {entry[1]}"
+    elif phrase is not None:
+        reason = phrase[0]
+        snippet = phrase[1].strip()
+        lead = f"status {status}, " if status else (f"reply {reply_code}, " if reply_code else "")
+        why = f'Diagnostic ({lead}"{snippet}"): {MEANING[reason]}'
+    elif entry is not None:
+        reason = entry[0]
+        why = f"DSN status {status}: {entry[1]}"
+    elif reply_code and reply_code in REPLY_TABLE:
+        reason, meaning = REPLY_TABLE[reply_code]
+        why = f"SMTP reply {reply_code}: {meaning}"
+    else:
+        reason = OTHER
+        why = "Delivery failed without a recognisable reason" + (
+            f" (status {status})" if status else ""
+        )
+    if klass is None:
+        klass = "4" if action == "delayed" else "5"
+    return Decision(_type_for(reason, klass), _category_for(reason, klass), why)
