@@ -1,0 +1,1 @@
+"""Services of the bounces app: every write goes through one of these plain functions."""

@@ -1,0 +1,125 @@
+"""Contacts and leads: the records whose addresses bounces are about."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from .addresses import validate_address
+
+
+def _validate_email_field(value: str) -> None:
+    validate_address(value)
+
+
+class EmailField(models.TextChoices):
+    """Which of a record's two addresses an action is about."""
+
+    PRIMARY = "primary", _("Primary email")
+    BACKUP = "backup", _("Backup email")
+
+
+class Record(models.Model):
+    """What contacts and leads share: a person, their company and two email addresses.
+
+    `email_key`/`backup_email_key` are generated, lower-cased copies of the addresses: blocks are
+    keyed case-insensitively, and the list filters join on these indexed columns.
+    """
+
+    first_name = models.CharField(_("first name"), max_length=100, blank=True)
+    last_name = models.CharField(_("last name"), max_length=100)
+    company = models.CharField(_("company"), max_length=200, blank=True)
+    phone = models.CharField(_("phone"), max_length=50, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    email = models.CharField(
+        _("primary email"), max_length=254, blank=True, validators=[_validate_email_field]
+    )
+    backup_email = models.CharField(
+        _("backup email"), max_length=254, blank=True, validators=[_validate_email_field]
+    )
+    email_key = models.GeneratedField(
+        expression=Lower("email"),
+        output_field=models.CharField(max_length=254),
+        db_persist=True,
+    )
+    backup_email_key = models.GeneratedField(
+        expression=Lower("backup_email"),
+        output_field=models.CharField(max_length=254),
+        db_persist=True,
+    )
+    last_emailed_at = models.DateTimeField(_("last emailed"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["last_name", "first_name", "id"]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email or f"#{self.pk}"
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+    def address(self, field: str) -> str:
+        """Return the address held in `field` ("primary" or "backup")."""
+        return self.email if field == EmailField.PRIMARY else self.backup_email
+
+    @classmethod
+    def record_type(cls) -> str:
+        return cls._meta.model_name
+
+
+def _record_indexes(prefix: str) -> list[models.Index]:
+    return [
+        # Block filters and the join from records to blocks (selectors.with_blocks).
+        models.Index(fields=["email_key"], name=f"{prefix}_email_key"),
+        models.Index(fields=["backup_email_key"], name=f"{prefix}_backup_key"),
+        # Default ordering of the list views, so page N is an index walk.
+        models.Index(fields=["last_name", "first_name", "id"], name=f"{prefix}_name_order"),
+        # "Owner" filter and "not emailed for 6 months".
+        models.Index(fields=["owner", "last_name"], name=f"{prefix}_owner"),
+        models.Index(fields=["last_emailed_at"], name=f"{prefix}_last_emailed"),
+    ]
+
+
+class Contact(Record):
+    class Meta(Record.Meta):
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        indexes = _record_indexes("contact")
+
+    def get_absolute_url(self) -> str:
+        return reverse("records:contact-detail", args=[self.pk])
+
+
+class Lead(Record):
+    class Status(models.TextChoices):
+        NEW = "new", _("New")
+        CONTACTED = "contacted", _("Contacted")
+        QUALIFIED = "qualified", _("Qualified")
+        LOST = "lost", _("Lost")
+
+    status = models.CharField(
+        _("lead status"), max_length=20, choices=Status.choices, default=Status.NEW
+    )
+    source = models.CharField(_("lead source"), max_length=100, blank=True)
+
+    class Meta(Record.Meta):
+        verbose_name = _("lead")
+        verbose_name_plural = _("leads")
+        indexes = _record_indexes("lead")
+
+    def get_absolute_url(self) -> str:
+        return reverse("records:lead-detail", args=[self.pk])
