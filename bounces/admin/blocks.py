@@ -1,0 +1,1 @@
+"""Admin for blocks, unblocks, bounces, sent emails, mailings and the policy."""

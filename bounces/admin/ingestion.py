@@ -1,0 +1,1 @@
+"""Admin for the inbox/quarantine, bounce mailboxes and webhook sources."""

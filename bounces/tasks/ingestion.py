@@ -1,0 +1,3 @@
+"""Ingestion tasks (see bounces.ingestion)."""
+
+__all__: list[str] = []

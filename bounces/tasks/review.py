@@ -1,0 +1,3 @@
+"""The periodic block review task (see bounces.services.review)."""
+
+__all__: list[str] = []

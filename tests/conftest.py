@@ -1,0 +1,155 @@
+"""Shared fixtures: personas, and the real services some tests drive (Celery worker + Redis).
+
+With BOUNCECRM_REQUIRE_SERVICES=1 (set by `.ci/run` and `scripts/test`) a missing service fails
+the test instead of skipping it, so CI can never go green by skipping the real-server tests.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group
+
+ROOT = Path(__file__).resolve().parent.parent
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def require_service(what: str) -> None:
+    """Skip (locally) or fail (CI) a test whose real service is not available."""
+    message = f"{what} is not available"
+    if os.environ.get("BOUNCECRM_REQUIRE_SERVICES") == "1":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+# --- personas ------------------------------------------------------------------------------------
+@pytest.fixture
+def sales_user(django_user_model):
+    user = django_user_model.objects.create_user("sally", "sally@example.com", "pw-sales-123")
+    user.groups.add(Group.objects.get(name="Sales staff"))
+    return user
+
+
+@pytest.fixture
+def admin_user(django_user_model):
+    user = django_user_model.objects.create_user(
+        "ada", "ada@example.com", "pw-admin-123", is_staff=True, is_superuser=True
+    )
+    user.groups.add(Group.objects.get(name="Admins"))
+    return user
+
+
+@pytest.fixture
+def sales_client(client, sales_user):
+    client.force_login(sales_user)
+    return client
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    client.force_login(admin_user)
+    return client
+
+
+# --- a real Celery worker on Redis ---------------------------------------------------------------
+def _database_url_for_worker() -> str:
+    from django.db import connection
+
+    s = connection.settings_dict
+    if s["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{s['NAME']}"
+    user = s.get("USER") or "postgres"
+    auth = f"{user}:{s['PASSWORD']}@" if s.get("PASSWORD") else f"{user}@"
+    return f"postgres://{auth}{s.get('HOST') or '127.0.0.1'}:{s.get('PORT') or 5432}/{s['NAME']}"
+
+
+@pytest.fixture
+def celery_worker(transactional_db, settings):
+    """Start a real `celery worker` process on Redis against the test database.
+
+    Tasks queued by the test (after commit) run in that process; the test sees their effects
+    through the database. Each use gets its own queue, so parallel runs never share tasks.
+    """
+    if not port_open("127.0.0.1", 6379):
+        require_service("Redis at 127.0.0.1:6379")
+    from django.db import connection
+
+    if connection.vendor == "sqlite" and connection.settings_dict["NAME"].startswith(
+        ("file:memorydb", ":memory:")
+    ):
+        pytest.skip("an in-memory SQLite database cannot be shared with a worker")
+
+    from bouncecrm.celery import app
+
+    queue = f"test-{uuid.uuid4().hex[:12]}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url_for_worker(),
+        "CELERY_BROKER_URL": REDIS_URL,
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "PYTHONPATH": str(ROOT),
+    }
+    log = open(ROOT / "var" / f"worker-{queue}.log", "w") if (ROOT / "var").is_dir() else None
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "bouncecrm", "worker", "-P", "solo",
+         "-Q", queue, "--without-gossip", "--without-mingle", "-l", "INFO",
+         "-n", f"{queue}@%h"],
+        cwd=ROOT,
+        env=env,
+        stdout=log or subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    saved = {k: app.conf[k] for k in ("task_always_eager", "broker_url", "task_default_queue")}
+    app.conf.update(task_always_eager=False, broker_url=REDIS_URL, task_default_queue=queue)
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    app._pool = None
+    try:
+        _wait_for_worker(app, queue, proc)
+        yield proc
+    finally:
+        app.conf.update(saved)
+        app._pool = None
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        if log:
+            log.close()
+
+
+def _wait_for_worker(app, queue: str, proc: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"celery worker exited with {proc.returncode}")
+        replies = app.control.ping(destination=[f"{queue}@{socket.gethostname()}"], timeout=0.5)
+        if replies:
+            return
+    pytest.fail("celery worker did not answer a ping within 30 s")
+
+
+def wait_until(predicate, timeout: float = 20, interval: float = 0.1):
+    """Poll `predicate` until it returns something truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    pytest.fail(f"condition not met within {timeout} s")
