@@ -7,8 +7,13 @@ import re
 from email.message import Message
 
 from . import arf, autoreply, heuristics, rules
-from .dsn import SUCCESS_ACTIONS, RecipientFields, field_groups, field_groups_from_text
-from .dsn import recipient_groups
+from .dsn import (
+    SUCCESS_ACTIONS,
+    RecipientFields,
+    field_groups,
+    field_groups_from_text,
+    recipient_groups,
+)
 from .mime import (
     ENCLOSED_TYPES,
     addresses,
@@ -43,7 +48,7 @@ _BOUNCE_SUBJECT = re.compile(
     r"undeliver|undelivered|not delivered|non-?deliver|delivery (?:status|fail|notif|report|"
     r"problem)|failure notice|returned mail|mail delivery|delivery failure|could not be delivered|"
     r"returned to sender|bounce|rejected|warning: could not|delayed mail|mail system error|"
-    r"mail not deliverable|message you sent|fail(?:ed|ure)|error|不達|エラー|配信",
+    r"mail not deliverable|message you sent|fail(?:ed|ure)|error|loop|不達|エラー|配信",
     re.I,
 )
 _BOUNCE_BODY = re.compile(
@@ -100,13 +105,21 @@ def _not_parsed(reason: str, **extra: object) -> Analysis:
 class _Parts:
     """The pieces of a message the classifier looks at, gathered in one walk."""
 
-    __slots__ = ("status_parts", "feedback_parts", "texts", "enclosed", "enclosed_text")
+    __slots__ = (
+        "status_parts",
+        "feedback_parts",
+        "texts",
+        "enclosed",
+        "enclosed_part",
+        "enclosed_text",
+    )
 
     def __init__(self, msg: Message) -> None:
         self.status_parts: list[Message] = []
         self.feedback_parts: list[Message] = []
         self.texts: list[str] = []
         self.enclosed: Message | None = None
+        self.enclosed_part: Message | None = None
         self.enclosed_text = ""
         html: list[str] = []
         for part, _depth, inside in walk(msg):
@@ -120,11 +133,14 @@ class _Parts:
             elif ctype in ENCLOSED_TYPES:
                 if self.enclosed is None:
                     self._take_enclosed(part, ctype)
-            elif ctype == "text/plain" or (ctype.startswith("text/") and ctype != "text/html"):
-                if not part.is_multipart():
-                    self.texts.append(part_text(part))
             elif ctype == "text/html":
                 html.append(part_text(part))
+            elif ctype.startswith("text/") or (
+                ctype.startswith("multipart/") and not part.is_multipart()
+            ):
+                # A multipart whose boundary never appears is, in effect, one text body.
+                if not part.is_multipart():
+                    self.texts.append(part_text(part))
         if not self.texts and html:
             self.texts = html
 
@@ -132,6 +148,7 @@ class _Parts:
         payload = part.get_payload()
         if isinstance(payload, list) and payload and isinstance(payload[0], Message):
             self.enclosed = payload[0]
+            self.enclosed_part = payload[0]
         else:
             text = part_text(part)
             self.enclosed_text = text
@@ -178,7 +195,31 @@ def _score(text: str) -> int:
     return score
 
 
-def _analyse(raw: bytes) -> Analysis:
+def _enclosed_bytes(parts: _Parts, original_text: str) -> bytes | None:
+    """Return the enclosed message as bytes when it is itself a bounce, else None."""
+    enclosed = parts.enclosed
+    if parts.enclosed_part is not None and enclosed is not None:
+        if _is_bounce_message(enclosed):
+            try:
+                return parts.enclosed_part.as_bytes()
+            except Exception:  # noqa: BLE001 - unserialisable: skip the nested bounce
+                return None
+        return None
+    if original_text:
+        head = _headers_of(original_text)
+        if head is not None and _is_bounce_message(head):
+            return original_text.lstrip().encode("utf-8", "replace")
+    return None
+
+
+def _is_bounce_message(headers: Message) -> bool:
+    ctype = get_header(headers, "Content-Type").lower()
+    if "multipart/report" in ctype and "delivery-status" in ctype:
+        return True
+    return bool(_BOUNCE_SENDER.search(get_header(headers, "From")))
+
+
+def _analyse(raw: bytes, depth: int = 0) -> Analysis:
     msg, degraded = parse_message(raw)
     subject = clean_line(get_header(msg, "Subject"), 500) or None
     sender_header = get_header(msg, "From")
@@ -237,19 +278,27 @@ def _analyse(raw: bytes) -> Analysis:
     if fields:
         return _from_dsn(fields, own_text, excluded, common)
 
-    # 3. Auto-reply marked as such by its headers, unless it is a bounce in disguise.
+    # 3. A bounce forwarded inside another message (e.g. by a postmaster): read the inner one.
     bounce_like = _bounce_like(msg, sender_header, subject or "", own_text)
+    if depth < 2:
+        inner_raw = _enclosed_bytes(parts, original_text)
+        if inner_raw is not None:
+            inner = _analyse(inner_raw, depth + 1)
+            if inner.verdicts:
+                return inner
+
+    # 4. Auto-reply marked as such by its headers, unless it is a bounce in disguise.
     header_auto = autoreply.header_evidence(msg)
     if header_auto and not bounce_like:
         return _auto_reply(sender, header_auto, common)
 
-    # 4. Non-standard bounce text.
+    # 5. Non-standard bounce text.
     if bounce_like:
         verdicts = _from_text(msg, own_text, excluded, enclosed_to)
         if verdicts:
             return Analysis(True, "", KIND_NON_STANDARD, tuple(verdicts), **common)
 
-    # 5. Auto-reply recognised by its words only.
+    # 6. Auto-reply recognised by its words only.
     body_auto = autoreply.body_evidence(own_text) if not bounce_like else None
     if header_auto or body_auto:
         return _auto_reply(sender, header_auto or body_auto or "", common)
@@ -328,9 +377,11 @@ def _from_dsn(
         diagnostic = clean_line(f.diagnostic) if f.diagnostic else None
         context = None
         if f.recipient:
-            context = heuristics.diagnostic_for(
+            found = heuristics.diagnostic_for(
                 f.recipient, text, others - {f.recipient.lower()}, _score
             )
+            if found is not None and found[0] > 0:
+                context = found[1]
         if context is None:
             context = heuristics.evidence_lines(text, _score)
         status, reply = f.status, f.reply_code
@@ -359,26 +410,27 @@ def _from_text(
     msg: Message, text: str, excluded: set[str], enclosed_to: list[str]
 ) -> list[Verdict]:
     failed_header = _address_list(get_all_headers(msg, "X-Failed-Recipients"))
-    if failed_header:
+    recipients = []
+    for addr in heuristics.candidate_recipients(text, excluded):
+        norm = normalise_address(addr)
+        if norm and norm not in recipients:
+            recipients.append(norm)
+    lowered = text.lower()
+    if failed_header and (not recipients or any(a.lower() in lowered for a in failed_header)):
+        # The header is authoritative unless the text names other addresses and not it.
         recipients = failed_header
-    else:
-        found = heuristics.candidate_recipients(text, excluded)
-        recipients = []
-        for addr in found:
-            norm = normalise_address(addr)
-            if norm and norm not in recipients:
-                recipients.append(norm)
-        if not recipients:
-            recipients = [a for a in enclosed_to if a.lower() not in excluded]
+    if not recipients:
+        recipients = [a for a in enclosed_to if a.lower() not in excluded]
     if not recipients:
         return []
     others = {r.lower() for r in recipients}
     general = heuristics.evidence_lines(text, _score)
     verdicts = []
     for r in recipients:
-        diag = heuristics.diagnostic_for(r, text, others - {r.lower()}, _score)
-        if diag is None:
-            diag = general
+        found = heuristics.diagnostic_for(r, text, others - {r.lower()}, _score)
+        diag = found[1] if found is not None and found[0] > 0 else general
+        if diag is None and found is not None:
+            diag = found[1]
         status, reply = heuristics.codes_in(diag) if diag else (None, None)
         decision = rules.decide(status, reply, diag, None, text[:8000])
         verdicts.append(

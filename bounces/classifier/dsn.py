@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from email.message import Message
 
-from .mime import first_address, header_text, normalise_address, part_text
+from .mime import first_address, fix_surrogates, normalise_address, part_text
 
 STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 REPLY_CODE = re.compile(r"^\s*([245][0-5]\d)(?:[\s\-]|$)")
@@ -95,7 +95,9 @@ def field_groups(part: Message) -> list[dict[str, str]]:
                         fields = {}
                     else:
                         continue
-                fields[key] = header_text(value)
+                # No RFC 2047 decoding: DSN fields are not encoded words, and an
+                # address must stay exactly as the MTA wrote it.
+                fields[key] = fix_surrogates(str(value))
             groups.append(fields)
         # compat32 puts a trailing group's text into the last block's payload when a group
         # is not separated cleanly; read those stray lines too.

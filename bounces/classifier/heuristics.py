@@ -45,6 +45,11 @@ _STRONG_BEFORE = re.compile(
     r"deliver(?:ed)? to\s*<?|\bto\s+<?|<)$",
     re.I,
 )
+_NOT_RECIPIENT_BEFORE = re.compile(
+    r"(?:message-?id|\bid|contact|e-?mail us at|write to|reply to|sent by|from):?\s*<?\s*$"
+    r"|\bcontact\b.*$",
+    re.I,
+)
 _ROLE = re.compile(r"^(?:mailer-daemon|postmaster|hostmaster|abuse|noreply|no-reply)@", re.I)
 _PAIRED = re.compile(r"(?<![\d.])([245][0-5]\d)[\s\-]+#?([245]\.\d{1,3}\.\d{1,3})\b")
 _REPLY = re.compile(
@@ -84,6 +89,8 @@ def candidate_recipients(text: str, excluded: set[str]) -> list[str]:
         before = text[max(0, text.rfind("\n", 0, start) + 1) : start]
         if before.endswith(("/", "=", "?", "mailto:", "&")):
             continue  # part of a URL or a query string
+        if _NOT_RECIPIENT_BEFORE.search(before[-60:]):
+            continue  # a message id, or a help-desk address to contact
         target = strong if _STRONG_BEFORE.search(before[-60:]) else weak
         if key not in (a.lower() for a in strong) and key not in (a.lower() for a in target):
             target.append(addr)
@@ -106,8 +113,9 @@ def codes_in(text: str) -> tuple[str | None, str | None]:
     return (s.group(0) if s else None), (r.group(1) if r else None)
 
 
-def diagnostic_for(recipient: str, text: str, others: set[str], score) -> str | None:
-    """Return the text around ``recipient`` in ``text`` that best explains its failure.
+def diagnostic_for(recipient: str, text: str, others: set[str], score) -> tuple[int, str] | None:
+    """Return (score, text) for the text around ``recipient`` in ``text`` that best explains
+    its failure, or None when ``recipient`` does not occur.
 
     ``score`` rates a candidate window (higher is better evidence).
     """
@@ -117,7 +125,13 @@ def diagnostic_for(recipient: str, text: str, others: set[str], score) -> str | 
     for i, line in enumerate(lines):
         if key not in line.lower():
             continue
-        window = [line]
+        # An SMTP transcript puts the server's answer ("<<< 550 ...") above the summary line.
+        above = []
+        for prev in reversed(lines[max(0, i - 4) : i]):
+            if not prev.lstrip().startswith("<<<"):
+                break
+            above.insert(0, prev)
+        window = above + [line]
         blank = 0
         for nxt in lines[i + 1 : i + 10]:
             low = nxt.lower()
@@ -133,9 +147,7 @@ def diagnostic_for(recipient: str, text: str, others: set[str], score) -> str | 
         s = score(chunk)
         if best is None or s > best[0]:
             best = (s, chunk)
-    if best is None or best[0] <= 0:
-        return None
-    return best[1]
+    return best
 
 
 def evidence_lines(text: str, score, limit: int = 3) -> str | None:

@@ -154,23 +154,50 @@ def _rx(*parts: str) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in parts), re.I)
 
 
-# Wording rules, most specific first: the first rule whose pattern occurs decides.
-PHRASE_RULES: list[tuple[str, re.Pattern[str]]] = [
+STRONG = 1
+WEAK = 2
+
+# Wording rules.  Among the rules whose pattern occurs, a strong rule beats a weak one and,
+# within a tier, the wording that comes first in the text wins (servers state the main
+# reason first and add boilerplate after).
+PHRASE_RULES: list[tuple[str, int, re.Pattern[str]]] = [
     (
         RELAY,
+        STRONG,
         _rx(
             r"relay(?:ing)? (?:access )?(?:denied|not (?:permitted|allowed)|prohibited|refused)",
             r"(?:unable|not allowed|cannot|can't) (?:to )?relay",
             r"(?:we )?do not relay",
             r"not (?:a )?(?:permitted|authori[sz]ed) relay",
             r"relay not permitted",
+            r"insecure (?:mail )?relay",
             r"smtp auth(?:entication)? (?:is )?required",
             r"authentication (?:is )?required",
             r"must (?:be )?authenticated?",
         ),
     ),
     (
+        PROTOCOL,
+        STRONG,
+        _rx(
+            r"syntax error",
+            r"command (?:not recognized|unrecognized|not implemented)",
+            r"bad sequence",
+            r"starttls",
+            r"encryption (?:is )?required",
+            r"rfc ?(?:2822|5322|5321|822)",
+            r"not (?:rfc[ -]?)?compliant",
+            r"line too long",
+            r"invalid command",
+            r"multiple (?:\w+ )?addresses in",
+            r"(?:missing|duplicate|malformed|invalid|bad|multiple) (?:[\w-]+:? )?headers?\b",
+            r"header (?:is )?(?:missing|invalid|malformed)",
+        ),
+    ),
+    (PROTOCOL, WEAK, _rx(r"\btls\b", r"protocol")),
+    (
         AUTH,
+        STRONG,
         _rx(
             r"\bspf\b",
             r"\bdkim\b",
@@ -187,6 +214,7 @@ PHRASE_RULES: list[tuple[str, re.Pattern[str]]] = [
             r"(?:your|my) (?:host)?name was rejected",
             r"(?:does|did) not (?:resolve|match)",
             r"hostname (?:does not|doesn't) match",
+            r"mismatch(?:es|ed)? (?:the )?(?:client|connecting|sending|remote)? ?(?:ip|host)",
             r"black ?list",
             r"block ?list",
             r"\bdnsbl\b",
@@ -195,27 +223,26 @@ PHRASE_RULES: list[tuple[str, re.Pattern[str]]] = [
             r"spamcop",
             r"listed (?:at|on|in|by)",
             r"(?:ip|address|host|server|network|domain)\b[^.]{0,30}\b(?:is|has been|was) "
-            r"(?:currently )?(?:black|block|ban|deni|refus|block)",
+            r"(?:currently )?(?:black|block|ban|deni|refus)",
             r"(?:poor|bad|low) reputation",
             r"reputation",
             r"connection (?:refused|rejected|denied) (?:from|by|due)",
-            r"access denied",
             r"(?:ip|connection|host|sender) (?:address )?(?:is )?blocked",
-            r"\bblocked\b",
             r"not accepting (?:mail|messages|connections) from",
             r"refused to talk",
             r"authentication fail",
             r"unauthenticated",
-            r"sending (?:ip|host|server|mta)",
         ),
     ),
+    (AUTH, WEAK, _rx(r"\bblocked\b", r"sending (?:ip|host|server|mta)")),
     (
         FULL,
+        STRONG,
         _rx(
             r"mail ?box (?:is )?(?:full|over|exceeded|size limit)",
             r"(?:mail ?box|account|user|recipient|inbox|folder|mailfolder|disk)(?: is)? "
-            r"(?:is |has |was )?(?:over|exceed(?:ed|s)?)(?: (?:the|its|his|her|their|(?:storage|disk|size)))* ?"
-            r"(?:quota|limit|allocation|storage|size)",
+            r"(?:is |has |was )?(?:over|exceed(?:ed|s)?)(?: (?:the|its|his|her|their|storage|"
+            r"disk|size))* ?(?:quota|limit|allocation|storage|size)",
             r"over ?quota",
             r"quota (?:exceeded|exceed|full|violation)",
             r"exceed(?:ed|s)? (?:the |its |his |her |their )?(?:storage|disk|mailbox|size)? ?quota",
@@ -228,12 +255,14 @@ PHRASE_RULES: list[tuple[str, re.Pattern[str]]] = [
             r"message (?:is )?too (?:big|large)",
             r"(?:size|length) (?:exceeds|over) ",
             r"exceeds? (?:the )?(?:maximum |max )?(?:message |allowed )?size",
+            r"(?:size|line|length) limit (?:exceeded|reached)",
             r"size limit",
             r"too (?:big|large) for",
         ),
     ),
     (
         NETWORK,
+        STRONG,
         _rx(
             r"retry time(?:out)? (?:exceeded|expired)",
             r"(?:delivery|message|time)(?: time)? (?:has )?expired",
@@ -241,35 +270,43 @@ PHRASE_RULES: list[tuple[str, re.Pattern[str]]] = [
             r"(?:within|for (?:more than|over)?|after) \d+",
             r"(?:has been|was|been|is) (?:in|on) (?:the )?queue (?:for )?too long",
             r"too long in (?:the )?queue",
-            r"giving up on",
-            r"gave up",
+            r"have been failing",
+            r"failing for a long time",
             r"timed? ?out",
             r"time-?out",
             r"connection (?:timed out|refused|reset|lost|closed|dropped)",
+            r"(?:did not|does not|refused to|would not) accept (?:our )?(?:requests? to )?connect",
+            r"socket error",
             r"lost connection",
             r"no route to host",
             r"(?:network|host) (?:is )?unreachable",
             r"(?:unable|could not|couldn't|failed) to connect",
-            r"conversation with [^ ]+ timed",
             r"too many (?:connections|concurrent|simultaneous|sessions)",
             r"(?:connection|rate|sending) limit",
             r"rate ?limit",
             r"too many (?:messages|mails|emails|recipients)",
             r"(?:sending|receiving) (?:too )?(?:fast|quickly|many)",
+            r"unexpected volume",
+            r"throttl",
+        ),
+    ),
+    (
+        NETWORK,
+        WEAK,
+        _rx(
+            r"giving up on",
+            r"gave up",
             r"try (?:again )?later",
             r"temporar(?:y|ily) (?:deferred|unavailable|rejected|failure|blocked)",
-            r"throttl",
             r"deferred",
         ),
     ),
-]
-
-# Wording that should win over network words ("blocked" above) is in AUTH; the rest follows.
-PHRASE_RULES_LATE: list[tuple[str, re.Pattern[str]]] = [
     (
         NOT_ACCEPT,
+        STRONG,
         _rx(
             r"null mx",
+            r"no mx (?:record )?found",
             r"does not accept (?:any )?(?:e-?)?mail",
             r"(?:domain|host|server) (?:does not|doesn't|will not) (?:accept|receive) ",
             r"not accepting (?:any )?(?:e-?)?mail",
@@ -277,11 +314,13 @@ PHRASE_RULES_LATE: list[tuple[str, re.Pattern[str]]] = [
     ),
     (
         DOMAIN,
+        STRONG,
         _rx(
             r"host (?:or domain name )?not found",
             r"(?:unknown|invalid|bad) (?:host|domain)",
             r"host ?unknown",
             r"domain (?:name )?(?:not found|does not exist|doesn't exist|is invalid|unknown)",
+            r"(?:account or )?domain may not exist",
             r"no such (?:domain|host)",
             r"name or service not known",
             r"nxdomain",
@@ -297,6 +336,7 @@ PHRASE_RULES_LATE: list[tuple[str, re.Pattern[str]]] = [
     ),
     (
         MAILBOX,
+        STRONG,
         _rx(
             r"user ?unknown",
             r"unknown (?:user|recipient|mail ?box|local.?part|address|account|alias)",
@@ -327,6 +367,7 @@ PHRASE_RULES_LATE: list[tuple[str, re.Pattern[str]]] = [
     ),
     (
         SENDER,
+        STRONG,
         _rx(
             r"sender (?:address )?(?:rejected|refused|denied|blocked|not (?:allowed|permitted))",
             r"sender verif",
@@ -339,80 +380,55 @@ PHRASE_RULES_LATE: list[tuple[str, re.Pattern[str]]] = [
             r"rejected by (?:the )?recipient",
             r"recipient (?:has )?(?:blocked|refused|rejected) (?:you|your|mail|messages)",
             r"your (?:e-?mail )?address (?:has been |is )?(?:blocked|rejected|refused)",
+            r"access denied",
         ),
     ),
-    (
-        SPAM,
-        _rx(
-            r"spam",
-            r"unsolicited",
-            r"bulk (?:e-?)?mail",
-            r"\bjunk\b",
-            r"\bubce?\b",
-        ),
-    ),
+    (SPAM, STRONG, _rx(r"spam", r"unsolicited", r"bulk (?:e-?)?mail", r"\bjunk\b", r"\bu[bc]e\b")),
     (
         CONTENT,
+        STRONG,
         _rx(
             r"virus",
             r"malware",
             r"infected",
             r"(?:forbidden|prohibited|banned|dangerous|blocked) (?:attachment|file|content)",
-            r"attachment",
             r"content (?:filter|rejected|not accepted)",
             r"message content",
+            r"its content",
         ),
     ),
+    (CONTENT, WEAK, _rx(r"attachment")),
     (
-        PROTOCOL,
-        _rx(
-            r"syntax error",
-            r"command (?:not recognized|unrecognized|not implemented)",
-            r"bad sequence",
-            r"starttls",
-            r"\btls\b",
-            r"encryption (?:is )?required",
-            r"rfc ?(?:2822|5322|5321|822)",
-            r"not (?:rfc[ -]?)?compliant",
-            r"line too long",
-            r"invalid command",
-            r"(?:missing|duplicate|malformed|invalid) (?:message )?header",
-            r"protocol",
-        ),
+        POLICY,
+        STRONG,
+        _rx(r"polic(?:y|ies)", r"administrative(?:ly)? (?:prohibited|denied|rejected)"),
     ),
     (
         POLICY,
-        _rx(
-            r"polic(?:y|ies)",
-            r"not (?:permitted|allowed)",
-            r"prohibited",
-            r"administrative(?:ly)? (?:prohibited|denied|rejected)",
-            r"refused",
-            r"rejected",
-            r"denied",
-        ),
+        WEAK,
+        _rx(r"not (?:permitted|allowed)", r"prohibited", r"refused", r"rejected", r"denied"),
     ),
     (
         ROUTING,
+        STRONG,
         _rx(
             r"mail loop",
             r"loops? back",
             r"loop(?:ing)? detected",
             r"too many hops",
             r"routing loop",
+            r"forwarded more than",
             r"mailer error",
             r"local (?:delivery|configuration) (?:failed|error)",
-            r"system error",
-            r"internal (?:server )?error",
             r"configuration error",
             r"misconfigur",
             r"command (?:died|failed)",
             r"unable to deliver to program",
+            r"duplicated message-id",
         ),
     ),
+    (ROUTING, WEAK, _rx(r"system error", r"internal (?:server )?error")),
 ]
-
-ALL_PHRASE_RULES = PHRASE_RULES + PHRASE_RULES_LATE
 
 
 @dataclass(frozen=True, slots=True)
@@ -429,15 +445,24 @@ def _status_key(status: str) -> str:
     return rest
 
 
-def phrase_reason(text: str | None) -> tuple[str, str] | None:
-    """Return (reason, matched words) for the first wording rule matching ``text``."""
+def phrase_matches(text: str | None) -> list[tuple[int, int, str, str]]:
+    """Return (tier, position, reason, words) for every wording rule matching ``text``,
+    best first."""
     if not text:
-        return None
-    for reason, pattern in ALL_PHRASE_RULES:
+        return []
+    found = []
+    for reason, tier, pattern in PHRASE_RULES:
         m = pattern.search(text)
         if m:
-            return reason, m.group(0)
-    return None
+            found.append((tier, m.start(), reason, m.group(0)))
+    found.sort()
+    return found
+
+
+def phrase_reason(text: str | None) -> tuple[str, str] | None:
+    """Return (reason, matched words) for the wording rule that best explains ``text``."""
+    found = phrase_matches(text)
+    return (found[0][2], found[0][3]) if found else None
 
 
 def _type_for(reason: str, klass: str | None) -> str:
@@ -475,21 +500,23 @@ def decide(
     elif action == "delayed":
         klass = "4"
     entry = STATUS_TABLE.get(_status_key(status)) if status else None
-    phrase = phrase_reason(diagnostic)
-    if phrase is None and context:
-        phrase = phrase_reason(context)
-    reason = None
-    if entry is not None and entry[2] and (phrase is None or phrase[0] == entry[0]):
+    matches = phrase_matches(diagnostic) or phrase_matches(context)
+    if entry is not None and not matches and status and status[2:] == "0.0":
+        if reply_code in REPLY_TABLE:
+            entry = None  # "x.0.0" says nothing; the reply code says more
+    use_status = entry is not None and (
+        not matches
+        or (entry[2] and (matches[0][0] == WEAK or any(m[2] == entry[0] for m in matches)))
+    )
+    if use_status:
+        assert entry is not None
         reason = entry[0]
         why = f"DSN status {status}: {entry[1]}"
-    elif phrase is not None:
-        reason = phrase[0]
-        snippet = phrase[1].strip()
+    elif matches:
+        reason = matches[0][2]
+        snippet = matches[0][3].strip()
         lead = f"status {status}, " if status else (f"reply {reply_code}, " if reply_code else "")
         why = f'Diagnostic ({lead}"{snippet}"): {MEANING[reason]}'
-    elif entry is not None:
-        reason = entry[0]
-        why = f"DSN status {status}: {entry[1]}"
     elif reply_code and reply_code in REPLY_TABLE:
         reason, meaning = REPLY_TABLE[reply_code]
         why = f"SMTP reply {reply_code}: {meaning}"
@@ -500,4 +527,7 @@ def decide(
         )
     if klass is None:
         klass = "4" if action == "delayed" else "5"
+    if reason == ROUTING and klass == "4":
+        # A temporary routing problem (e.g. a loop that may clear) is a network matter.
+        reason = NETWORK
     return Decision(_type_for(reason, klass), _category_for(reason, klass), why)
