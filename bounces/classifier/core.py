@@ -385,11 +385,12 @@ def _from_dsn(
         if context is None:
             context = heuristics.evidence_lines(text, _score)
         status, reply = f.status, f.reply_code
-        if (status is None or reply is None) and context:
+        if (status is None or reply is None or status.endswith(".0.0")) and context:
             s2, r2 = heuristics.codes_in(context)
-            status = status or s2
+            if s2 and (status is None or (status.endswith(".0.0") and s2[0] == status[0])):
+                status = s2
             reply = reply or r2
-        decision = rules.decide(status, reply, diagnostic, f.action, context)
+        decision = rules.decide(status, reply, diagnostic, f.action, context, f.recipient)
         verdicts.append(
             Verdict(
                 f.recipient,
@@ -432,7 +433,7 @@ def _from_text(
         if diag is None and found is not None:
             diag = found[1]
         status, reply = heuristics.codes_in(diag) if diag else (None, None)
-        decision = rules.decide(status, reply, diag, None, text[:8000])
+        decision = rules.decide(status, reply, diag, None, text[:8000], r)
         verdicts.append(
             Verdict(
                 r,

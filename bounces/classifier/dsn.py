@@ -145,10 +145,12 @@ def recipient_groups(groups: list[dict[str, str]]) -> list[RecipientFields]:
         status = parse_status(g.get("status"))
         diag_status = parse_status(diagnostic)
         # A bare class status (x.0.0) says less than the code inside the diagnostic.
-        if (
-            diag_status
-            and (status is None or status.endswith(".0.0"))
-            and diag_status[0] == (status or diag_status)[0]
+        reply = parse_reply_code(diagnostic)
+        if diag_status and (
+            status is None
+            or (status.endswith(".0.0") and diag_status[0] == status[0])
+            # The remote server's own words beat a relay's class when the reply code agrees.
+            or (reply is not None and diag_status[0] == reply[0] != status[0])
         ):
             status = diag_status
         action = (g.get("action") or "").strip().lower().split(" ")[0] or None
@@ -158,7 +160,7 @@ def recipient_groups(groups: list[dict[str, str]]) -> list[RecipientFields]:
                 original_recipient=original,
                 action=action,
                 status=status,
-                reply_code=parse_reply_code(diagnostic),
+                reply_code=reply,
                 diagnostic=diagnostic,
             )
         )

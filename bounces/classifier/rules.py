@@ -189,7 +189,8 @@ PHRASE_RULES: list[tuple[str, int, re.Pattern[str]]] = [
             r"not (?:rfc[ -]?)?compliant",
             r"line too long",
             r"invalid command",
-            r"multiple (?:\w+ )?addresses in",
+            r"multiple\b.{0,24}\baddresses in",
+            r"(?:does not|doesn't) support (?:start)?tls",
             r"(?:missing|duplicate|malformed|invalid|bad|multiple) (?:[\w-]+:? )?headers?\b",
             r"header (?:is )?(?:missing|invalid|malformed)",
         ),
@@ -232,6 +233,7 @@ PHRASE_RULES: list[tuple[str, int, re.Pattern[str]]] = [
             r"refused to talk",
             r"authentication fail",
             r"unauthenticated",
+            r"unverif\w* (?:sending )?(?:ip|host)",
         ),
     ),
     (AUTH, WEAK, _rx(r"\bblocked\b", r"sending (?:ip|host|server|mta)")),
@@ -287,6 +289,7 @@ PHRASE_RULES: list[tuple[str, int, re.Pattern[str]]] = [
             r"too many (?:messages|mails|emails|recipients)",
             r"(?:sending|receiving) (?:too )?(?:fast|quickly|many)",
             r"unexpected volume",
+            r"dns (?:error|lookup failed|failure|timeout)",
             r"throttl",
         ),
     ),
@@ -330,7 +333,6 @@ PHRASE_RULES: list[tuple[str, int, re.Pattern[str]]] = [
             r"(?:unable|failed) to (?:route|resolve)",
             r"bad destination (?:system|host)",
             r"nonexistentdomain",
-            r"dns (?:error|lookup|failure)",
             r"no (?:address|a) records?",
         ),
     ),
@@ -359,12 +361,14 @@ PHRASE_RULES: list[tuple[str, int, re.Pattern[str]]] = [
             r"has moved",
             r"not our customer",
             r"not listed in",
-            r"recipient (?:address )?rejected",
+            r"(?<!recipient )(?<!sender )\baddress rejected",
             r"undeliverable address",
             r"bad destination mail ?box",
             r"(?:this|that|the) (?:user|account) (?:doesn't|does not)",
         ),
     ),
+    (MAILBOX, WEAK, _rx(r"recipient (?:address )?rejected")),
+    (SENDER, WEAK, _rx(r"after mail from")),
     (
         SENDER,
         STRONG,
@@ -377,7 +381,8 @@ PHRASE_RULES: list[tuple[str, int, re.Pattern[str]]] = [
             r"permission to post",
             r"not (?:allowed|permitted|authori[sz]ed) to (?:post|send (?:mail|messages) to)",
             r"only (?:members|subscribers) (?:can|may) post",
-            r"rejected by (?:the )?recipient",
+            r"rejected by (?:the )?recipient(?! domain)",
+            r"(?:unroutable|invalid|unknown|bad|unverifiable|unresolvable) sender",
             r"recipient (?:has )?(?:blocked|refused|rejected) (?:you|your|mail|messages)",
             r"your (?:e-?mail )?address (?:has been |is )?(?:blocked|rejected|refused)",
             r"access denied",
@@ -392,12 +397,16 @@ PHRASE_RULES: list[tuple[str, int, re.Pattern[str]]] = [
             r"malware",
             r"infected",
             r"(?:forbidden|prohibited|banned|dangerous|blocked) (?:attachment|file|content)",
-            r"content (?:filter|rejected|not accepted)",
-            r"message content",
-            r"its content",
+            r"content filter",
         ),
     ),
-    (CONTENT, WEAK, _rx(r"attachment")),
+    (
+        CONTENT,
+        WEAK,
+        _rx(
+            r"attachment", r"content (?:rejected|not accepted)", r"message content", r"its content"
+        ),
+    ),
     (
         POLICY,
         STRONG,
@@ -425,6 +434,8 @@ PHRASE_RULES: list[tuple[str, int, re.Pattern[str]]] = [
             r"command (?:died|failed)",
             r"unable to deliver to program",
             r"duplicated message-id",
+            r"pipe to \|",
+            r"no such file or directory",
         ),
     ),
     (ROUTING, WEAK, _rx(r"system error", r"internal (?:server )?error")),
@@ -485,6 +496,7 @@ def decide(
     diagnostic: str | None,
     action: str | None = None,
     context: str | None = None,
+    recipient: str | None = None,
 ) -> Decision:
     """Return the block type, category and explanation for one failed recipient.
 
@@ -492,6 +504,14 @@ def decide(
     wording (which beats a vague status class), then the reply code, then the wider text of
     the bounce (``context``), then the status class alone.
     """
+    if status is None and recipient and recipient.lower().endswith("@googlegroups.com"):
+        # Google Groups answers every refused post the same way, in the sender's language:
+        # the sender may not post to the group (or the group is gone).
+        return Decision(
+            PERMANENT,
+            SENDER,
+            "Google Groups refused the post: the sender may not post to this group",
+        )
     klass = None
     if status:
         klass = status[0]
@@ -501,13 +521,21 @@ def decide(
         klass = "4"
     entry = STATUS_TABLE.get(_status_key(status)) if status else None
     matches = phrase_matches(diagnostic) or phrase_matches(context)
-    if entry is not None and not matches and status and status[2:] == "0.0":
-        if reply_code in REPLY_TABLE:
-            entry = None  # "x.0.0" says nothing; the reply code says more
-    use_status = entry is not None and (
-        not matches
-        or (entry[2] and (matches[0][0] == WEAK or any(m[2] == entry[0] for m in matches)))
-    )
+    if any(m[3].lower() == "after mail from" for m in matches):
+        # Refused at MAIL FROM: "does not exist" and the like describe the sender, not us.
+        matches = [m for m in matches if m[2] not in (MAILBOX, DOMAIN, NOT_ACCEPT)]
+        if entry is not None and entry[0] in (MAILBOX, DOMAIN, NOT_ACCEPT):
+            entry = None
+    strong = [m for m in matches if m[0] == STRONG]
+    if entry is not None and status and status[2:] == "0.0":
+        # "x.0.0" only gives the class: wording, then the reply code, say more.
+        if not matches and reply_code in REPLY_TABLE:
+            entry = None
+        use_status = not matches and entry is not None
+    elif entry is not None and entry[2]:
+        use_status = not strong or any(m[2] == entry[0] for m in matches)
+    else:
+        use_status = entry is not None and not strong
     if use_status:
         assert entry is not None
         reason = entry[0]
