@@ -131,20 +131,18 @@ class _Parts:
             elif ctype == "message/feedback-report":
                 self.feedback_parts.append(part)
             elif ctype in ENCLOSED_TYPES:
+                # Only the first enclosed message is the one that bounced.
                 if self.enclosed is None:
-                    self._take_enclosed(part, ctype)
+                    self._take_enclosed(part)
             elif ctype == "text/html":
                 html.append(part_text(part))
-            elif ctype.startswith("text/") or (
-                ctype.startswith("multipart/") and not part.is_multipart()
-            ):
+            elif not part.is_multipart() and ctype.startswith(("text/", "multipart/")):
                 # A multipart whose boundary never appears is, in effect, one text body.
-                if not part.is_multipart():
-                    self.texts.append(part_text(part))
+                self.texts.append(part_text(part))
         if not self.texts and html:
             self.texts = html
 
-    def _take_enclosed(self, part: Message, ctype: str) -> None:
+    def _take_enclosed(self, part: Message) -> None:
         payload = part.get_payload()
         if isinstance(payload, list) and payload and isinstance(payload[0], Message):
             self.enclosed = payload[0]
@@ -334,7 +332,10 @@ def _complaint(parts: _Parts, enclosed_to: list[str], common: dict) -> Analysis:
     groups = field_groups_from_text(report_text)
     kind = arf.feedback_type(groups)
     recipients = arf.complained_recipients(groups, enclosed_to, report_text)
-    why = f"Spam complaint (RFC 5965 report, feedback type {kind}): the recipient or their provider reported the message"
+    why = (
+        f"Spam complaint (RFC 5965 report, feedback type {kind}): "
+        "the recipient or their provider reported the message"
+    )
     if not recipients:
         return _not_parsed("complaint report names no recipient", kind=KIND_COMPLAINT, **common)
     verdicts = tuple(

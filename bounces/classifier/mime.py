@@ -87,7 +87,7 @@ def header_text(value: object) -> str:
                 else:
                     chunks.append(chunk)
             text = "".join(chunks)
-        except Exception:  # noqa: BLE001 - leave undecodable words as written
+        except Exception:  # noqa: BLE001, S110 - leave undecodable words as written
             pass
     return fix_surrogates(text).replace("\x00", "")
 
@@ -189,7 +189,7 @@ def walk(msg: Message) -> Iterator[tuple[Message, int, bool]]:
             continue
         try:
             payload = part.get_payload()
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001, S112 - a part we cannot open has no children to walk
             continue
         if isinstance(payload, list):
             ctype = content_type(part)
