@@ -1,0 +1,14 @@
+# Shared by scripts/demo and scripts/test: a virtualenv in .venv with the project installed.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+PYTHON=${PYTHON:-python3.11}
+command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
+if [ -z "${VIRTUAL_ENV:-}" ]; then
+    [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+    # shellcheck disable=SC1091
+    source .venv/bin/activate
+fi
+install_project() {  # $1: the extras, e.g. "[dev]"
+    python -m pip install --quiet --disable-pip-version-check --upgrade pip
+    python -m pip install --quiet --disable-pip-version-check -e ".${1:-}"
+}
