@@ -71,6 +71,9 @@ def analyse(raw: bytes) -> Analysis:
         if not isinstance(raw, (bytes, bytearray, memoryview)):
             return _not_parsed("input is not bytes")
         raw = bytes(raw)
+        # The wording cache only serves one message (rating, then deciding, the same text);
+        # clearing it keeps memory flat and timings honest across messages.
+        rules.phrase_matches.cache_clear()
         if not raw.strip():
             return _not_parsed("empty message")
         return _analyse(raw)
@@ -157,8 +160,11 @@ def _headers_of(text: str) -> Message | None:
     text = text.lstrip()
     if not text:
         return None
+    # Hand the parser the header block only: it would otherwise read the whole body.
+    end = text.find("\n\n", 0, 60_000)
+    head = text[: end + 1] if end >= 0 else text[:60_000]
     try:
-        return email.parser.HeaderParser().parsestr(text[:60_000], headersonly=True)
+        return email.parser.HeaderParser().parsestr(head, headersonly=True)
     except Exception:  # noqa: BLE001
         return None
 
@@ -181,16 +187,13 @@ def _message_id(value: str) -> str | None:
     return value or None
 
 
-def _score(text: str) -> int:
-    status, reply = heuristics.codes_in(text)
-    score = 0
-    if status:
-        score += 4
-    if reply:
-        score += 2
-    if rules.phrase_reason(text):
-        score += 1
-    return score
+def _has_reason(text: str) -> bool:
+    return bool(rules.phrase_matches(text))
+
+
+def _reason_at(text: str) -> int | None:
+    matches = rules.phrase_matches(text)
+    return matches[0][1] if matches else None
 
 
 def _enclosed_bytes(parts: _Parts, original_text: str) -> bytes | None:
@@ -379,12 +382,12 @@ def _from_dsn(
         context = None
         if f.recipient:
             found = heuristics.diagnostic_for(
-                f.recipient, text, others - {f.recipient.lower()}, _score
+                f.recipient, text, others - {f.recipient.lower()}, _has_reason
             )
             if found is not None and found[0] > 0:
                 context = found[1]
         if context is None:
-            context = heuristics.evidence_lines(text, _score)
+            context = heuristics.evidence_lines(text, _reason_at)
         status, reply = f.status, f.reply_code
         if (status is None or reply is None or status.endswith(".0.0")) and context:
             s2, r2 = heuristics.codes_in(context)
@@ -426,13 +429,16 @@ def _from_text(
     if not recipients:
         return []
     others = {r.lower() for r in recipients}
-    general = heuristics.evidence_lines(text, _score)
+    general: list[str | None] = []
     verdicts = []
     for r in recipients:
-        found = heuristics.diagnostic_for(r, text, others - {r.lower()}, _score)
-        diag = found[1] if found is not None and found[0] > 0 else general
-        if diag is None and found is not None:
+        found = heuristics.diagnostic_for(r, text, others - {r.lower()}, _has_reason)
+        if found is not None and found[0] > 0:
             diag = found[1]
+        else:
+            if not general:
+                general.append(heuristics.evidence_lines(text, _reason_at))
+            diag = general[0] or (found[1] if found is not None else None)
         status, reply = heuristics.codes_in(diag) if diag else (None, None)
         decision = rules.decide(status, reply, diag, None, text[:8000], r)
         verdicts.append(

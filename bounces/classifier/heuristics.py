@@ -14,7 +14,7 @@ ADDRESS = re.compile(
 
 # A line that starts the returned original message (or its headers) in a plain-text bounce.
 _ORIGINAL_MARKER = re.compile(
-    r"^[\s\-=_*#>|]*(?:"
+    r"^[ \t\-=_*#>|]*(?:"
     r"(?:this is |here is |following is |below is )?(?:a )?copy of (?:the |your )?(?:original )?"
     r"(?:message|mail)"
     r"|below this line is a copy"
@@ -29,14 +29,15 @@ _ORIGINAL_MARKER = re.compile(
     r"|message text follows"
     r"|\S*\s*(?:included|enclosed|attached) (?:is )?(?:the )?(?:original )?message"
     r")",
-    re.I,
+    re.I | re.M,
 )
-_HEADER_START = re.compile(
+# The first header of a returned message, followed by another header or a folded line.
+_HEADER_BLOCK = re.compile(
     r"^(?:Return-Path|Received|DKIM-Signature|Message-I[Dd]|MIME-Version|X-Mailer|"
-    r"Authentication-Results|Delivered-To|X-Original-To):[ \t]",
-    re.I,
+    r"Authentication-Results|Delivered-To|X-Original-To):[ \t][^\n]*\n"
+    r"(?:[A-Za-z][A-Za-z0-9-]*:[ \t]|[ \t]+\S)",
+    re.I | re.M,
 )
-_HEADERISH = re.compile(r"^(?:[A-Za-z][A-Za-z0-9-]*:[ \t]|[ \t]+\S)")
 
 # Contexts in which an address in bounce text names a failed recipient.
 _STRONG_BEFORE = re.compile(
@@ -61,19 +62,17 @@ _REPLY = re.compile(
 
 def split_original(text: str) -> tuple[str, str]:
     """Split a plain-text bounce into (the bounce's own words, the returned original)."""
-    lines = text.split("\n")
-    for i, line in enumerate(lines):
-        if not line:
-            continue
-        if _ORIGINAL_MARKER.match(line) and i > 0:
-            return "\n".join(lines[:i]), "\n".join(lines[i + 1 :])
-        if (
-            _HEADER_START.match(line)
-            and i + 1 < len(lines)
-            and _HEADERISH.match(lines[i + 1])
-            and i > 0
-        ):
-            return "\n".join(lines[:i]), "\n".join(lines[i:])
+    cut = len(text)
+    m = _ORIGINAL_MARKER.search(text, 1)
+    if m:
+        cut = m.start()
+        nl = text.find("\n", m.end())
+        rest_at = nl + 1 if nl >= 0 else len(text)
+    h = _HEADER_BLOCK.search(text, 1, cut)
+    if h:
+        return text[: h.start()], text[h.start() :]
+    if m:
+        return text[:cut], text[rest_at:]
     return text, ""
 
 
@@ -114,17 +113,32 @@ def codes_in(text: str) -> tuple[str | None, str | None]:
     return (s.group(0) if s else None), (r.group(1) if r else None)
 
 
-def diagnostic_for(recipient: str, text: str, others: set[str], score) -> tuple[int, str] | None:
+def code_score(text: str) -> int:
+    """Rate how much SMTP evidence ``text`` carries: an enhanced status, a reply code."""
+    status, reply = codes_in(text)
+    return (4 if status else 0) + (2 if reply else 0)
+
+
+def diagnostic_for(
+    recipient: str, text: str, others: set[str], has_reason
+) -> tuple[int, str] | None:
     """Return (score, text) for the text around ``recipient`` in ``text`` that best explains
     its failure, or None when ``recipient`` does not occur.
 
-    ``score`` rates a candidate window (higher is better evidence).
+    Windows carrying status or reply codes win; among windows without codes, the first one
+    whose wording ``has_reason`` recognises (score 1); otherwise the first window (score 0).
     """
-    lines = text.split("\n")
     key = recipient.lower()
-    best: tuple[int, str] | None = None
+    low_text = text.lower()
+    if key not in low_text:
+        return None
+    lines = text.split("\n")
+    low_lines = low_text.split("\n")
+    if len(low_lines) != len(lines):  # lower() never adds newlines, but stay safe
+        low_lines = [ln.lower() for ln in lines]
+    windows: list[str] = []
     for i, line in enumerate(lines):
-        if key not in line.lower():
+        if key not in low_lines[i]:
             continue
         # An SMTP transcript puts the server's answer ("<<< 550 ...") above the summary line.
         above = []
@@ -134,9 +148,9 @@ def diagnostic_for(recipient: str, text: str, others: set[str], score) -> tuple[
             above.insert(0, prev)
         window = above + [line]
         blank = 0
-        for nxt in lines[i + 1 : i + 10]:
-            low = nxt.lower()
-            if any(o in low for o in others):
+        for j in range(i + 1, min(i + 10, len(lines))):
+            nxt = lines[j]
+            if any(o in low_lines[j] for o in others):
                 break
             if not nxt.strip():
                 blank += 1
@@ -144,23 +158,33 @@ def diagnostic_for(recipient: str, text: str, others: set[str], score) -> tuple[
                     break
                 continue
             window.append(nxt)
-        chunk = clean_line("\n".join(window))
-        s = score(chunk)
-        if best is None or s > best[0]:
-            best = (s, chunk)
-    return best
-
-
-def evidence_lines(text: str, score, limit: int = 3) -> str | None:
-    """Return the lines of ``text`` that carry the most evidence, for a bounce with no
-    recipient-specific diagnostic."""
-    scored = []
-    for line in text.split("\n"):
-        s = score(line)
-        if s > 0:
-            scored.append((s, line))
-    if not scored:
+        windows.append(clean_line("\n".join(window)))
+    if not windows:
         return None
-    top = max(s for s, _ in scored)
-    chosen = [ln for s, ln in scored if s == top][:limit]
-    return clean_line("\n".join(chosen))
+    best = max(windows, key=code_score)
+    score = code_score(best)
+    if score:
+        return score, best
+    for chunk in windows:
+        if has_reason(chunk):
+            return 1, chunk
+    return 0, windows[0]
+
+
+_CODE_LINE = re.compile(r"^.*?(?:\b[245]\.\d{1,3}\.\d{1,3}\b|^\s*[245][0-5]\d[\s-]).*$", re.M)
+
+
+def evidence_lines(text: str, reason_at, limit: int = 3) -> str | None:
+    """Return the lines of ``text`` that carry the most evidence, for a bounce with no
+    recipient-specific diagnostic: lines with SMTP codes, else the line where ``reason_at``
+    (text -> position or None) finds the deciding wording."""
+    coded = [m.group(0) for m in _CODE_LINE.finditer(text[:20_000])][:limit]
+    if coded:
+        return clean_line("\n".join(coded))
+    head = text[:6000]
+    pos = reason_at(head)
+    if pos is None:
+        return None
+    start = head.rfind("\n", 0, pos) + 1
+    end = head.find("\n", pos)
+    return clean_line(head[start : end if end >= 0 else len(head)])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .models import PERMANENT, TEMPORARY
 
@@ -151,7 +152,8 @@ REPLY_TABLE: dict[str, tuple[str, str]] = {
 
 
 def _rx(*parts: str) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{p})" for p in parts), re.I)
+    # Matched against lower-cased text: re.IGNORECASE makes Python's matcher ~3x slower.
+    return re.compile("|".join(f"(?:{p})" for p in parts))
 
 
 STRONG = 1
@@ -456,18 +458,20 @@ def _status_key(status: str) -> str:
     return rest
 
 
-def phrase_matches(text: str | None) -> list[tuple[int, int, str, str]]:
+@lru_cache(maxsize=512)
+def phrase_matches(text: str | None) -> tuple[tuple[int, int, str, str], ...]:
     """Return (tier, position, reason, words) for every wording rule matching ``text``,
-    best first."""
+    best first.  Cached: the same diagnostic is often rated, then decided."""
     if not text:
-        return []
+        return ()
+    low = text.lower()
     found = []
     for reason, tier, pattern in PHRASE_RULES:
-        m = pattern.search(text)
+        m = pattern.search(low)
         if m:
             found.append((tier, m.start(), reason, m.group(0)))
     found.sort()
-    return found
+    return tuple(found)
 
 
 def phrase_reason(text: str | None) -> tuple[str, str] | None:
@@ -521,9 +525,9 @@ def decide(
         klass = "4"
     entry = STATUS_TABLE.get(_status_key(status)) if status else None
     matches = phrase_matches(diagnostic) or phrase_matches(context)
-    if any(m[3].lower() == "after mail from" for m in matches):
+    if any(m[3] == "after mail from" for m in matches):
         # Refused at MAIL FROM: "does not exist" and the like describe the sender, not us.
-        matches = [m for m in matches if m[2] not in (MAILBOX, DOMAIN, NOT_ACCEPT)]
+        matches = tuple(m for m in matches if m[2] not in (MAILBOX, DOMAIN, NOT_ACCEPT))
         if entry is not None and entry[0] in (MAILBOX, DOMAIN, NOT_ACCEPT):
             entry = None
     strong = [m for m in matches if m[0] == STRONG]
