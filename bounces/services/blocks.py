@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from records.addresses import address_key
 
-from ..categories import BlockType
+from ..categories import BlockCategory, BlockType
 from ..models import Block, Bounce, BouncePolicy, Unblock
 from .errors import (
     ConfirmationRequired,
@@ -29,6 +29,7 @@ from .errors import (
 )
 
 ESCALATED_CATEGORY = "other"
+_CAUSE_FIELDS = ("type", "category", "status", "reply_code", "diagnostic", "explanation")
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,8 @@ class BlockCause:
 
 def _apply_cause(block: Block, cause: BlockCause) -> None:
     block.type = cause.type
-    block.category = cause.category
+    # An unknown (type, slug) pair falls back to that type's `other`, as the UI shows it.
+    block.category = BlockCategory.get(cause.type, cause.category).slug
     block.status = cause.status[:16]
     block.reply_code = cause.reply_code[:3]
     block.diagnostic = cause.diagnostic
@@ -70,18 +72,25 @@ def address_block(
     key = address_key(address)
     if not key:
         raise ValueError("address_block needs an address")
+    if cause.type not in BlockType.values:
+        # A verdict with no type blocks nothing; callers must not ask for a block then.
+        raise ValueError(f"address_block needs a block type, not {cause.type!r}")
     at = at or timezone.now()
     policy = policy or BouncePolicy.current()
     with transaction.atomic():
-        block = Block.objects.select_for_update().active().filter(address=key).first()
-        if block is None:
-            block = _create_block(key, cause, at, bounce, policy)
-            if block is not None:
-                return block
-            # Another transaction created it between our SELECT and INSERT: lock theirs.
-            block = Block.objects.select_for_update().active().get(address=key)
-        _update_block(block, cause, at, bounce, policy)
-        return block
+        # Two rounds at most: if a racing transaction creates the block between our SELECT and
+        # INSERT, the unique constraint refuses ours and the next round locks and updates theirs
+        # (and should theirs be lifted in that instant, the next round creates a fresh one).
+        for _attempt in range(3):
+            block = Block.objects.select_for_update().active().filter(address=key).first()
+            if block is None:
+                block = _create_block(key, cause, at, bounce, policy)
+                if block is not None:
+                    return block
+                continue
+            _update_block(block, cause, at, bounce, policy)
+            return block
+        raise RuntimeError(f"could not create or lock the block of {key}")  # pragma: no cover
 
 
 def _create_block(
@@ -113,9 +122,14 @@ def _update_block(
         keeps_permanent = block.is_permanent and cause.type == BlockType.TEMPORARY
         if not keeps_permanent:
             _apply_cause(block, cause)
-            block.cause = bounce
+            if bounce is not None:
+                block.cause = bounce
     block.first_bounce_at = min(block.first_bounce_at, at)
-    block.save()
+    # Never write `lifted_at` back: on SQLite there is no row lock, and a lift committed since
+    # our read must not be undone by this update.
+    block.save(
+        update_fields=[*_CAUSE_FIELDS, "cause", "last_bounce_at", "first_bounce_at", "bounce_count"]
+    )
     block.refresh_from_db(fields=["bounce_count"])
     if _should_escalate(block, policy):
         block.type = BlockType.PERMANENT
@@ -132,6 +146,10 @@ def _should_escalate(block: Block, policy: BouncePolicy) -> bool:
     if not limit or block.type != BlockType.TEMPORARY or block.bounce_count < limit:
         return False
     since = block.last_bounce_at - timedelta(days=policy.escalate_within_days)
+    if block.first_bounce_at >= since:
+        # The whole episode lies in the window: its count is the number of bounces in it (this
+        # holds even when the caller recorded no Bounce rows, e.g. a manual block).
+        return True
     recent = Bounce.objects.filter(
         recipient=block.address, type=BlockType.TEMPORARY, received_at__gte=since
     ).count()
@@ -165,26 +183,35 @@ def block_unblock(
     active (someone else lifted it first).
     """
     reason = (reason or "").strip()
-    if actor is not None:
-        if not can_unblock(actor, block):
-            if block.is_permanent:
-                raise PermanentBlockNeedsAdmin(block)
-            raise UnblockNotAllowed(block)
-        if not confirmed:
-            raise ConfirmationRequired(block)
-        if block.is_permanent and not reason:
-            raise ReasonRequired(block)
     now = timezone.now()
     with transaction.atomic():
-        lifted = Block.objects.filter(pk=block.pk, lifted_at__isnull=True).update(lifted_at=now)
+        # Lock the row and decide on its current state, not on the caller's copy: the block may
+        # have been lifted meanwhile (NotBlocked), or escalated to permanent, which a sales user
+        # must then not lift. A racing lifter waits here and then sees `lifted_at` set.
+        current = Block.objects.select_for_update().filter(pk=block.pk).first()
+        if current is None or current.lifted_at is not None:
+            raise NotBlocked(block)
+        if actor is not None:
+            if not can_unblock(actor, current):
+                if current.is_permanent:
+                    raise PermanentBlockNeedsAdmin(current)
+                raise UnblockNotAllowed(current)
+            if not confirmed:
+                raise ConfirmationRequired(current)
+            if current.is_permanent and not reason:
+                raise ReasonRequired(current)
+        # Guarded UPDATE as well as the lock: SQLite ignores FOR UPDATE, the count still decides.
+        lifted = Block.objects.filter(pk=current.pk, lifted_at__isnull=True).update(lifted_at=now)
         if not lifted:
-            raise NotBlocked(block.address)
+            raise NotBlocked(current)
+        for name in _CAUSE_FIELDS:
+            setattr(block, name, getattr(current, name))
         block.lifted_at = now
         return Unblock.objects.create(
             block=block,
-            address=block.address,
-            block_type=block.type,
-            category=block.category,
+            address=current.address,
+            block_type=current.type,
+            category=current.category,
             actor=actor,
             source=source,
             record_type=record.record_type() if record is not None else "",

@@ -52,3 +52,12 @@ class ReasonRequired(UnblockError):
         return _("Write the reason for lifting the permanent block of %(address)s.") % {
             "address": self.address
         }
+
+
+class NoAddress(NotBlocked):
+    """The record's field holds no address at all (so there is nothing to unblock)."""
+
+    def message(self) -> str:
+        return _("The %(field)s is empty: there is no address to unblock.") % {
+            "field": self.subject
+        }

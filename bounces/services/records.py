@@ -9,7 +9,7 @@ from records.models import EmailField
 
 from ..models import Block, Unblock
 from .blocks import block_unblock
-from .errors import NotBlocked, UnblockError
+from .errors import NoAddress, NotBlocked, UnblockError
 
 BOTH = "both"
 
@@ -47,9 +47,10 @@ def record_unblock(
     seen: set[str] = set()
     for name in fields_for(fields):
         key = address_key(record.address(name))
-        if not key or key in seen:
-            if not key:
-                result.refused.append(NotBlocked(record.address(name) or name))
+        if not key:
+            result.refused.append(NoAddress(str(EmailField(name).label).lower()))
+            continue
+        if key in seen:
             continue
         seen.add(key)
         block = Block.objects.active().filter(address=key).first()
