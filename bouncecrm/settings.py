@@ -256,6 +256,10 @@ LOGGING = {
 FIELD_ENCRYPTION_KEY = envsecret("FIELD_ENCRYPTION_KEY")
 # Upper bound for one raw bounce message accepted over HTTP, the pipe or IMAP.
 BOUNCE_MAX_MESSAGE_BYTES = envint("BOUNCE_MAX_MESSAGE_BYTES", 10 * 1024 * 1024)
+# Periodic block review: our sending domains ("domain" or "domain:dkimselector[:…]") checked for
+# SPF/DKIM; BOUNCECRM_DNS_FIXTURE: a JSON file of DNS answers used instead of DNS (tests, offline).
+BOUNCECRM_SENDING_DOMAINS = envlist("BOUNCECRM_SENDING_DOMAINS")
+BOUNCECRM_DNS_FIXTURE = os.environ.get("BOUNCECRM_DNS_FIXTURE", "")
 
 ANYMAIL = {
     "WEBHOOK_SECRET": envsecret("ANYMAIL_WEBHOOK_SECRET"),
