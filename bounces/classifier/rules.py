@@ -153,16 +153,15 @@ REPLY_TABLE: dict[str, tuple[str, str]] = {
 }
 
 
-Alternatives = tuple[tuple[str, re.Pattern[str]], ...]
+Alternatives = tuple[tuple[tuple[str, ...], re.Pattern[str]], ...]
 
 
-def _required_literal(pattern: str) -> str:
-    """Return the longest run of plain characters every match of ``pattern`` must contain."""
+def _longest_run(items: list) -> str:
     best = ""
 
-    def scan(items: list, run: str) -> str:
+    def scan(seq: list, run: str) -> str:
         nonlocal best
-        for op, arg in items:
+        for op, arg in seq:
             if op is _sre.LITERAL:
                 run += chr(arg)
                 if len(run) > len(best):
@@ -175,8 +174,41 @@ def _required_literal(pattern: str) -> str:
                 run = ""
         return run
 
-    scan(list(_sre_parse.parse(pattern)), "")
+    scan(items, "")
     return best
+
+
+def _branch_sets(items: list) -> list[tuple[str, ...]]:
+    out: list[tuple[str, ...]] = []
+    for op, arg in items:
+        if op is _sre.SUBPATTERN:
+            out.extend(_branch_sets(list(arg[-1])))
+        elif op is _sre.BRANCH:
+            union: list[str] = []
+            for seq in arg[1]:
+                need = _requirement(list(seq))
+                if not need:
+                    break
+                union.extend(need)
+            else:
+                out.append(tuple(union))
+    return out
+
+
+def _requirement(items: list) -> tuple[str, ...]:
+    """Return literals one of which every match must contain (empty when none is known)."""
+    run = _longest_run(items)
+    candidates = ([(run,)] if run else []) + _branch_sets(items)
+    if not candidates:
+        return ()
+    return max(candidates, key=lambda c: (min(len(x) for x in c), -len(c)))
+
+
+def required_literals(pattern: str) -> tuple[str, ...]:
+    """Return literals of ``pattern`` one of which must occur for it to match, or () when
+    no literal of two or more characters is certain."""
+    need = _requirement(list(_sre_parse.parse(pattern)))
+    return need if need and min(len(x) for x in need) >= 2 else ()
 
 
 def _rx(*parts: str) -> Alternatives:
@@ -186,11 +218,7 @@ def _rx(*parts: str) -> Alternatives:
     literal with ``in`` first skips most patterns at C speed.  Patterns are matched against
     lower-cased text (re.IGNORECASE is about 3x slower).
     """
-    out = []
-    for part in parts:
-        literal = _required_literal(part)
-        out.append((literal if len(literal) >= 2 else "", re.compile(part)))
-    return tuple(out)
+    return tuple((required_literals(part), re.compile(part)) for part in parts)
 
 
 STRONG = 1
@@ -427,7 +455,11 @@ PHRASE_RULES: list[tuple[str, int, Alternatives]] = [
             r"access denied",
         ),
     ),
-    (SPAM, STRONG, _rx(r"spam", r"unsolicited", r"bulk (?:e-?)?mail", r"\bjunk\b", r"\bu[bc]e\b")),
+    (
+        SPAM,
+        STRONG,
+        _rx(r"spam", r"unsolicited", r"bulk (?:e-?)?mail", r"\bjunk\b", r"\bube\b", r"\buce\b"),
+    ),
     (
         CONTENT,
         STRONG,
@@ -495,6 +527,22 @@ def _status_key(status: str) -> str:
     return rest
 
 
+def _index_rules() -> tuple[tuple[str, ...], dict[str, list[tuple[int, int]]], list]:
+    """Index every wording alternative by the literals that must occur for it to match."""
+    by_literal: dict[str, list[tuple[int, int]]] = {}
+    unfiltered: list[tuple[int, int]] = []
+    for ri, (_reason, _tier, alternatives) in enumerate(PHRASE_RULES):
+        for ai, (literals, _pattern) in enumerate(alternatives):
+            if not literals:
+                unfiltered.append((ri, ai))
+            for lit in literals:
+                by_literal.setdefault(lit, []).append((ri, ai))
+    return tuple(by_literal), by_literal, unfiltered
+
+
+_LITERALS, _BY_LITERAL, _UNFILTERED = _index_rules()
+
+
 @lru_cache(maxsize=512)
 def phrase_matches(text: str | None) -> tuple[tuple[int, int, str, str], ...]:
     """Return (tier, position, reason, words) for every wording rule matching ``text``,
@@ -502,19 +550,21 @@ def phrase_matches(text: str | None) -> tuple[tuple[int, int, str, str], ...]:
     if not text:
         return ()
     low = text.lower()
-    found = []
-    for reason, tier, alternatives in PHRASE_RULES:
-        best = None
-        for literal, pattern in alternatives:
-            if literal and literal not in low:
-                continue
-            m = pattern.search(low)
-            if m is not None and (best is None or m.start() < best.start()):
-                best = m
-        if best is not None:
-            found.append((tier, best.start(), reason, best.group(0)))
-    found.sort()
-    return tuple(found)
+    # One fast substring pass decides which few patterns are worth running at all.
+    todo = set(_UNFILTERED)
+    for lit in [lit for lit in _LITERALS if lit in low]:
+        todo.update(_BY_LITERAL[lit])
+    best: dict[int, tuple[int, int, re.Match[str]]] = {}
+    for ri, ai in todo:
+        m = PHRASE_RULES[ri][2][ai][1].search(low)
+        if m is not None:
+            key = (m.start(), ai, m)  # earliest wins; at a tie, the earlier-listed pattern
+            prev = best.get(ri)
+            if prev is None or key[:2] < prev[:2]:
+                best[ri] = key
+    # Rule order breaks ties between rules matching at the same place.
+    ranked = sorted((PHRASE_RULES[ri][1], pos, ri, m) for ri, (pos, _ai, m) in best.items())
+    return tuple((tier, pos, PHRASE_RULES[ri][0], m.group(0)) for tier, pos, ri, m in ranked)
 
 
 def phrase_reason(text: str | None) -> tuple[str, str] | None:
