@@ -6,7 +6,7 @@ import email.parser
 import re
 from email.message import Message
 
-from . import arf, autoreply, heuristics, rules
+from . import arf, autoreply, esp, heuristics, rules
 from .dsn import (
     SUCCESS_ACTIONS,
     RecipientFields,
@@ -279,7 +279,12 @@ def _analyse(raw: bytes, depth: int = 0) -> Analysis:
     if fields:
         return _from_dsn(fields, own_text, excluded, common)
 
-    # 3. A bounce forwarded inside another message (e.g. by a postmaster): read the inner one.
+    # 3. An ESP's JSON notification sent as mail (Amazon SES through SNS).
+    ses = esp.ses_recipients(own_text) if "{" in own_text else None
+    if ses:
+        return _from_esp(ses, common)
+
+    # 4. A bounce forwarded inside another message (e.g. by a postmaster): read the inner one.
     bounce_like = _bounce_like(msg, sender_header, subject or "", own_text)
     if depth < 2:
         inner_raw = _enclosed_bytes(parts, original_text)
@@ -288,18 +293,18 @@ def _analyse(raw: bytes, depth: int = 0) -> Analysis:
             if inner.verdicts:
                 return inner
 
-    # 4. Auto-reply marked as such by its headers, unless it is a bounce in disguise.
+    # 5. Auto-reply marked as such by its headers, unless it is a bounce in disguise.
     header_auto = autoreply.header_evidence(msg)
     if header_auto and not bounce_like:
         return _auto_reply(sender, header_auto, common)
 
-    # 5. Non-standard bounce text.
+    # 6. Non-standard bounce text.
     if bounce_like:
         verdicts = _from_text(msg, own_text, excluded, enclosed_to)
         if verdicts:
             return Analysis(True, "", KIND_NON_STANDARD, tuple(verdicts), **common)
 
-    # 6. Auto-reply recognised by its words only.
+    # 7. Auto-reply recognised by its words only.
     body_auto = autoreply.body_evidence(own_text) if not bounce_like else None
     if header_auto or body_auto:
         return _auto_reply(sender, header_auto or body_auto or "", common)
@@ -454,3 +459,46 @@ def _from_text(
             )
         )
     return verdicts
+
+
+def _from_esp(found: list[esp.EspRecipient], common: dict) -> Analysis:
+    verdicts = []
+    kinds = set()
+    for r in found:
+        addr = normalise_address(r.address)
+        if addr is None:
+            continue
+        diagnostic = clean_line(r.diagnostic) if r.diagnostic else None
+        if r.kind == "delivery":
+            kinds.add(KIND_SUCCESS)
+            why = "Delivery succeeded (Amazon SES delivery notification); nothing to block"
+            verdicts.append(Verdict(addr, None, None, diagnostic, "delivered", None, None, why))
+        elif r.kind == "complaint":
+            kinds.add(KIND_COMPLAINT)
+            why = "Spam complaint relayed by Amazon SES: the recipient reported the message"
+            verdicts.append(
+                Verdict(addr, None, None, diagnostic, None, TEMPORARY, "content_related", why)
+            )
+        else:
+            kinds.add(KIND_DSN)
+            status = parse_status(r.status) or parse_status(diagnostic)
+            reply = parse_reply_code(diagnostic)
+            if status is None and r.transient:
+                status = "4.0.0"
+            decision = rules.decide(status, reply, diagnostic, r.action, None, addr)
+            verdicts.append(
+                Verdict(
+                    addr,
+                    status,
+                    reply,
+                    diagnostic,
+                    r.action,
+                    decision.type,
+                    decision.category,
+                    decision.explanation,
+                )
+            )
+    if not verdicts:
+        return _not_parsed("ESP notification names no recipient", **common)
+    kind = next(k for k in (KIND_DSN, KIND_COMPLAINT, KIND_SUCCESS) if k in kinds)
+    return Analysis(True, "", kind, tuple(verdicts), **common)
