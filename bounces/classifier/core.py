@@ -12,6 +12,8 @@ from .dsn import (
     RecipientFields,
     field_groups,
     field_groups_from_text,
+    parse_reply_code,
+    parse_status,
     recipient_groups,
 )
 from .mime import (
