@@ -15,6 +15,7 @@ from .dsn import (
     parse_reply_code,
     parse_status,
     recipient_groups,
+    strip_diagnostic_type,
 )
 from .mime import (
     ENCLOSED_TYPES,
@@ -470,7 +471,8 @@ def _from_esp(found: list[esp.EspRecipient], common: dict) -> Analysis:
         addr = normalise_address(r.address)
         if addr is None:
             continue
-        diagnostic = clean_line(r.diagnostic) if r.diagnostic else None
+        text = strip_diagnostic_type(r.diagnostic)
+        diagnostic = clean_line(text) if text else None
         if r.kind == "delivery":
             kinds.add(KIND_SUCCESS)
             why = "Delivery succeeded (Amazon SES delivery notification); nothing to block"

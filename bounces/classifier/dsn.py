@@ -123,7 +123,8 @@ def _address_field(value: str | None) -> str | None:
     return normalise_address(addr)
 
 
-def _diagnostic(value: str | None) -> str | None:
+def strip_diagnostic_type(value: str | None) -> str | None:
+    """Return a Diagnostic-Code value without its type ("smtp; 550 ..." -> "550 ...")."""
     if not value:
         return None
     kind, semi, rest = value.partition(";")
@@ -141,7 +142,7 @@ def recipient_groups(groups: list[dict[str, str]]) -> list[RecipientFields]:
         original = _address_field(g.get("original-recipient"))
         if final is None and original is None:
             continue
-        diagnostic = _diagnostic(g.get("diagnostic-code"))
+        diagnostic = strip_diagnostic_type(g.get("diagnostic-code"))
         status = parse_status(g.get("status"))
         diag_status = parse_status(diagnostic)
         # A bare class status (x.0.0) says less than the code inside the diagnostic.
