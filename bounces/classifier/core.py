@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import email.parser
 import re
 from email.message import Message
 
@@ -124,7 +123,7 @@ class _Parts:
         self.status_parts: list[Message] = []
         self.feedback_parts: list[Message] = []
         self.texts: list[str] = []
-        self.enclosed: Message | None = None
+        self.enclosed: Message | TextHeaders | None = None
         self.enclosed_part: Message | None = None
         self.enclosed_text = ""
         html: list[str] = []
@@ -159,17 +158,39 @@ class _Parts:
             self.enclosed = _headers_of(text)
 
 
-def _headers_of(text: str) -> Message | None:
+class TextHeaders:
+    """Header fields read from text with one regular expression: the few look-ups the
+    classifier makes on a returned message do not need the full parser."""
+
+    __slots__ = ("_fields",)
+
+    def __init__(self, fields: dict[str, list[str]]) -> None:
+        self._fields = fields
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        """Return the first value of header ``name``, or ``default``."""
+        values = self._fields.get(name.lower())
+        return values[0] if values else default
+
+    def get_all(self, name: str, default: list[str] | None = None) -> list[str] | None:
+        """Return every value of header ``name``, or ``default``."""
+        return self._fields.get(name.lower(), default)
+
+
+_HEADER_LINE = re.compile(r"^([A-Za-z][A-Za-z0-9-]*)[ \t]*:[ \t]*(.*(?:\n[ \t]+.*)*)", re.M)
+
+
+def _headers_of(text: str) -> TextHeaders | None:
     text = text.lstrip()
     if not text:
         return None
-    # Hand the parser the header block only: it would otherwise read the whole body.
+    # Only the header block: the body of the returned message is not ours to read.
     end = text.find("\n\n", 0, 60_000)
     head = text[: end + 1] if end >= 0 else text[:60_000]
-    try:
-        return email.parser.HeaderParser().parsestr(head, headersonly=True)
-    except Exception:  # noqa: BLE001
-        return None
+    fields: dict[str, list[str]] = {}
+    for m in _HEADER_LINE.finditer(head):
+        fields.setdefault(m.group(1).lower(), []).append(m.group(2).replace("\n", " "))
+    return TextHeaders(fields) if fields else None
 
 
 def _address_list(values: list[str]) -> list[str]:
@@ -199,9 +220,10 @@ def _reason_at(text: str) -> int | None:
     return matches[0][1] if matches else None
 
 
-def _enclosed_bytes(parts: _Parts, original_text: str) -> bytes | None:
+def _enclosed_bytes(
+    parts: _Parts, original_text: str, enclosed: Message | TextHeaders | None
+) -> bytes | None:
     """Return the enclosed message as bytes when it is itself a bounce, else None."""
-    enclosed = parts.enclosed
     if parts.enclosed_part is not None and enclosed is not None:
         if _is_bounce_message(enclosed):
             try:
@@ -209,14 +231,12 @@ def _enclosed_bytes(parts: _Parts, original_text: str) -> bytes | None:
             except Exception:  # noqa: BLE001 - unserialisable: skip the nested bounce
                 return None
         return None
-    if original_text:
-        head = _headers_of(original_text)
-        if head is not None and _is_bounce_message(head):
-            return original_text.lstrip().encode("utf-8", "replace")
+    if original_text and enclosed is not None and _is_bounce_message(enclosed):
+        return original_text.lstrip().encode("utf-8", "replace")
     return None
 
 
-def _is_bounce_message(headers: Message) -> bool:
+def _is_bounce_message(headers: Message | TextHeaders) -> bool:
     ctype = get_header(headers, "Content-Type").lower()
     if "multipart/report" in ctype and "delivery-status" in ctype:
         return True
@@ -290,7 +310,7 @@ def _analyse(raw: bytes, depth: int = 0) -> Analysis:
     # 4. A bounce forwarded inside another message (e.g. by a postmaster): read the inner one.
     bounce_like = _bounce_like(msg, sender_header, subject or "", own_text)
     if depth < 2:
-        inner_raw = _enclosed_bytes(parts, original_text)
+        inner_raw = _enclosed_bytes(parts, original_text, enclosed)
         if inner_raw is not None:
             inner = _analyse(inner_raw, depth + 1)
             if inner.verdicts:
