@@ -267,3 +267,24 @@ ANYMAIL = {
     "POSTMARK_SERVER_TOKEN": envsecret("POSTMARK_SERVER_TOKEN"),
     "SENDGRID_API_KEY": envsecret("SENDGRID_API_KEY"),
 }
+
+# --- Bounce ingestion (bounces.ingestion) --------------------------------------------------------
+# Only these SNS topics may post to the Amazon SES webhook (comma-separated ARNs; empty: any topic
+# that knows the webhook's basic-auth secret).
+BOUNCE_SES_TOPIC_ARNS = envlist("BOUNCE_SES_TOPIC_ARNS")
+CELERY_BEAT_SCHEDULE.update(
+    {
+        # Bounces are not urgent to the second, but a mailing's bounce rate should show within a
+        # minute or two; one poll a minute is also gentle on the mail server.
+        "poll-bounce-mailboxes": {
+            "task": "bounces.tasks.poll_mailboxes",
+            "schedule": envint("BOUNCE_POLL_SECONDS", 60),
+        },
+        # Re-queue inbox rows left pending for 3+ minutes (a task lost with a dead worker or a
+        # broker outage). Every 2 minutes: a lost row waits at most ~5 minutes.
+        "sweep-pending-inbound": {
+            "task": "bounces.tasks.sweep_inbound",
+            "schedule": 120,
+        },
+    }
+)

@@ -1,5 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import include, path
+
+from . import views
 
 app_name = "bounces"
 
-urlpatterns: list = []
+urlpatterns = [
+    # Relays that forward bounces over HTTP (a per-source bearer token; see the README).
+    path("inbound/raw/<slug:source>/", views.inbound_raw, name="inbound-raw"),
+    # ESP tracking webhooks (anymail), e.g. /bounces/webhooks/mailgun/tracking/.
+    path("webhooks/", include("bounces.webhooks")),
+]

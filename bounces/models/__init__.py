@@ -1,15 +1,19 @@
 from .blocks import Block, Unblock
 from .bounces import Bounce, Channel, InboundMessage
+from .ingestion import BounceMailbox, InboundSource, UsedWebhookToken
 from .policy import BouncePolicy
 from .sending import Mailing, SentEmail
 
 __all__ = [
     "Block",
     "Bounce",
+    "BounceMailbox",
     "BouncePolicy",
     "Channel",
     "InboundMessage",
+    "InboundSource",
     "Mailing",
     "SentEmail",
     "Unblock",
+    "UsedWebhookToken",
 ]

@@ -1,0 +1,308 @@
+"""Process stored inbound rows: bounces stored, blocks updated, sent emails marked, counts kept.
+
+Idempotent and batched. The classifier runs outside any transaction; each batch then commits in
+one transaction: rows are claimed with `SELECT … FOR UPDATE SKIP LOCKED` (a row another worker
+holds, or one already processed, is skipped), bounces are inserted once per dedupe key, and the
+row is marked processed in the same commit. A batch that fails is retried row by row, so one bad
+row cannot hold back the others; a row failing `MAX_ATTEMPTS` times is quarantined with its error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from ..models import Bounce, BouncePolicy, InboundMessage, Mailing, SentEmail
+from ..services.blocks import BlockCause, address_block
+from .correlate import Query, SentRef, sent_emails_for
+from .esp import evidence_from_event
+from .evidence import Evidence, Finding, evidence_from_raw
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 100
+MAX_ATTEMPTS = 5
+State = InboundMessage.State
+
+
+@dataclass
+class ProcessResult:
+    processed: int = 0
+    quarantined: int = 0
+    failed: int = 0
+    skipped: int = 0
+    bounces: int = 0
+    ids: list[int] = field(default_factory=list)
+
+    def add(self, other: ProcessResult) -> None:
+        self.processed += other.processed
+        self.quarantined += other.quarantined
+        self.failed += other.failed
+        self.skipped += other.skipped
+        self.bounces += other.bounces
+
+
+@dataclass
+class _Work:
+    row: InboundMessage
+    evidence: Evidence | None = None
+    error: str = ""
+
+
+def inbound_process(*, ids: list[int], fill: int = 0) -> ProcessResult:
+    """Process the pending rows among `ids`, plus up to `fill` other pending rows (oldest first).
+
+    Filling lets a backlog drain in full batches even when each row was queued on its own.
+    """
+    wanted = list(
+        InboundMessage.objects.filter(pk__in=ids, state=State.PENDING).order_by("pk")[:10_000]
+    )
+    if fill > 0:
+        extra = (
+            InboundMessage.objects.filter(state=State.PENDING)
+            .exclude(pk__in=[row.pk for row in wanted])
+            .order_by("received_at")[:fill]
+        )
+        wanted.extend(extra)
+    result = ProcessResult(skipped=len(set(ids)) - sum(1 for r in wanted if r.pk in set(ids)))
+    for start in range(0, len(wanted), BATCH_SIZE):
+        result.add(_process_batch(wanted[start : start + BATCH_SIZE]))
+    return result
+
+
+def _evidence(row: InboundMessage) -> Evidence:
+    if row.payload is not None and row.raw is None:
+        return evidence_from_event(row.payload)
+    return evidence_from_raw(bytes(row.raw or b""), received_at=row.received_at)
+
+
+def _process_batch(rows: list[InboundMessage]) -> ProcessResult:
+    work = []
+    for row in rows:
+        try:
+            work.append(_Work(row, _evidence(row)))
+        except Exception as exc:  # a mapping bug must not lose the row: count and keep it
+            logger.exception("inbound %s could not be analysed", row.pk)
+            work.append(_Work(row, error=f"{type(exc).__name__}: {exc}"))
+    ready = [w for w in work if w.evidence is not None]
+    result = ProcessResult()
+    for w in work:
+        if w.evidence is None:
+            result.add(_record_failure(w.row, w.error))
+    try:
+        result.add(_commit(ready))
+    except Exception:
+        logger.exception("batch of %d inbound rows failed; retrying one by one", len(ready))
+        for w in ready:
+            try:
+                result.add(_commit([w]))
+            except Exception as exc:
+                logger.exception("inbound %s failed", w.row.pk)
+                result.add(_record_failure(w.row, f"{type(exc).__name__}: {exc}"))
+    return result
+
+
+def _record_failure(row: InboundMessage, error: str) -> ProcessResult:
+    """Count one failed attempt; quarantine the row when it has failed too often."""
+    with transaction.atomic():
+        locked = (
+            InboundMessage.objects.select_for_update()
+            .filter(pk=row.pk, state=State.PENDING)
+            .first()
+        )
+        if locked is None:
+            return ProcessResult(skipped=1)
+        locked.attempts += 1
+        locked.error = error[:5000]
+        quarantine = locked.attempts >= MAX_ATTEMPTS
+        if quarantine:
+            locked.state = State.QUARANTINED
+        locked.save(update_fields=["attempts", "error", "state"])
+    return ProcessResult(quarantined=int(quarantine), failed=1)
+
+
+def bounce_dedupe_key(inbound_key: str, recipient: str, index: int) -> str:
+    """Return the key that makes re-processing the same row never store a bounce twice."""
+    return hashlib.sha256(f"{inbound_key}\0{recipient.lower()}\0{index}".encode()).hexdigest()
+
+
+def _domain(address: str) -> str:
+    return address.rpartition("@")[2].lower()[:253] if "@" in address else ""
+
+
+@dataclass
+class _Pending:
+    bounce: Bounce
+    finding: Finding | None
+    sent: SentRef | None
+
+
+def _commit(work: list[_Work]) -> ProcessResult:
+    if not work:
+        return ProcessResult()
+    result = ProcessResult()
+    now = timezone.now()
+    with transaction.atomic():
+        owned = set(
+            InboundMessage.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=[w.row.pk for w in work], state=State.PENDING)
+            .values_list("pk", flat=True)
+        )
+        result.skipped = len(work) - len(owned)
+        work = [w for w in work if w.row.pk in owned]
+        pending = _bounces_for(work, now)
+        keys = [p.bounce.dedupe_key for p in pending]
+        existing = set(
+            Bounce.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True)
+        )
+        fresh = [p for p in pending if p.bounce.dedupe_key not in existing]
+        Bounce.objects.bulk_create([p.bounce for p in fresh])
+        result.bounces = len(fresh)
+        _apply_blocks(fresh)
+        _mark_sent(fresh, now)
+        _update_rollups([p.bounce for p in fresh])
+        quarantined = {w.row.pk: w.evidence.parse_error for w in work if not w.evidence.parsed}
+        done = [w.row.pk for w in work if w.row.pk not in quarantined]
+        if done:
+            InboundMessage.objects.filter(pk__in=done).update(
+                state=State.PROCESSED, processed_at=now, error="", attempts=F("attempts") + 1
+            )
+        for pk, reason in quarantined.items():
+            InboundMessage.objects.filter(pk=pk).update(
+                state=State.QUARANTINED,
+                processed_at=now,
+                attempts=F("attempts") + 1,
+                error=reason or "The message could not be parsed as a bounce.",
+            )
+        result.processed = len(done)
+        result.quarantined += len(quarantined)
+        result.ids = [w.row.pk for w in work]
+    return result
+
+
+def _bounces_for(work: list[_Work], now) -> list[_Pending]:
+    """Build the Bounce rows (unsaved) of a batch, each with its finding and sent email."""
+    items: list[tuple[_Work, int, Finding | None]] = []
+    for w in work:
+        ev = w.evidence
+        if not ev.parsed or not ev.findings:
+            items.append((w, 0, None))
+        else:
+            items.extend((w, i, f) for i, f in enumerate(ev.findings))
+    queries = [
+        Query(
+            token=w.evidence.verp_token,
+            message_id=w.evidence.original_message_id,
+            recipient=(f.recipient if f else ""),
+            at=w.evidence.at or w.row.received_at,
+        )
+        for w, _i, f in items
+    ]
+    refs = sent_emails_for(queries)
+    pending = []
+    for (w, index, finding), ref in zip(items, refs, strict=True):
+        ev = w.evidence
+        # One token names one sent email: in a multi-recipient report it belongs to the
+        # finding about that email's address (or one that names no address).
+        if (
+            ref is not None
+            and finding is not None
+            and len(ev.findings) > 1
+            and finding.recipient
+            and finding.recipient.lower() != ref.to_address.lower()
+        ):
+            ref = None
+        recipient = (finding.recipient if finding else "") or (ref.to_address if ref else "")
+        recipient = recipient.strip().lower()
+        marker = recipient if finding else ":unparsed" if not ev.parsed else ":none"
+        sender = ref.from_address if ref else ev.original_sender
+        bounce = Bounce(
+            inbound_id=w.row.pk,
+            dedupe_key=bounce_dedupe_key(w.row.dedupe_key, marker, index),
+            channel=w.row.channel,
+            esp=ev.esp[:30],
+            recipient=recipient[:254],
+            status=finding.status if finding else "",
+            reply_code=finding.reply_code if finding else "",
+            diagnostic=finding.diagnostic if finding else "",
+            explanation=finding.explanation if finding else "",
+            type=finding.type if finding else "",
+            category=finding.category if finding else "",
+            kind=(finding.kind if finding else "")[:20],
+            parsed=ev.parsed,
+            parse_error=ev.parse_error,
+            sender_domain=_domain(sender),
+            recipient_domain=_domain(recipient),
+            original_message_id=ev.original_message_id,
+            sent_email_id=ref.id if ref else None,
+            received_at=ev.at or w.row.received_at or now,
+        )
+        pending.append(_Pending(bounce, finding, ref))
+    return pending
+
+
+def _apply_blocks(fresh: list[_Pending]) -> None:
+    """Create or update the block of every address a new bounce blocks, oldest bounce first."""
+    policy = BouncePolicy.current()
+    blocking = [p for p in fresh if p.finding and p.finding.type and p.bounce.recipient]
+    blocking.sort(key=lambda p: p.bounce.received_at)
+    for p in blocking:
+        f = p.finding
+        address_block(
+            address=p.bounce.recipient,
+            cause=BlockCause(
+                type=f.type,
+                category=f.category,
+                status=f.status,
+                reply_code=f.reply_code,
+                diagnostic=f.diagnostic,
+                explanation=f.explanation,
+            ),
+            at=p.bounce.received_at,
+            bounce=p.bounce,
+            policy=policy,
+        )
+
+
+def _mark_sent(fresh: list[_Pending], now) -> None:
+    """Mark each matched sent email bounced once, and count it once on its mailing."""
+    first: dict[int, _Pending] = {}
+    for p in fresh:
+        if p.sent is not None and p.finding is not None and p.finding.final:
+            first.setdefault(p.sent.id, p)
+    if not first:
+        return
+    # Locked, so two batches bouncing the same email cannot both count it.
+    rows = list(
+        SentEmail.objects.select_for_update()
+        .filter(pk__in=list(first))
+        .exclude(status=SentEmail.Status.BOUNCED)
+        .only("pk", "mailing_id", "status", "bounced_at", "status_reason")
+    )
+    for row in rows:
+        p = first[row.pk]
+        row.status = SentEmail.Status.BOUNCED
+        row.bounced_at = p.bounce.received_at
+        row.status_reason = (p.finding.explanation or p.finding.diagnostic)[:500]
+    SentEmail.objects.bulk_update(rows, ["status", "bounced_at", "status_reason"])
+    per_mailing = Counter(row.mailing_id for row in rows if row.mailing_id)
+    for mailing_id, count in per_mailing.items():
+        Mailing.objects.filter(pk=mailing_id).update(
+            recipients_bounced=F("recipients_bounced") + count
+        )
+
+
+def _update_rollups(bounces: list[Bounce]) -> None:
+    """Keep the report roll-ups incremental, in the same transaction (when reports has them)."""
+    if not bounces or importlib.util.find_spec("reports.rollups") is None:
+        return
+    from reports import rollups
+
+    rollups.add_bounces(bounces)

@@ -1,0 +1,28 @@
+"""The sweeper: re-queue inbox rows left pending (a task lost with its worker, a broker outage)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from ..models import InboundMessage
+from .process import BATCH_SIZE
+
+STALE_AFTER = timedelta(minutes=3)
+MAX_REQUEUE = 5000
+
+
+def inbound_sweep(*, older_than: timedelta = STALE_AFTER) -> int:
+    """Queue processing of rows pending for longer than `older_than`; return how many."""
+    from ..tasks.ingestion import process_inbound
+
+    cutoff = timezone.now() - older_than
+    ids = list(
+        InboundMessage.objects.filter(state=InboundMessage.State.PENDING, received_at__lt=cutoff)
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:MAX_REQUEUE]
+    )
+    for start in range(0, len(ids), BATCH_SIZE):
+        process_inbound.delay(ids[start : start + BATCH_SIZE])
+    return len(ids)
