@@ -20,7 +20,6 @@ from .mime import (
     ENCLOSED_TYPES,
     addresses,
     clean_line,
-    content_type,
     first_address,
     get_all_headers,
     get_header,
@@ -127,10 +126,7 @@ class _Parts:
         self.enclosed_part: Message | None = None
         self.enclosed_text = ""
         html: list[str] = []
-        for part, _depth, inside in walk(msg):
-            ctype = content_type(part)
-            if inside:
-                continue
+        for part, ctype in walk(msg):
             if ctype in ("message/delivery-status", "message/global-delivery-status"):
                 self.status_parts.append(part)
             elif ctype == "message/feedback-report":

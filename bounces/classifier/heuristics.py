@@ -54,10 +54,10 @@ _NOT_RECIPIENT_BEFORE = re.compile(
 )
 _ROLE = re.compile(r"^(?:mailer-daemon|postmaster|hostmaster|abuse|noreply|no-reply)@", re.I)
 _PAIRED = re.compile(r"(?<![\d.])([245][0-5]\d)[\s\-]+#?([245]\.\d{1,3}\.\d{1,3})\b")
-_REPLY = re.compile(
-    r"(?:^|said:|<<<|reply:|error:|response:|\(|\]:|\.\.\.|:)\s*([245][0-5]\d)(?=[\s\-]|$)",
-    re.I | re.M,
-)
+# A bare reply code; where it stands (line start, after "said:", "<<<" ...) is checked after,
+# because a regular expression starting with a character class is scanned much faster.
+_CODE = re.compile(r"(?<![\d.])([245][0-5]\d)(?=[\s\-]|$)")
+_CODE_LEADS = (":", "(", "<<<", "...", "]:")
 
 
 def split_original(text: str) -> tuple[str, str]:
@@ -109,8 +109,17 @@ def codes_in(text: str) -> tuple[str | None, str | None]:
     if m:
         return m.group(2), m.group(1)
     s = STATUS.search(text)
-    r = _REPLY.search(text)
-    return (s.group(0) if s else None), (r.group(1) if r else None)
+    return (s.group(0) if s else None), _reply_code(text)
+
+
+def _reply_code(text: str) -> str | None:
+    for m in _CODE.finditer(text):
+        start = m.start()
+        line_start = text.rfind("\n", 0, start) + 1
+        before = text[max(line_start, start - 12) : start].rstrip()
+        if not before or before.endswith(_CODE_LEADS):
+            return m.group(1)
+    return None
 
 
 def code_score(text: str) -> int:

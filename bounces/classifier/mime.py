@@ -177,26 +177,27 @@ def html_to_text(text: str) -> str:
     return html.unescape(text)
 
 
-def walk(msg: Message) -> Iterator[tuple[Message, int, bool]]:
-    """Yield (part, depth, inside_enclosed_message) without recursion, bounded in depth/count."""
-    stack: list[tuple[Message, int, bool]] = [(msg, 0, False)]
+def walk(msg: Message) -> Iterator[tuple[Message, str]]:
+    """Yield (part, content type) of ``msg``'s own parts, without recursion and bounded in
+    depth and count.  An enclosed message (message/rfc822 ...) is yielded but not entered:
+    its parts belong to the message that bounced, not to the bounce."""
+    stack: list[tuple[Message, int]] = [(msg, 0)]
     seen = 0
     while stack and seen < MAX_PARTS:
-        part, depth, enclosed = stack.pop()
+        part, depth = stack.pop()
         seen += 1
-        yield part, depth, enclosed
-        if depth >= MAX_DEPTH:
+        ctype = content_type(part)
+        yield part, ctype
+        if depth >= MAX_DEPTH or ctype in ENCLOSED_TYPES:
             continue
         try:
             payload = part.get_payload()
         except Exception:  # noqa: BLE001, S112 - a part we cannot open has no children to walk
             continue
         if isinstance(payload, list):
-            ctype = content_type(part)
-            inner = enclosed or ctype in ENCLOSED_TYPES
             for child in reversed(payload):
                 if isinstance(child, Message):
-                    stack.append((child, depth + 1, inner))
+                    stack.append((child, depth + 1))
 
 
 def addresses(text: str) -> list[str]:
