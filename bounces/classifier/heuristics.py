@@ -19,7 +19,7 @@ _ORIGINAL_MARKER = re.compile(
     r"(?:message|mail)"
     r"|below this line is a copy"
     r"|(?:the )?(?:original|returned|undelivered|unsent|rejected|bounced) (?:message|mail|e-?mail)"
-    r"(?: headers?)?(?:\s+(?:as\s+)?(?:follows|below|is attached|attached|was|text|header)"
+    r"(?: headers?)?(?:\s+(?:as\s+)?(?:follows|below|is attached|attached|text|header)"
     r"|\s*:|\s*[-=]*\s*$)"
     r"|message headers? follows?"
     r"|(?:the )?headers? (?:of|from) (?:the |your )?(?:original |returned )?message"
