@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
                 ('password_encrypted', models.TextField(blank=True, editable=False, verbose_name='password (encrypted)')),
                 ('password_env', models.CharField(blank=True, help_text='Name of an environment variable holding the password; overrides the stored one.', max_length=100, verbose_name='password from environment variable')),
                 ('folder', models.CharField(default='INBOX', max_length=200, verbose_name='folder')),
-                ('processed_folder', models.CharField(blank=True, default='Processed', help_text='Messages are moved here once stored; empty: they are flagged as seen instead.', max_length=200, verbose_name='processed folder')),
+                ('processed_folder', models.CharField(blank=True, default='Processed', help_text='Messages are moved here once stored; empty: they get the keyword $BounceCRMStored instead.', max_length=200, verbose_name='processed folder')),
                 ('enabled', models.BooleanField(default=True, verbose_name='enabled')),
                 ('last_polled_at', models.DateTimeField(blank=True, null=True, verbose_name='last polled')),
                 ('last_success_at', models.DateTimeField(blank=True, null=True, verbose_name='last success')),

@@ -78,7 +78,8 @@ class BounceMailbox(models.Model):
         blank=True,
         default="Processed",
         help_text=_(
-            "Messages are moved here once stored; empty: they are flagged as seen instead."
+            "Messages are moved here once stored; empty: they get the keyword "
+            "$BounceCRMStored instead."
         ),
     )
     enabled = models.BooleanField(_("enabled"), default=True)
