@@ -228,6 +228,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "bounces.tasks.review_due_blocks",
         "schedule": crontab(hour=3, minute=17),
     },
+    # Bounce-rate alerts: every 10 minutes, so admins hear of a bad mailing while it is still
+    # sending (its bounces arrive within minutes), yet cheap (it reads the daily roll-ups only).
+    "check-bounce-rates": {
+        "task": "reports.tasks.check_bounce_rates",
+        "schedule": crontab(minute="*/10"),
+    },
 }
 
 # --- Production hardening (effective whenever DEBUG is off) ------------------------------------

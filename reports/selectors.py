@@ -1,0 +1,481 @@
+"""The bounce report's reads: one selector computing every figure, from roll-ups or raw rows.
+
+Definitions (the same on both paths, checked by tests/reports/test_report_numbers.py):
+- *Sent*: sent emails (not suppressed) sent in the period. The period, sender, mailing and
+  recipient-domain filters narrow it; type, category and channel do not (they describe bounces).
+- *Bounced*: those sent emails whose first blocking bounce matches the type/category/channel
+  filters; *bounce rate* = bounced / sent (per cohort of sending day).
+- *Bounces*: blocking bounces received in the period (correlated to a sent email or not).
+- *Blocked now*: active blocks; *unblocked*: blocks lifted in the period.
+
+Which rows answer (each section on its own, shown on the page):
+- bounce counts (totals, timeline, categories): `DailyBounceRollup` unless a recipient-domain
+  filter is set; with it and no channel/sender/mailing filter, `DailyDomainRollup`; else raw;
+- top recipient domains: `DailyDomainRollup` unless a channel/sender/mailing filter is set;
+- sent and bounced (rate, timeline, per mailing): `DailySentRollup` unless a recipient-domain
+  filter is set (sent emails are not rolled up per recipient domain: that tail is unbounded).
+Blocks and unblocks are always counted live (indexed counts).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Lower
+
+from bounces.categories import BlockCategory, BlockType
+from bounces.models import Block, Bounce, Mailing, SentEmail, Unblock
+
+from .models import DailyBounceRollup, DailyDomainRollup, DailySentRollup
+from .rates import threshold
+from .rollups import SUPPRESSED, _day_bounds, day_sql
+
+TOP_DOMAINS = 10
+MAX_MAILINGS = 200
+
+ROLLUP = "rollup"
+RAW = "raw"
+
+
+@dataclass(frozen=True)
+class ReportFilters:
+    """What the report is narrowed to. `end` is inclusive; empty strings mean "any"."""
+
+    start: dt.date
+    end: dt.date
+    type: str = ""  # "temporary" / "permanent"
+    category: str = ""  # "type:slug"
+    channel: str = ""
+    sender: str = ""  # an address (has "@") or a domain, lower-cased
+    mailing: int | None = None
+    recipient_domain: str = ""  # lower-cased
+
+    @property
+    def sender_address(self) -> str:
+        return self.sender if "@" in self.sender else ""
+
+    @property
+    def sender_domain(self) -> str:
+        return "" if "@" in self.sender else self.sender
+
+    @property
+    def category_pair(self) -> tuple[str, str]:
+        type_, _sep, slug = self.category.partition(":")
+        return type_, slug
+
+    @property
+    def has_origin_filter(self) -> bool:
+        """A channel, sender or mailing filter: facts the domain roll-up does not keep."""
+        return bool(self.channel or self.sender or self.mailing)
+
+    def bounds(self) -> tuple[dt.datetime, dt.datetime]:
+        return _day_bounds(self.start, self.end)
+
+
+@dataclass(frozen=True)
+class Point:
+    """One bucket of the timeline (a day, a week or a month)."""
+
+    start: dt.date
+    end: dt.date  # inclusive
+    label: str
+    sent: int
+    bounced: int
+    bounces: int
+
+    @property
+    def rate(self) -> Decimal:
+        return _rate(self.sent, self.bounced)
+
+
+@dataclass(frozen=True)
+class CategoryRow:
+    type: str
+    slug: str
+    name: str
+    count: int
+
+    @property
+    def key(self) -> str:
+        return f"{self.type}:{self.slug}"
+
+
+@dataclass(frozen=True)
+class DomainRow:
+    domain: str
+    count: int
+
+
+@dataclass(frozen=True)
+class MailingRow:
+    id: int
+    name: str
+    sent: int
+    bounced: int
+    over: bool
+
+    @property
+    def rate(self) -> Decimal:
+        return _rate(self.sent, self.bounced)
+
+
+@dataclass
+class BounceReport:
+    filters: ReportFilters
+    threshold: Decimal
+    sent: int = 0
+    bounced: int = 0
+    bounces: int = 0
+    blocked_now: int = 0
+    unblocked: int = 0
+    granularity: str = "day"
+    timeline: list[Point] = field(default_factory=list)
+    categories: dict[str, list[CategoryRow]] = field(default_factory=dict)
+    domains: list[DomainRow] = field(default_factory=list)
+    mailings: list[MailingRow] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def rate(self) -> Decimal:
+        return _rate(self.sent, self.bounced)
+
+    @property
+    def over_threshold(self) -> bool:
+        return self.sent > 0 and self.rate > self.threshold
+
+    @property
+    def from_rollups(self) -> bool:
+        return all(source == ROLLUP for source in self.sources.values())
+
+
+def _rate(sent: int, bounced: int) -> Decimal:
+    if not sent:
+        return Decimal("0.00")
+    return (Decimal(100) * bounced / sent).quantize(Decimal("0.01"))
+
+
+# --- the selector ------------------------------------------------------------------------------
+def bounce_report(*, filters: ReportFilters, force: str | None = None) -> BounceReport:
+    """Return every figure of the bounce report; `force="raw"` ignores the roll-ups.
+
+    A constant number of queries whatever the data: 7 (plus the policy row when it is new).
+    """
+    report = BounceReport(filters=filters, threshold=threshold())
+    f = filters
+    raw = force == RAW
+
+    # Bounce counts per (day, type, category).
+    if raw or (f.recipient_domain and f.has_origin_filter):
+        report.sources["bounces"] = RAW
+        day_rows = (
+            raw_bounces(f)
+            .values("type", "category", day=day_sql("received_at"))
+            .annotate(n=Count("id"))
+        )
+    elif f.recipient_domain:
+        report.sources["bounces"] = ROLLUP
+        day_rows = _domain_rollup(f).values("day", "type", "category").annotate(n=Sum("count"))
+    else:
+        report.sources["bounces"] = ROLLUP
+        day_rows = _bounce_rollup(f).values("day", "type", "category").annotate(n=Sum("count"))
+    bounces_by_day: dict[dt.date, int] = defaultdict(int)
+    by_category: dict[tuple[str, str], int] = defaultdict(int)
+    for row in day_rows.order_by():
+        day = _as_date(row["day"])
+        bounces_by_day[day] += row["n"]
+        by_category[(row["type"], row["category"])] += row["n"]
+
+    # Top recipient domains.
+    if raw or f.has_origin_filter:
+        report.sources["domains"] = RAW
+        domain_rows = (
+            raw_bounces(f)
+            .values(domain=Lower("recipient_domain"))
+            .annotate(n=Count("id"))
+            .order_by("-n", "domain")[:TOP_DOMAINS]
+        )
+    else:
+        report.sources["domains"] = ROLLUP
+        domain_rows = (
+            _domain_rollup(f)
+            .values(domain=models.F("recipient_domain"))
+            .annotate(n=Sum("count"))
+            .order_by("-n", "domain")[:TOP_DOMAINS]
+        )
+    report.domains = [DomainRow(domain=r["domain"], count=r["n"]) for r in domain_rows]
+
+    # Sent and bounced per (day sent, mailing).
+    if raw or f.recipient_domain:
+        report.sources["sent"] = RAW
+        sent_rows = (
+            raw_sent(f)
+            .values("mailing_id", day=day_sql("sent_at"))
+            .annotate(sent=Count("id"), bounced=Count("id", filter=_first_bounce_matches(f)))
+        )
+    else:
+        report.sources["sent"] = ROLLUP
+        sent_rows = (
+            _sent_rollup(f)
+            .values("day", "mailing_id")
+            .annotate(sent=Sum("sent"), bounced=Sum("bounced", filter=_rollup_bounced_q(f)))
+        )
+    sent_by_day: dict[dt.date, list[int]] = defaultdict(lambda: [0, 0])
+    by_mailing: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for row in sent_rows.order_by():
+        sent, bounced = row["sent"] or 0, row["bounced"] or 0
+        day_totals = sent_by_day[_as_date(row["day"])]
+        day_totals[0] += sent
+        day_totals[1] += bounced
+        if row["mailing_id"]:
+            by_mailing[row["mailing_id"]][0] += sent
+            by_mailing[row["mailing_id"]][1] += bounced
+
+    report.bounces = sum(bounces_by_day.values())
+    report.sent = sum(v[0] for v in sent_by_day.values())
+    report.bounced = sum(v[1] for v in sent_by_day.values())
+    report.granularity, report.timeline = _timeline(f, bounces_by_day, sent_by_day)
+    report.categories = _categories(by_category)
+    report.mailings = _mailings(by_mailing, report.threshold)
+    report.blocked_now = blocks_now(f).count()
+    report.unblocked = unblocks_in_period(f).count()
+    return report
+
+
+def _as_date(value) -> dt.date:
+    # SQLite returns the truncated day as text.
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+# --- roll-up reads -------------------------------------------------------------------------
+def _bounce_type_q(f: ReportFilters) -> Q:
+    q = Q()
+    if f.type:
+        q &= Q(type=f.type)
+    if f.category:
+        type_, slug = f.category_pair
+        q &= Q(type=type_, category=slug)
+    return q
+
+
+def _bounce_rollup(f: ReportFilters) -> QuerySet:
+    q = Q(day__gte=f.start, day__lte=f.end) & _bounce_type_q(f)
+    if f.channel:
+        q &= Q(channel=f.channel)
+    if f.sender_address:
+        q &= Q(sender_address=f.sender_address)
+    if f.sender_domain:
+        q &= Q(sender_domain=f.sender_domain)
+    if f.mailing:
+        q &= Q(mailing_id=f.mailing)
+    return DailyBounceRollup.objects.filter(q)
+
+
+def _domain_rollup(f: ReportFilters) -> QuerySet:
+    q = Q(day__gte=f.start, day__lte=f.end) & _bounce_type_q(f)
+    if f.recipient_domain:
+        q &= Q(recipient_domain=f.recipient_domain)
+    return DailyDomainRollup.objects.filter(q)
+
+
+def _sent_rollup(f: ReportFilters) -> QuerySet:
+    q = Q(day__gte=f.start, day__lte=f.end)
+    if f.sender_address:
+        q &= Q(sender_address=f.sender_address)
+    if f.sender_domain:
+        q &= Q(sender_domain=f.sender_domain)
+    if f.mailing:
+        q &= Q(mailing_id=f.mailing)
+    return DailySentRollup.objects.filter(q)
+
+
+def _rollup_bounced_q(f: ReportFilters) -> Q:
+    q = ~Q(type="") & _bounce_type_q(f)
+    if f.channel:
+        q &= Q(channel=f.channel)
+    return q
+
+
+# --- raw reads (also the rows behind every number, and the downloads) -------------------------
+def raw_bounces(f: ReportFilters) -> QuerySet[Bounce]:
+    """Return the blocking bounces the report counts under `f` (no ordering)."""
+    lo, hi = f.bounds()
+    q = Q(received_at__gte=lo, received_at__lt=hi) & ~Q(type="") & _bounce_type_q(f)
+    if f.channel:
+        q &= Q(channel=f.channel)
+    if f.sender_address:
+        q &= Q(sent_email__from_address__iexact=f.sender_address)
+    if f.sender_domain:
+        q &= Q(
+            sent_email__isnull=False, sent_email__from_address__iendswith="@" + f.sender_domain
+        ) | Q(sent_email__isnull=True, sender_domain__iexact=f.sender_domain)
+    if f.mailing:
+        q &= Q(sent_email__mailing_id=f.mailing)
+    if f.recipient_domain:
+        q &= Q(recipient_domain__iexact=f.recipient_domain)
+    return Bounce.objects.filter(q).order_by()
+
+
+def raw_sent(f: ReportFilters) -> QuerySet[SentEmail]:
+    """Return the sent emails the report counts as sent under `f`, annotated with `first_*`:
+    the type, category and channel of each one's first blocking bounce (None if none)."""
+    lo, hi = f.bounds()
+    q = Q(sent_at__gte=lo, sent_at__lt=hi)
+    if f.sender_address:
+        q &= Q(from_address__iexact=f.sender_address)
+    if f.sender_domain:
+        q &= Q(from_address__iendswith="@" + f.sender_domain)
+    if f.mailing:
+        q &= Q(mailing_id=f.mailing)
+    if f.recipient_domain:
+        q &= Q(to_address__iendswith="@" + f.recipient_domain)
+    first = Bounce.objects.filter(sent_email=OuterRef("pk")).exclude(type="").order_by("id")
+    return (
+        SentEmail.objects.filter(q)
+        .exclude(status=SUPPRESSED)
+        .order_by()
+        .annotate(
+            first_type=Subquery(first.values("type")[:1]),
+            first_category=Subquery(first.values("category")[:1]),
+            first_channel=Subquery(first.values("channel")[:1]),
+        )
+    )
+
+
+def _first_bounce_matches(f: ReportFilters) -> Q:
+    q = Q(first_type__isnull=False)
+    if f.type:
+        q &= Q(first_type=f.type)
+    if f.category:
+        type_, slug = f.category_pair
+        q &= Q(first_type=type_, first_category=slug)
+    if f.channel:
+        q &= Q(first_channel=f.channel)
+    return q
+
+
+def raw_bounced(f: ReportFilters) -> QuerySet[SentEmail]:
+    """Return the sent emails counted as bounced under `f`."""
+    return raw_sent(f).filter(_first_bounce_matches(f))
+
+
+def _cause_q(f: ReportFilters, prefix: str) -> Q:
+    """Narrow blocks (via their latest bounce) by the filters only a bounce knows."""
+    q = Q()
+    if f.channel:
+        q &= Q(**{f"{prefix}cause__channel": f.channel})
+    if f.sender_address:
+        q &= Q(**{f"{prefix}cause__sent_email__from_address__iexact": f.sender_address})
+    if f.sender_domain:
+        sent = f"{prefix}cause__sent_email"
+        q &= Q(**{f"{sent}__from_address__iendswith": "@" + f.sender_domain}) | Q(
+            **{f"{sent}__isnull": True, f"{prefix}cause__sender_domain__iexact": f.sender_domain}
+        )
+    if f.mailing:
+        q &= Q(**{f"{prefix}cause__sent_email__mailing_id": f.mailing})
+    if f.recipient_domain:
+        q &= Q(address__endswith="@" + f.recipient_domain)
+    return q
+
+
+def blocks_now(f: ReportFilters) -> QuerySet[Block]:
+    """Return the active blocks matching the type/category and origin filters (any period)."""
+    q = _cause_q(f, "")
+    if f.type:
+        q &= Q(type=f.type)
+    if f.category:
+        type_, slug = f.category_pair
+        q &= Q(type=type_, category=slug)
+    return Block.objects.active().filter(q).order_by()
+
+
+def unblocks_in_period(f: ReportFilters) -> QuerySet[Unblock]:
+    """Return the blocks lifted in the period matching the filters."""
+    lo, hi = f.bounds()
+    q = Q(created_at__gte=lo, created_at__lt=hi)
+    if f.recipient_domain:
+        q &= Q(address__endswith="@" + f.recipient_domain)
+    if f.type:
+        q &= Q(block_type=f.type)
+    if f.category:
+        type_, slug = f.category_pair
+        q &= Q(block_type=type_, category=slug)
+    if f.has_origin_filter:
+        q &= Q(Exists(Block.objects.filter(pk=OuterRef("block_id")).filter(_cause_q(f, ""))))
+    return Unblock.objects.filter(q).order_by()
+
+
+# --- shaping ------------------------------------------------------------------------------------
+def _timeline(
+    f: ReportFilters,
+    bounces_by_day: dict[dt.date, int],
+    sent_by_day: dict[dt.date, list[int]],
+) -> tuple[str, list[Point]]:
+    """Bucket the days: by day up to two months, by week up to ~6 months, else by month."""
+    span = (f.end - f.start).days + 1
+    granularity = "day" if span <= 62 else "week" if span <= 190 else "month"
+    buckets: list[tuple[dt.date, dt.date, str]] = []
+    day = f.start
+    while day <= f.end:
+        if granularity == "day":
+            end, label = day, day.isoformat()
+        elif granularity == "week":
+            end = min(day + dt.timedelta(days=6 - day.weekday()), f.end)
+            label = day.isoformat()
+        else:
+            next_month = (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+            end = min(next_month - dt.timedelta(days=1), f.end)
+            label = day.strftime("%Y-%m")
+        buckets.append((day, end, label))
+        day = end + dt.timedelta(days=1)
+    points = []
+    for start, end, label in buckets:
+        sent = bounced = bounces = 0
+        d = start
+        while d <= end:
+            sent += sent_by_day.get(d, (0, 0))[0]
+            bounced += sent_by_day.get(d, (0, 0))[1]
+            bounces += bounces_by_day.get(d, 0)
+            d += dt.timedelta(days=1)
+        points.append(Point(start, end, label, sent, bounced, bounces))
+    return granularity, points
+
+
+def _categories(by_category: dict[tuple[str, str], int]) -> dict[str, list[CategoryRow]]:
+    """Every category of each type, in the table's order, with its count (0 included)."""
+    counts: dict[str, int] = defaultdict(int)
+    for (type_, slug), n in by_category.items():
+        # A pair outside the table (should not happen) is shown under that type's "other".
+        counts[BlockCategory.get(type_, slug).key] += n
+    result: dict[str, list[CategoryRow]] = {}
+    for type_ in (BlockType.TEMPORARY, BlockType.PERMANENT):
+        result[type_.value] = [
+            CategoryRow(
+                type=info.type,
+                slug=info.slug,
+                name=str(info.name),
+                count=counts.get(info.key, 0),
+            )
+            for info in BlockCategory.for_type(type_.value)
+        ]
+    return result
+
+
+def _mailings(by_mailing: dict[int, list[int]], limit: Decimal) -> list[MailingRow]:
+    names = dict(Mailing.objects.filter(pk__in=list(by_mailing)).values_list("pk", "name"))
+    rows = [
+        MailingRow(
+            id=mailing_id,
+            name=names.get(mailing_id, f"#{mailing_id}"),
+            sent=sent,
+            bounced=bounced,
+            over=bool(sent) and _rate(sent, bounced) > limit,
+        )
+        for mailing_id, (sent, bounced) in by_mailing.items()
+    ]
+    rows.sort(key=lambda r: (-r.rate, -r.sent, r.name))
+    return rows[:MAX_MAILINGS]

@@ -1,0 +1,98 @@
+"""Tables of the rows behind the report's numbers (no query per row: see the views' querysets)."""
+
+from __future__ import annotations
+
+import django_tables2 as tables
+from django.utils.translation import gettext_lazy as _
+
+from bounces.categories import BlockCategory
+from bounces.models import Block, Bounce, SentEmail, Unblock
+
+
+def _category_name(record_type: str, slug: str) -> str:
+    if not slug:
+        return ""
+    return str(BlockCategory.get(record_type, slug).name)
+
+
+class BounceTable(tables.Table):
+    received_at = tables.DateTimeColumn(verbose_name=_("Received"), format="Y-m-d H:i")
+    category = tables.Column(verbose_name=_("Category"), order_by=("type", "category"))
+    sender = tables.Column(verbose_name=_("Sender"), empty_values=(), orderable=False)
+    mailing = tables.Column(
+        verbose_name=_("Mailing"), accessor="sent_email__mailing__name", orderable=False
+    )
+
+    class Meta:
+        model = Bounce
+        fields = (
+            "received_at",
+            "recipient",
+            "type",
+            "category",
+            "status",
+            "channel",
+            "sender",
+            "mailing",
+            "explanation",
+        )
+        attrs = {"class": "table table-sm table-striped align-middle"}
+
+    def render_category(self, record: Bounce) -> str:
+        return _category_name(record.type, record.category)
+
+    def render_sender(self, record: Bounce) -> str:
+        if record.sent_email_id and record.sent_email:
+            return record.sent_email.from_address
+        return record.sender_domain
+
+
+class SentTable(tables.Table):
+    sent_at = tables.DateTimeColumn(verbose_name=_("Sent"), format="Y-m-d H:i")
+    mailing = tables.Column(verbose_name=_("Mailing"), accessor="mailing__name")
+    first_category = tables.Column(verbose_name=_("Bounced as"), empty_values=(), orderable=False)
+
+    class Meta:
+        model = SentEmail
+        fields = ("sent_at", "to_address", "from_address", "mailing", "subject", "status")
+        attrs = {"class": "table table-sm table-striped align-middle"}
+
+    def render_first_category(self, record: SentEmail) -> str:
+        return _category_name(record.first_type or "", record.first_category or "")
+
+
+class BlockTable(tables.Table):
+    category = tables.Column(verbose_name=_("Category"), order_by=("type", "category"))
+    last_bounce_at = tables.DateTimeColumn(verbose_name=_("Last bounce"), format="Y-m-d H:i")
+
+    class Meta:
+        model = Block
+        fields = (
+            "address",
+            "type",
+            "category",
+            "bounce_count",
+            "first_bounce_at",
+            "last_bounce_at",
+        )
+        attrs = {"class": "table table-sm table-striped align-middle"}
+
+    def render_category(self, record: Block) -> str:
+        return _category_name(record.type, record.category)
+
+
+class UnblockTable(tables.Table):
+    created_at = tables.DateTimeColumn(verbose_name=_("Lifted at"), format="Y-m-d H:i")
+    category = tables.Column(verbose_name=_("Category"), order_by=("block_type", "category"))
+    actor = tables.Column(verbose_name=_("Lifted by"), empty_values=(), orderable=False)
+
+    class Meta:
+        model = Unblock
+        fields = ("created_at", "address", "block_type", "category", "actor", "source", "reason")
+        attrs = {"class": "table table-sm table-striped align-middle"}
+
+    def render_category(self, record: Unblock) -> str:
+        return _category_name(record.block_type, record.category)
+
+    def render_actor(self, record: Unblock) -> str:
+        return record.actor_name

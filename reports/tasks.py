@@ -1,0 +1,23 @@
+"""Celery tasks of the reports app (thin callers of reports.services)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from .services import rate_alerts_check
+
+__all__ = ["check_bounce_rates"]
+
+
+# Idempotent: an alert is opened once per crossing (database constraint) and claimed before it
+# is emailed, so a redelivered or overlapping run sends nothing twice.
+@shared_task(name="reports.tasks.check_bounce_rates", soft_time_limit=240, time_limit=300)
+def check_bounce_rates() -> dict:
+    """Open, notify and clear bounce-rate alerts; return the counts."""
+    result = rate_alerts_check()
+    return {
+        "opened": len(result.opened),
+        "cleared": result.cleared,
+        "notified": result.notified,
+        "paused": result.paused,
+    }

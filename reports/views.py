@@ -1,0 +1,430 @@
+"""Reports › Email reports › Bounce report: the page, the rows behind its numbers, downloads.
+
+Thin views: the filter form gives `ReportFilters`, `selectors.bounce_report` computes, `charts`
+draws and `exports` writes. Every number on the page links to a list of the rows behind it
+(`reports:rows`), with the report's own query parameters (see reports/filters.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.http import Http404, HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.views import View
+from django.views.generic import TemplateView
+from django_tables2 import SingleTableMixin
+
+from . import charts, exports, tables
+from .filters import BounceReportFilter
+from .selectors import (
+    BounceReport,
+    ReportFilters,
+    blocks_now,
+    bounce_report,
+    raw_bounced,
+    raw_bounces,
+    raw_sent,
+    unblocks_in_period,
+)
+
+VIEW_PERMISSION = "bounces.view_bounce"
+
+
+class ReportAccessMixin(PermissionRequiredMixin):
+    """Sales staff and admins: anyone who may see bounces (login is enforced by middleware)."""
+
+    permission_required = VIEW_PERMISSION
+    raise_exception = True
+
+    def get_filterset(self) -> BounceReportFilter:
+        if not hasattr(self, "_filterset"):
+            self._filterset = BounceReportFilter(self.request.GET)
+        return self._filterset
+
+    def get_report_filters(self) -> ReportFilters:
+        return self.get_filterset().report_filters()
+
+
+def filter_params(f: ReportFilters, **overrides: Any) -> dict[str, str]:
+    """Return the query parameters reproducing `f` (with an explicit date range)."""
+    params = {
+        "period": "custom",
+        "start": f.start.isoformat(),
+        "end": f.end.isoformat(),
+        "type": f.type,
+        "category": f.category,
+        "channel": f.channel,
+        "sender": f.sender,
+        "mailing": f.mailing or "",
+        "recipient_domain": f.recipient_domain,
+    }
+    params.update(overrides)
+    return {k: str(v) for k, v in params.items() if v not in ("", None)}
+
+
+def rows_url(kind: str, f: ReportFilters, **overrides: Any) -> str:
+    return reverse("reports:rows", args=[kind]) + "?" + urlencode(filter_params(f, **overrides))
+
+
+class ReportsIndexView(ReportAccessMixin, TemplateView):
+    template_name = "reports/index.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["groups"] = [
+            {
+                "title": _("Email reports"),
+                "reports": [
+                    {
+                        "title": _("Bounce report"),
+                        "url": reverse("reports:bounces"),
+                        "description": _(
+                            "Where bounces come from, the bounce rate over time against the "
+                            "threshold, by category, recipient domain and mailing."
+                        ),
+                    }
+                ],
+            }
+        ]
+        return context
+
+
+class BounceReportView(ReportAccessMixin, TemplateView):
+    template_name = "reports/bounce_report.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        filterset = self.get_filterset()
+        f = filterset.report_filters()
+        report = bounce_report(filters=f)
+        query = self.request.GET.urlencode()
+        context.update(
+            filter=filterset,
+            report=report,
+            f=f,
+            totals=_totals(report),
+            timeline=[
+                {
+                    "point": p,
+                    "sent_url": rows_url("sent", f, start=p.start, end=p.end),
+                    "bounced_url": rows_url("bounced", f, start=p.start, end=p.end),
+                    "bounces_url": rows_url("bounces", f, start=p.start, end=p.end),
+                    "over": p.sent > 0 and p.rate > report.threshold,
+                }
+                for p in report.timeline
+            ],
+            category_groups=[
+                {
+                    "type": type_,
+                    "title": _("Temporary") if type_ == "temporary" else _("Permanent"),
+                    "total": sum(r.count for r in rows),
+                    "rows": [
+                        {"row": r, "url": rows_url("bounces", f, category=r.key)} for r in rows
+                    ],
+                    "chart": charts.category_chart(rows),
+                }
+                for type_, rows in report.categories.items()
+            ],
+            domains=[
+                {
+                    "row": r,
+                    "url": rows_url("bounces", f, recipient_domain=r.domain) if r.domain else None,
+                    "share": (100 * r.count / report.bounces) if report.bounces else 0,
+                }
+                for r in report.domains
+            ],
+            mailings=[
+                {
+                    "row": m,
+                    "sent_url": rows_url("sent", f, mailing=m.id),
+                    "bounced_url": rows_url("bounced", f, mailing=m.id),
+                    "filter_url": reverse("reports:bounces")
+                    + "?"
+                    + urlencode(filter_params(f, mailing=m.id)),
+                }
+                for m in report.mailings
+            ],
+            rate_chart=charts.rate_chart(report),
+            domains_chart=charts.domains_chart(report.domains) if report.domains else "",
+            raw_sections=[name for name, src in report.sources.items() if src == "raw"],
+            downloads={
+                "report_csv": reverse("reports:export", args=["csv"]) + "?" + query,
+                "report_xlsx": reverse("reports:export", args=["xlsx"]) + "?" + query,
+                "rows_csv": reverse("reports:rows-export", args=["csv"]) + "?" + query,
+                "rows_xlsx": reverse("reports:rows-export", args=["xlsx"]) + "?" + query,
+            },
+        )
+        return context
+
+
+def _totals(report: BounceReport) -> list[dict[str, Any]]:
+    f = report.filters
+    return [
+        {
+            "label": _("Sent"),
+            "value": report.sent,
+            "url": rows_url("sent", f),
+            "help": _("Emails sent in the period (suppressed ones were never sent)."),
+        },
+        {
+            "label": _("Bounced"),
+            "value": report.bounced,
+            "url": rows_url("bounced", f),
+            "help": _("Of those, the emails that bounced (each counted once)."),
+        },
+        {
+            "label": _("Bounce rate"),
+            "value": report.rate,
+            "percent": True,
+            "over": report.over_threshold,
+            "url": rows_url("bounced", f),
+            "help": _("Bounced divided by sent; the threshold is %(threshold)s %%.")
+            % {"threshold": report.threshold},
+        },
+        {
+            "label": _("Bounces received"),
+            "value": report.bounces,
+            "url": rows_url("bounces", f),
+            "help": _("Every blocking bounce received in the period, matched or not."),
+        },
+        {
+            "label": _("Blocked now"),
+            "value": report.blocked_now,
+            "url": rows_url("blocks", f),
+            "help": _("Addresses blocked at this moment."),
+        },
+        {
+            "label": _("Unblocked in period"),
+            "value": report.unblocked,
+            "url": rows_url("unblocks", f),
+            "help": _("Blocks lifted in the period."),
+        },
+    ]
+
+
+ROW_KINDS = {
+    "bounces": (_("Bounces received"), tables.BounceTable),
+    "sent": (_("Sent emails"), tables.SentTable),
+    "bounced": (_("Sent emails that bounced"), tables.SentTable),
+    "blocks": (_("Addresses blocked now"), tables.BlockTable),
+    "unblocks": (_("Blocks lifted in the period"), tables.UnblockTable),
+}
+
+
+class RowsView(ReportAccessMixin, SingleTableMixin, TemplateView):
+    """The rows behind one number of the report (the same filters, one list per kind)."""
+
+    template_name = "reports/rows.html"
+    table_pagination = {"per_page": 50}
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any):
+        if kwargs["kind"] not in ROW_KINDS:
+            raise Http404
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_table_class(self):
+        return ROW_KINDS[self.kwargs["kind"]][1]
+
+    def get_table_data(self):
+        f = self.get_report_filters()
+        kind = self.kwargs["kind"]
+        if kind == "bounces":
+            return (
+                raw_bounces(f).select_related("sent_email__mailing").order_by("-received_at", "-id")
+            )
+        if kind in ("sent", "bounced"):
+            rows = raw_bounced(f) if kind == "bounced" else raw_sent(f)
+            return rows.select_related("mailing").order_by("-sent_at", "-id")
+        if kind == "blocks":
+            return blocks_now(f).order_by("-last_bounce_at", "-id")
+        return unblocks_in_period(f).select_related("actor").order_by("-created_at", "-id")
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        f = self.get_report_filters()
+        context.update(
+            title=ROW_KINDS[self.kwargs["kind"]][0],
+            f=f,
+            filter=self.get_filterset(),
+            report_url=reverse("reports:bounces") + "?" + urlencode(filter_params(f)),
+        )
+        return context
+
+
+# --- downloads ----------------------------------------------------------------------------------
+class ReportExportView(ReportAccessMixin, View):
+    """The report's tables as CSV (one long table with a section column) or XLSX (a sheet each)."""
+
+    def get(self, request: HttpRequest, fmt: str):
+        report = bounce_report(filters=self.get_report_filters())
+        name = f"bounce-report-{report.filters.start}-{report.filters.end}"
+        if fmt == "csv":
+            return exports.csv_response(f"{name}.csv", *report_table(report))
+        if fmt == "xlsx":
+            return exports.xlsx_response(f"{name}.xlsx", report_sheets(report))
+        raise Http404
+
+
+def report_table(report: BounceReport) -> tuple[list[str], list[list]]:
+    """The report as one long table: section, key, label, start, end, sent, bounced, rate, count.
+
+    `count` is bounces received (total, period, category, recipient_domain rows) or blocks
+    (blocks rows).
+    """
+    f = report.filters
+    headers = [
+        "section",
+        "key",
+        "label",
+        "start",
+        "end",
+        "sent",
+        "bounced",
+        "bounce_rate_percent",
+        "count",
+    ]
+    rows: list[list] = [
+        [
+            "total",
+            "",
+            str(_("All")),
+            f.start,
+            f.end,
+            report.sent,
+            report.bounced,
+            report.rate,
+            report.bounces,
+        ],
+        [
+            "blocks",
+            "blocked_now",
+            str(_("Blocked now")),
+            None,
+            None,
+            None,
+            None,
+            None,
+            report.blocked_now,
+        ],
+        [
+            "blocks",
+            "unblocked",
+            str(_("Unblocked in period")),
+            f.start,
+            f.end,
+            None,
+            None,
+            None,
+            report.unblocked,
+        ],
+    ]
+    for p in report.timeline:
+        rows.append(
+            ["period", p.label, p.label, p.start, p.end, p.sent, p.bounced, p.rate, p.bounces]
+        )
+    for group in report.categories.values():
+        for c in group:
+            rows.append(["category", c.key, c.name, f.start, f.end, None, None, None, c.count])
+    for d in report.domains:
+        rows.append(
+            ["recipient_domain", d.domain, d.domain, f.start, f.end, None, None, None, d.count]
+        )
+    for m in report.mailings:
+        rows.append(["mailing", m.id, m.name, f.start, f.end, m.sent, m.bounced, m.rate, None])
+    return headers, rows
+
+
+def report_sheets(report: BounceReport):
+    f = report.filters
+    yield (
+        str(_("Summary")),
+        [str(_("Figure")), str(_("Value"))],
+        [
+            [str(_("From")), f.start],
+            [str(_("To")), f.end],
+            [str(_("Sent")), report.sent],
+            [str(_("Bounced")), report.bounced],
+            [str(_("Bounce rate (%)")), report.rate],
+            [str(_("Threshold (%)")), report.threshold],
+            [str(_("Bounces received")), report.bounces],
+            [str(_("Blocked now")), report.blocked_now],
+            [str(_("Unblocked in period")), report.unblocked],
+        ],
+    )
+    yield (
+        str(_("Over time")),
+        [
+            str(_("From")),
+            str(_("To")),
+            str(_("Sent")),
+            str(_("Bounced")),
+            str(_("Bounce rate (%)")),
+            str(_("Bounces received")),
+        ],
+        [[p.start, p.end, p.sent, p.bounced, p.rate, p.bounces] for p in report.timeline],
+    )
+    yield (
+        str(_("Categories")),
+        [str(_("Type")), str(_("Category")), str(_("Name")), str(_("Bounces"))],
+        [[c.type, c.slug, c.name, c.count] for g in report.categories.values() for c in g],
+    )
+    yield (
+        str(_("Recipient domains")),
+        [str(_("Domain")), str(_("Bounces"))],
+        [[d.domain, d.count] for d in report.domains],
+    )
+    yield (
+        str(_("Mailings")),
+        [
+            str(_("Mailing id")),
+            str(_("Mailing")),
+            str(_("Sent")),
+            str(_("Bounced")),
+            str(_("Bounce rate (%)")),
+            str(_("Above threshold")),
+        ],
+        [[m.id, m.name, m.sent, m.bounced, m.rate, m.over] for m in report.mailings],
+    )
+
+
+ROW_COLUMNS = [
+    ("id", "id"),
+    ("received_at", "received_at"),
+    ("recipient", "recipient"),
+    ("recipient_domain", "recipient_domain"),
+    ("type", "type"),
+    ("category", "category"),
+    ("status", "status"),
+    ("reply_code", "reply_code"),
+    ("channel", "channel"),
+    ("sender_address", "sent_email__from_address"),
+    ("sender_domain", "sender_domain"),
+    ("mailing_id", "sent_email__mailing_id"),
+    ("mailing", "sent_email__mailing__name"),
+    ("diagnostic", "diagnostic"),
+    ("explanation", "explanation"),
+]
+
+
+class RowsExportView(ReportAccessMixin, View):
+    """The bounce rows behind the report, streamed (CSV) or written row by row (XLSX)."""
+
+    def get(self, request: HttpRequest, fmt: str):
+        f = self.get_report_filters()
+        rows = (
+            raw_bounces(f)
+            .order_by("received_at", "id")
+            .values_list(*[source for _name, source in ROW_COLUMNS])
+            .iterator(chunk_size=2000)
+        )
+        headers = [name for name, _source in ROW_COLUMNS]
+        name = f"bounces-{f.start}-{f.end}"
+        if fmt == "csv":
+            return exports.csv_response(f"{name}.csv", headers, rows)
+        if fmt == "xlsx":
+            return exports.xlsx_response(f"{name}.xlsx", [(str(_("Bounces")), headers, rows)])
+        raise Http404
