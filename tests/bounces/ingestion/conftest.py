@@ -125,11 +125,13 @@ def dovecot():
     # Dovecot refuses uid 0 for mail users: the mail folders belong to the dovecot user.
     shutil.chown(base / "mail", "dovecot", "dovecot")
     os.chmod(base, 0o755)  # noqa: S103 - dovecot's own user must reach its mail folder
-    proc = subprocess.run(
-        [DOVECOT, "-c", str(base / "dovecot.conf")], capture_output=True, text=True, timeout=30
-    )
+    # Dovecot daemonizes; its children inherit stdout/stderr, so never capture them in a pipe.
+    with open(base / "start.log", "wb") as out:
+        proc = subprocess.run(
+            [DOVECOT, "-c", str(base / "dovecot.conf")], stdout=out, stderr=out, timeout=30
+        )
     if proc.returncode != 0:
-        pytest.fail(f"dovecot did not start: {proc.stderr}")
+        pytest.fail(f"dovecot did not start: {(base / 'start.log').read_text()}")
     deadline = time.monotonic() + 15
     while not port_open("127.0.0.1", port):
         if time.monotonic() > deadline:
@@ -145,5 +147,10 @@ def dovecot():
             "base": base,
         }
     finally:
-        subprocess.run([DOVECOT, "-c", str(base / "dovecot.conf"), "stop"], timeout=30)
+        subprocess.run(
+            [DOVECOT, "-c", str(base / "dovecot.conf"), "stop"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=30,
+        )
         shutil.rmtree(base, ignore_errors=True)
