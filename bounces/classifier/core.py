@@ -216,19 +216,17 @@ def _reason_at(text: str) -> int | None:
     return matches[0][1] if matches else None
 
 
-def _enclosed_bytes(
+def _enclosed_bounce(
     parts: _Parts, original_text: str, enclosed: Message | TextHeaders | None
-) -> bytes | None:
-    """Return the enclosed message as bytes when it is itself a bounce, else None."""
+) -> Message | None:
+    """Return the enclosed message when it is itself a bounce, else None.
+
+    An enclosed message the parser already built is used as it is: serialising it and
+    parsing it again would only cost time."""
     if parts.enclosed_part is not None and enclosed is not None:
-        if _is_bounce_message(enclosed):
-            try:
-                return parts.enclosed_part.as_bytes()
-            except Exception:  # noqa: BLE001 - unserialisable: skip the nested bounce
-                return None
-        return None
+        return parts.enclosed_part if _is_bounce_message(enclosed) else None
     if original_text and enclosed is not None and _is_bounce_message(enclosed):
-        return original_text.lstrip().encode("utf-8", "replace")
+        return parse_message(original_text.lstrip().encode("utf-8", "replace"))[0]
     return None
 
 
@@ -239,8 +237,12 @@ def _is_bounce_message(headers: Message | TextHeaders) -> bool:
     return bool(_BOUNCE_SENDER.search(get_header(headers, "From")))
 
 
-def _analyse(raw: bytes, depth: int = 0) -> Analysis:
+def _analyse(raw: bytes) -> Analysis:
     msg, degraded = parse_message(raw)
+    return _analyse_message(msg, degraded)
+
+
+def _analyse_message(msg: Message, degraded: bool, depth: int = 0) -> Analysis:
     subject = clean_line(get_header(msg, "Subject"), 500) or None
     sender_header = get_header(msg, "From")
     sender = normalise_address(first_address(sender_header) or "")
@@ -306,9 +308,9 @@ def _analyse(raw: bytes, depth: int = 0) -> Analysis:
     # 4. A bounce forwarded inside another message (e.g. by a postmaster): read the inner one.
     bounce_like = _bounce_like(msg, sender_header, subject or "", own_text)
     if depth < 2:
-        inner_raw = _enclosed_bytes(parts, original_text, enclosed)
-        if inner_raw is not None:
-            inner = _analyse(inner_raw, depth + 1)
+        inner_msg = _enclosed_bounce(parts, original_text, enclosed)
+        if inner_msg is not None:
+            inner = _analyse_message(inner_msg, False, depth + 1)
             if inner.verdicts:
                 return inner
 
