@@ -70,6 +70,20 @@ def rows_url(kind: str, f: ReportFilters, **overrides: Any) -> str:
     return reverse("reports:rows", args=[kind]) + "?" + urlencode(filter_params(f, **overrides))
 
 
+def record_links(*, type: str = "", category: str = "") -> list[dict[str, Any]]:
+    """Links to the contacts and leads lists filtered to records whose address is blocked now
+    (records.filters: `blocked` = temporary/permanent/any, `category` = "type:slug")."""
+    params = {"blocked": type or (category.partition(":")[0] if category else "any")}
+    if category:
+        params["category"] = category
+    query = "?" + urlencode(params)
+    return [
+        # Paths fixed by DESIGN.md (bookmarked), so no dependency on the records URL names.
+        {"label": _("Contacts"), "url": "/contacts/" + query},
+        {"label": _("Leads"), "url": "/leads/" + query},
+    ]
+
+
 class ReportsIndexView(ReportAccessMixin, TemplateView):
     template_name = "reports/index.html"
 
@@ -123,7 +137,12 @@ class BounceReportView(ReportAccessMixin, TemplateView):
                     "title": _("Temporary") if type_ == "temporary" else _("Permanent"),
                     "total": sum(r.count for r in rows),
                     "rows": [
-                        {"row": r, "url": rows_url("bounces", f, category=r.key)} for r in rows
+                        {
+                            "row": r,
+                            "url": rows_url("bounces", f, category=r.key),
+                            "records": record_links(category=r.key),
+                        }
+                        for r in rows
                     ],
                     "chart": charts.category_chart(rows),
                 }
@@ -196,6 +215,7 @@ def _totals(report: BounceReport) -> list[dict[str, Any]]:
             "value": report.blocked_now,
             "url": rows_url("blocks", f),
             "help": _("Addresses blocked at this moment."),
+            "records": record_links(type=f.type, category=f.category),
         },
         {
             "label": _("Unblocked in period"),
