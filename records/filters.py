@@ -1,0 +1,130 @@
+"""List filters of contacts and leads: block type, field and category, search, owner, staleness.
+
+The block fields are applied together through `records.selectors.records_filter_blocked`, so the
+list, the bulk action's "all rows matching this filter" and the benchmark share one query.
+"""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+
+from bounces.categories import BlockCategory, BlockType
+
+from . import selectors
+from .models import Contact, Lead
+
+BLOCK_TYPE_CHOICES = [
+    (BlockType.TEMPORARY.value, _("Temporary")),
+    (BlockType.PERMANENT.value, _("Permanent")),
+    (selectors.ANY_TYPE, _("Temporary or permanent")),
+]
+FIELD_CHOICES = [
+    (selectors.EITHER, _("Primary or backup")),
+    (selectors.PRIMARY, _("Primary email")),
+    (selectors.BACKUP, _("Backup email")),
+]
+
+
+def category_choices() -> list:
+    """Return category choices grouped by type, with lazy labels (translated when rendered)."""
+    return [
+        (
+            label,
+            [(info.key, info.name) for info in BlockCategory.for_type(type_)],
+        )
+        for type_, label in (
+            (BlockType.TEMPORARY, _("Temporary")),
+            (BlockType.PERMANENT, _("Permanent")),
+        )
+    ]
+
+
+def _owners(request=None):
+    return get_user_model().objects.filter(is_active=True).order_by("username")
+
+
+class RecordFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label=_("Search"),
+        method="filter_search",
+        widget=forms.TextInput(
+            attrs={"placeholder": _("Name, company or email"), "type": "search"}
+        ),
+    )
+    owner = django_filters.ModelChoiceFilter(
+        label=_("Owner"), queryset=_owners, empty_label=_("Any owner")
+    )
+    blocked = django_filters.ChoiceFilter(
+        label=_("Blocked email"),
+        choices=BLOCK_TYPE_CHOICES,
+        empty_label=_("Any (no block filter)"),
+        method="filter_nothing",
+    )
+    field = django_filters.ChoiceFilter(
+        label=_("In field"), choices=FIELD_CHOICES, empty_label=None, method="filter_nothing"
+    )
+    category = django_filters.ChoiceFilter(
+        label=_("Category"),
+        choices=category_choices,
+        empty_label=_("Any category"),
+        method="filter_nothing",
+    )
+    stale = django_filters.BooleanFilter(
+        label=_("Not emailed for 6 months"),
+        method="filter_stale",
+        widget=forms.CheckboxInput,
+    )
+
+    class Meta:
+        fields = ["q", "owner", "blocked", "field", "category", "stale"]
+
+    def filter_search(self, queryset, name, value):
+        return selectors.records_search(queryset, value)
+
+    def filter_stale(self, queryset, name, value):
+        return selectors.records_not_emailed_since(queryset) if value else queryset
+
+    def filter_nothing(self, queryset, name, value):
+        # The three block fields act together in filter_queryset().
+        return queryset
+
+    @property
+    def block_filter(self) -> selectors.BlockFilter:
+        data = self.form.cleaned_data if self.form.is_valid() else {}
+        return selectors.BlockFilter(
+            type=data.get("blocked") or "",
+            field=data.get("field") or selectors.EITHER,
+            category=data.get("category") or "",
+        )
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        return selectors.records_filter_blocked(queryset, self.block_filter)
+
+    @property
+    def is_filtered(self) -> bool:
+        """Return whether any filter narrows the list (an empty state then says so)."""
+        if not self.form.is_valid():
+            return False
+        data = self.form.cleaned_data
+        return bool(data.get("q") or data.get("owner") or data.get("stale")) or (
+            self.block_filter.active
+        )
+
+
+class ContactFilter(RecordFilter):
+    class Meta(RecordFilter.Meta):
+        model = Contact
+
+
+class LeadFilter(RecordFilter):
+    status = django_filters.ChoiceFilter(
+        label=_("Lead status"), choices=Lead.Status.choices, empty_label=_("Any status")
+    )
+
+    class Meta(RecordFilter.Meta):
+        model = Lead
+        fields = [*RecordFilter.Meta.fields, "status"]

@@ -1,0 +1,175 @@
+"""Forms of the sales UI: record create/edit, single unblock and bulk unblock."""
+
+from __future__ import annotations
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Div, Field, Layout, Row, Submit
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from bounces.models import Unblock
+
+from .addresses import address_key, validate_address
+from .models import Contact, EmailField, Lead
+
+CONFIRM_ERROR = _("Tick the box to confirm that the cause of the bounce is resolved.")
+
+
+class RecordForm(forms.ModelForm):
+    """Create or edit a record; both addresses are normalised by the one shared helper."""
+
+    class Meta:
+        fields = ["first_name", "last_name", "company", "phone", "owner", "email", "backup_email"]
+        widgets = {
+            "email": forms.EmailInput(attrs={"autocomplete": "off"}),
+            "backup_email": forms.EmailInput(attrs={"autocomplete": "off"}),
+        }
+
+    extra_fields: tuple[str, ...] = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = (
+            get_user_model().objects.filter(is_active=True).order_by("username")
+        )
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Row(
+                Column("first_name", css_class="col-md-6"),
+                Column("last_name", css_class="col-md-6"),
+            ),
+            Row(Column("company", css_class="col-md-6"), Column("phone", css_class="col-md-6")),
+            Row(
+                Column("email", css_class="col-md-6"), Column("backup_email", css_class="col-md-6")
+            ),
+            Row(
+                Column("owner", css_class="col-md-6"),
+                *[Column(name, css_class="col-md-3") for name in self.extra_fields],
+            ),
+        )
+
+    def _clean_address(self, name: str) -> str:
+        value = (self.cleaned_data.get(name) or "").strip()
+        return validate_address(value) if value else ""
+
+    def clean_email(self) -> str:
+        return self._clean_address("email")
+
+    def clean_backup_email(self) -> str:
+        return self._clean_address("backup_email")
+
+    def clean(self):
+        cleaned = super().clean()
+        primary, backup = cleaned.get("email"), cleaned.get("backup_email")
+        if primary and backup and address_key(primary) == address_key(backup):
+            self.add_error("backup_email", _("The backup email is the same as the primary email."))
+        return cleaned
+
+
+class ContactForm(RecordForm):
+    class Meta(RecordForm.Meta):
+        model = Contact
+
+
+class LeadForm(RecordForm):
+    extra_fields = ("status", "source")
+
+    class Meta(RecordForm.Meta):
+        model = Lead
+        fields = [*RecordForm.Meta.fields, "status", "source"]
+
+
+class UnblockForm(forms.Form):
+    """Confirm lifting the block of one of a record's addresses.
+
+    The reason field is shown (and required) only when an admin lifts a permanent block; the
+    service checks the permissions again whatever the form shows.
+    """
+
+    field = forms.ChoiceField(choices=EmailField.choices, widget=forms.HiddenInput)
+    confirm = forms.BooleanField(
+        label=_("The cause of the bounce is resolved"),
+        required=True,
+        error_messages={"required": CONFIRM_ERROR},
+    )
+    reason = forms.CharField(
+        label=_("Reason for lifting a permanent block"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=2000,
+    )
+    source = forms.ChoiceField(
+        choices=[(Unblock.Source.RECORD, ""), (Unblock.Source.LIST, "")],
+        initial=Unblock.Source.RECORD,
+        widget=forms.HiddenInput,
+        required=False,
+    )
+    next = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, needs_reason: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.needs_reason = needs_reason
+        if needs_reason:
+            self.fields["reason"].required = True
+            self.fields["reason"].error_messages["required"] = _(
+                "Write why the permanent block can be lifted."
+            )
+        else:
+            del self.fields["reason"]
+
+
+class BulkUnblockForm(forms.Form):
+    """The bulk action: selected ids, or every record matching the list's filter."""
+
+    FIELDS = [
+        (EmailField.PRIMARY, _("Primary email")),
+        (EmailField.BACKUP, _("Backup email")),
+        ("both", _("Both")),
+    ]
+
+    fields = forms.ChoiceField(
+        label=_("Unblock which addresses"),
+        choices=FIELDS,
+        initial="both",
+        widget=forms.RadioSelect,
+    )
+    confirm = forms.BooleanField(
+        label=_("The cause of the bounces is resolved"),
+        required=True,
+        error_messages={"required": CONFIRM_ERROR},
+    )
+    ids = forms.Field(required=False, widget=forms.MultipleHiddenInput)
+    all_matching = forms.BooleanField(required=False)
+    # The list's query string, so "all rows matching this filter" is rebuilt on the server
+    # instead of posting thousands of ids.
+    query = forms.CharField(required=False, max_length=4000)
+
+    # One page at most: a bigger selection goes through all_matching.
+    MAX_IDS = 500
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Field("fields"), Div(Field("confirm")), Submit("submit", _("Confirm"))
+        )
+
+    def clean_ids(self):
+        raw = self.cleaned_data.get("ids") or []
+        try:
+            ids = sorted({int(value) for value in raw})
+        except ValueError as exc:
+            raise ValidationError(_("The selection is not valid.")) from exc
+        if len(ids) > self.MAX_IDS:
+            raise ValidationError(_("Select at most one page of rows, or all matching rows."))
+        return ids
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("all_matching") and not cleaned.get("ids"):
+            raise ValidationError(_("Select at least one record."), code="empty")
+        return cleaned

@@ -1,0 +1,448 @@
+"""Sales UI views: home, record lists, record pages, create/edit, single and bulk unblock.
+
+Thin callers: selectors read, `bounces.services` write, domain errors become messages. Every
+permission is checked here on the server (the templates only hide what a user cannot do).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.db.models import Model
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.generic import CreateView, DetailView, TemplateView, UpdateView, View
+from django_filters.views import FilterView
+from django_tables2 import SingleTableMixin
+
+from bounces.models import Block, Unblock
+from bounces.services.blocks import can_unblock
+from bounces.services.bulk import BulkUnblockResult, records_bulk_unblock
+from bounces.services.errors import UnblockError
+from bounces.services.records import record_unblock
+
+from . import selectors
+from .filters import ContactFilter, LeadFilter
+from .forms import BulkUnblockForm, ContactForm, LeadForm, UnblockForm
+from .models import Contact, EmailField, Lead
+from .tables import ContactTable, LeadTable, RecordPaginator
+
+PER_PAGE_CHOICES = (25, 50, 100)
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One record type as the UI sees it: its model, filter, table and form."""
+
+    model: type[Model]
+    filterset_class: type
+    table_class: type
+    form_class: type
+
+    @property
+    def name(self) -> str:
+        return self.model._meta.model_name
+
+    def url(self, action: str, *args) -> str:
+        return reverse(f"records:{self.name}-{action}", args=args)
+
+    @property
+    def url_list(self) -> str:
+        return self.url("list")
+
+    @property
+    def url_create(self) -> str:
+        return self.url("create")
+
+
+CONTACTS = Kind(Contact, ContactFilter, ContactTable, ContactForm)
+LEADS = Kind(Lead, LeadFilter, LeadTable, LeadForm)
+
+
+def _safe_next(request: HttpRequest, value: str | None, default: str) -> str:
+    if value and url_has_allowed_host_and_scheme(
+        value, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return value
+    return default
+
+
+class KindMixin(PermissionRequiredMixin):
+    kind: Kind = CONTACTS
+    action = "view"
+    raise_exception = True  # a logged-in user without the right gets 403, not a login loop
+
+    def get_permission_required(self):
+        return [f"records.{self.action}_{self.kind.name}"]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["kind"] = self.kind
+        context["verbose_name"] = self.kind.model._meta.verbose_name
+        context["verbose_name_plural"] = self.kind.model._meta.verbose_name_plural
+        context["can_add"] = self.request.user.has_perm(f"records.add_{self.kind.name}")
+        context["can_change"] = self.request.user.has_perm(f"records.change_{self.kind.name}")
+        return context
+
+
+# --- home ----------------------------------------------------------------------------------------
+class HomeView(TemplateView):
+    template_name = "home.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["summary"] = selectors.block_summary()
+        context["recent_bounces"] = selectors.recent_bounces()
+        context["rates"] = selectors.rates_over_threshold()
+        return context
+
+
+# --- lists ---------------------------------------------------------------------------------------
+class RecordListView(KindMixin, SingleTableMixin, FilterView):
+    template_name = "records/record_list.html"
+
+    def get_queryset(self):
+        return self.kind.model.objects.select_related("owner")
+
+    def get_filterset_class(self):
+        return self.kind.filterset_class
+
+    def get_table_class(self):
+        return self.kind.table_class
+
+    def per_page(self) -> int:
+        try:
+            value = int(self.request.GET.get("per_page", PER_PAGE_CHOICES[0]))
+        except ValueError:
+            return PER_PAGE_CHOICES[0]
+        return value if value in PER_PAGE_CHOICES else PER_PAGE_CHOICES[0]
+
+    def get_table_kwargs(self):
+        return {"user": self.request.user, "list_url": self.request.get_full_path()}
+
+    def get_table_pagination(self, table):
+        return {
+            "per_page": self.per_page(),
+            "paginator_class": RecordPaginator,
+            # A block filter is selective: count and sort the matches in one pass.
+            "count_in_page": self.filterset.block_filter.active,
+            "select_related": ("owner",),
+        }
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        query = self.request.GET.copy()
+        for key in ("page", "sort"):
+            query.pop(key, None)
+        context["filter_query"] = query.urlencode()
+        context["bulk_form"] = BulkUnblockForm()
+        context["per_page_choices"] = PER_PAGE_CHOICES
+        context["per_page"] = self.per_page()
+        context["is_filtered"] = self.filterset.is_filtered
+        context["unblock_form"] = UnblockForm(initial={"source": Unblock.Source.LIST})
+        context["bulk_url"] = self.kind.url("bulk-unblock")
+        return context
+
+
+# --- record page ---------------------------------------------------------------------------------
+@dataclass
+class AddressState:
+    """One email field of a record as the record page shows it."""
+
+    field: str
+    label: str
+    address: str
+    block: Block | None
+    can_unblock: bool
+
+    @property
+    def needs_reason(self) -> bool:
+        return bool(self.block and self.block.is_permanent and self.can_unblock)
+
+
+def address_states(record, user, blocks: dict[str, Block]) -> list[AddressState]:
+    states = []
+    for field, label in EmailField.choices:
+        address = record.address(field)
+        key = record.email_key if field == EmailField.PRIMARY else record.backup_email_key
+        block = blocks.get(key) if address else None
+        states.append(
+            AddressState(
+                field=field,
+                label=label,
+                address=address,
+                block=block,
+                can_unblock=block is not None and can_unblock(user, block),
+            )
+        )
+    return states
+
+
+class RecordDetailView(KindMixin, DetailView):
+    template_name = "records/record_detail.html"
+    context_object_name = "record"
+
+    def get_queryset(self):
+        return self.kind.model.objects.select_related("owner")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        record = self.object
+        blocks = selectors.blocks_for_records([record])
+        states = address_states(record, self.request.user, blocks)
+        context["addresses"] = states
+        context["unblock_forms"] = {
+            state.field: UnblockForm(
+                initial={"field": state.field, "source": Unblock.Source.RECORD},
+                needs_reason=state.needs_reason,
+                auto_id=f"id_{state.field}_%s",
+            )
+            for state in states
+            if state.block is not None
+        }
+        context["update_url"] = self.kind.url("update", record.pk)
+        context["unblock_url"] = self.kind.url("unblock", record.pk)
+        context["sent_emails"] = selectors.record_sent_emails(record)
+        context["history"] = selectors.unblock_history([record.email_key, record.backup_email_key])
+        return context
+
+
+class RecordUnblockView(KindMixin, TemplateView):
+    """Lift the block on one of a record's addresses, after the user confirms.
+
+    GET shows the confirmation page (the list and record page open the same form in a dialog);
+    POST acts. Without the tick nothing changes and the form says why.
+    """
+
+    template_name = "records/record_unblock.html"
+
+    def setup(self, request, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
+        self.record = get_object_or_404(self.kind.model, pk=kwargs["pk"])
+
+    def _field(self) -> str:
+        data = self.request.POST if self.request.method == "POST" else self.request.GET
+        field = data.get("field") or EmailField.PRIMARY
+        return field if field in EmailField.values else EmailField.PRIMARY
+
+    def _state(self, field: str) -> AddressState:
+        blocks = selectors.blocks_for_records([self.record])
+        states = address_states(self.record, self.request.user, blocks)
+        return next(state for state in states if state.field == field)
+
+    def _form(self, state: AddressState, data=None) -> UnblockForm:
+        return UnblockForm(
+            data,
+            initial={
+                "field": state.field,
+                "source": Unblock.Source.RECORD,
+                "next": self.request.GET.get("next", ""),
+            },
+            needs_reason=state.needs_reason,
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["record"] = self.record
+        return context
+
+    def get(self, request, *args, **kwargs):
+        state = self._state(self._field())
+        if state.block is None:
+            messages.info(request, _("%(address)s is not blocked.") % {"address": state.address})
+            return HttpResponseRedirect(self.record.get_absolute_url())
+        return self.render_to_response(self.get_context_data(state=state, form=self._form(state)))
+
+    def post(self, request, *args, **kwargs):
+        state = self._state(self._field())
+        form = self._form(state, request.POST)
+        default = self.record.get_absolute_url()
+        if state.block is None:
+            messages.info(request, _("%(address)s is not blocked.") % {"address": state.address})
+            return HttpResponseRedirect(default)
+        if not form.is_valid():
+            return self.render_to_response(
+                self.get_context_data(state=state, form=form), status=400
+            )
+        result = record_unblock(
+            record=self.record,
+            fields=form.cleaned_data["field"],
+            actor=request.user,
+            source=form.cleaned_data.get("source") or Unblock.Source.RECORD,
+            confirmed=form.cleaned_data["confirm"],
+            reason=form.cleaned_data.get("reason", ""),
+        )
+        for unblock in result.unblocked:
+            messages.success(request, _("%(address)s is unblocked.") % {"address": unblock.address})
+        for error in result.refused:
+            messages.error(request, str(error))
+        return HttpResponseRedirect(_safe_next(request, form.cleaned_data.get("next"), default))
+
+
+# --- bulk ----------------------------------------------------------------------------------------
+def bulk_summary(result: BulkUnblockResult) -> list[tuple[int, str]]:
+    """Return the (message level, text) lines that tell the user what a bulk unblock did."""
+    lines = []
+    level = messages.SUCCESS if result.unblocked else messages.INFO
+    lines.append(
+        (
+            level,
+            ngettext(
+                "Unblocked %(count)d email address.",
+                "Unblocked %(count)d email addresses.",
+                result.unblocked,
+            )
+            % {"count": result.unblocked},
+        )
+    )
+    if result.skipped_permanent:
+        examples = ", ".join(result.permanent_examples)
+        more = "…" if result.skipped_permanent > len(result.permanent_examples) else ""
+        lines.append(
+            (
+                messages.WARNING,
+                ngettext(
+                    "Skipped %(count)d address blocked permanently (only an admin can lift "
+                    "it, from the record page): %(examples)s%(more)s",
+                    "Skipped %(count)d addresses blocked permanently (only an admin can lift "
+                    "them, from the record page): %(examples)s%(more)s",
+                    result.skipped_permanent,
+                )
+                % {"count": result.skipped_permanent, "examples": examples, "more": more},
+            )
+        )
+    if result.not_blocked:
+        lines.append(
+            (
+                messages.INFO,
+                ngettext(
+                    "Skipped %(count)d address that is not blocked.",
+                    "Skipped %(count)d addresses that are not blocked.",
+                    result.not_blocked,
+                )
+                % {"count": result.not_blocked},
+            )
+        )
+    if result.records_without_address:
+        lines.append(
+            (
+                messages.INFO,
+                ngettext(
+                    "%(count)d selected record has no address in the chosen field.",
+                    "%(count)d selected records have no address in the chosen fields.",
+                    result.records_without_address,
+                )
+                % {"count": result.records_without_address},
+            )
+        )
+    return lines
+
+
+class RecordBulkUnblockView(KindMixin, View):
+    """The list's bulk action "Unblock email addresses" (POST only)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        form = BulkUnblockForm(request.POST)
+        query = request.POST.get("query", "")
+        back = self.kind.url("list") + (f"?{query}" if query else "")
+        if not form.is_valid():
+            for errors in form.errors.values():
+                for error in errors:
+                    messages.error(request, error)
+            messages.error(request, _("Nothing was unblocked."))
+            return HttpResponseRedirect(back)
+        data = form.cleaned_data
+        model = self.kind.model
+        if data["all_matching"]:
+            filterset = self.kind.filterset_class(
+                QueryDict(data["query"]), queryset=model.objects.all()
+            )
+            if not filterset.is_valid():
+                messages.error(request, _("The list's filter is not valid. Nothing was unblocked."))
+                return HttpResponseRedirect(back)
+            queryset = filterset.qs
+        else:
+            queryset = model.objects.filter(pk__in=data["ids"])
+        try:
+            result = records_bulk_unblock(
+                queryset=queryset,
+                fields=data["fields"],
+                actor=request.user,
+                confirmed=data["confirm"],
+                source=Unblock.Source.BULK,
+            )
+        except UnblockError as exc:
+            messages.error(request, str(exc))
+            return HttpResponseRedirect(back)
+        for level, text in bulk_summary(result):
+            messages.add_message(request, level, text)
+        return HttpResponseRedirect(back)
+
+
+# --- create and edit -----------------------------------------------------------------------------
+class RecordFormMixin(KindMixin):
+    template_name = "records/record_form.html"
+
+    def get_form_class(self):
+        return self.kind.form_class
+
+    def get_queryset(self):
+        return self.kind.model.objects.all()
+
+    def _warn_if_blocked(self, record) -> None:
+        blocks = selectors.blocks_for_records([record])
+        for state in address_states(record, self.request.user, blocks):
+            if state.block is not None:
+                messages.warning(
+                    self.request,
+                    _("%(address)s is blocked (%(type)s: %(category)s).")
+                    % {
+                        "address": state.address,
+                        "type": state.block.get_type_display(),
+                        "category": state.block.info.name,
+                    },
+                )
+
+
+class RecordCreateView(RecordFormMixin, CreateView):
+    action = "add"
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(self.request, _("%(name)s was created.") % {"name": self.object})
+        self._warn_if_blocked(self.object)
+        return response
+
+
+class RecordUpdateView(RecordFormMixin, UpdateView):
+    action = "change"
+    context_object_name = "record"
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(self.request, _("%(name)s was saved.") % {"name": self.object})
+        # A changed address has its own block state; the old address' block stays with it.
+        changed = {"email", "backup_email"} & set(form.changed_data)
+        if changed:
+            self._warn_if_blocked(self.object)
+        return response
+
+
+def kind_views(kind: Kind) -> dict[str, View]:
+    """Return the views of one record type, keyed by URL action."""
+    return {
+        "list": RecordListView.as_view(kind=kind),
+        "create": RecordCreateView.as_view(kind=kind),
+        "detail": RecordDetailView.as_view(kind=kind),
+        "update": RecordUpdateView.as_view(kind=kind),
+        "unblock": RecordUnblockView.as_view(kind=kind),
+        "bulk-unblock": RecordBulkUnblockView.as_view(kind=kind, action="change"),
+    }

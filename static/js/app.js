@@ -1,0 +1,143 @@
+/* BounceCRM front-end behaviour: row selection for the bulk action, the unblock dialogs and
+   their required confirmation. Everything works without it too: links fall back to the
+   confirmation page, and the server refuses an unconfirmed unblock. */
+(function () {
+  "use strict";
+
+  function ready(fn) {
+    if (document.readyState !== "loading") fn();
+    else document.addEventListener("DOMContentLoaded", fn);
+  }
+
+  function modalFor(el) {
+    return window.bootstrap ? window.bootstrap.Modal.getOrCreateInstance(el) : null;
+  }
+
+  // A confirmation form does nothing until its box is ticked, and says why.
+  function initConfirmForms() {
+    document.querySelectorAll("form[data-confirm-form]").forEach(function (form) {
+      var box = form.querySelector("[data-confirm-box]");
+      if (!box) return;
+      box.addEventListener("change", function () {
+        if (box.checked) box.classList.remove("is-invalid");
+      });
+      form.addEventListener("submit", function (event) {
+        var reason = form.querySelector("textarea[name=reason][required], textarea[name=reason]");
+        if (!box.checked) {
+          event.preventDefault();
+          box.classList.add("is-invalid");
+          box.focus();
+        } else if (reason && reason.hasAttribute("required") && !reason.value.trim()) {
+          event.preventDefault();
+          reason.classList.add("is-invalid");
+          reason.focus();
+        }
+      });
+    });
+  }
+
+  // The list's "Unblock" links open one shared dialog filled with the address.
+  function initUnblockLinks() {
+    var dialog = document.getElementById("unblock-modal");
+    if (!dialog) return;
+    var form = dialog.querySelector("form");
+    document.querySelectorAll("[data-unblock-modal]").forEach(function (link) {
+      link.addEventListener("click", function (event) {
+        var modal = modalFor(dialog);
+        if (!modal) return; // no Bootstrap: follow the link to the confirmation page
+        event.preventDefault();
+        form.setAttribute("action", link.dataset.unblockUrl);
+        form.querySelector("input[name=field]").value = link.dataset.field;
+        dialog.querySelector("[data-unblock-address]").textContent = link.dataset.address;
+        var box = form.querySelector("[data-confirm-box]");
+        box.checked = false;
+        box.classList.remove("is-invalid");
+        modal.show(link);
+      });
+    });
+  }
+
+  // Row selection, "select all on this page" and "select all matching this filter".
+  function initSelection() {
+    var bulkForm = document.getElementById("bulk-form");
+    if (!bulkForm) return;
+    var pageBox = document.querySelector("[data-select-page]");
+    var rows = Array.prototype.slice.call(document.querySelectorAll("[data-row-select]"));
+    var count = document.querySelector("[data-selection-count]");
+    var openButton = document.querySelector("[data-bulk-open]");
+    var banner = document.querySelector("[data-select-all-banner]");
+    var allInput = bulkForm.querySelector("[data-all-matching-input]");
+    var selectAll = document.querySelector("[data-select-all-matching]");
+    var allSelected = document.querySelector("[data-all-matching-selected]");
+    var scope = bulkForm.querySelector("[data-bulk-scope]");
+    var labels = {
+      none: count ? count.textContent : "",
+    };
+
+    function selected() {
+      return rows.filter(function (box) { return box.checked; });
+    }
+
+    function refresh() {
+      var n = selected().length;
+      var all = allInput.value === "1";
+      rows.forEach(function (box) {
+        var tr = box.closest("tr");
+        if (tr) tr.classList.toggle("table-active-selected", box.checked);
+      });
+      if (pageBox) {
+        pageBox.checked = n > 0 && n === rows.length;
+        pageBox.indeterminate = n > 0 && n < rows.length;
+      }
+      var text;
+      if (all && allSelected) text = allSelected.firstChild.textContent.trim();
+      else if (n) text = (count.dataset.some || "%(count)s").replace("%(count)s", String(n));
+      else text = labels.none;
+      if (count) count.textContent = text;
+      if (scope) scope.textContent = text;
+      openButton.disabled = !(n || all);
+      if (banner) banner.classList.toggle("d-none", !(rows.length && n === rows.length));
+      if (selectAll) selectAll.classList.toggle("d-none", all);
+      if (allSelected) allSelected.classList.toggle("d-none", !all);
+    }
+
+    if (pageBox) {
+      pageBox.addEventListener("change", function () {
+        rows.forEach(function (box) { box.checked = pageBox.checked; });
+        if (!pageBox.checked) allInput.value = "";
+        refresh();
+      });
+    }
+    rows.forEach(function (box) {
+      box.addEventListener("change", function () {
+        if (!box.checked) allInput.value = "";
+        refresh();
+      });
+    });
+    if (selectAll) {
+      selectAll.addEventListener("click", function () { allInput.value = "1"; refresh(); });
+    }
+    var clear = document.querySelector("[data-clear-selection]");
+    if (clear) {
+      clear.addEventListener("click", function () {
+        allInput.value = "";
+        rows.forEach(function (box) { box.checked = false; });
+        refresh();
+      });
+    }
+    refresh();
+  }
+
+  function initAutosubmit() {
+    document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
+      select.addEventListener("change", function () { select.form.submit(); });
+    });
+  }
+
+  ready(function () {
+    initConfirmForms();
+    initUnblockLinks();
+    initSelection();
+    initAutosubmit();
+  });
+})();
