@@ -405,17 +405,15 @@ def _from_dsn(
             continue
         failed += 1
         diagnostic = clean_line(f.diagnostic) if f.diagnostic else None
-        context = None
-        if f.recipient:
-            found = heuristics.diagnostic_for(
-                f.recipient, text, others - {f.recipient.lower()}, _has_reason
-            )
-            if found is not None and found[0] > 0:
-                context = found[1]
-        if context is None:
-            context = heuristics.evidence_lines(text, _reason_at)
         status, reply = f.status, f.reply_code
-        if (status is None or reply is None or status.endswith(".0.0")) and context:
+        codes_open = status is None or reply is None or status.endswith(".0.0")
+        # The human-readable text only matters when the DSN fields leave something open: a
+        # missing or class-only code, or a diagnostic whose wording no rule recognises.
+        if codes_open or diagnostic is None or not _has_reason(diagnostic):
+            context = _dsn_context(f.recipient, text, others)
+        else:
+            context = None
+        if codes_open and context:
             s2, r2 = heuristics.codes_in(context)
             if s2 and (status is None or (status.endswith(".0.0") and s2[0] == status[0])):
                 status = s2
@@ -435,6 +433,18 @@ def _from_dsn(
         )
     kind = KIND_DSN if failed else KIND_SUCCESS
     return Analysis(True, "", kind, tuple(verdicts), **common)
+
+
+def _dsn_context(recipient: str | None, text: str, others: set[str]) -> str | None:
+    """Return the lines of a DSN's human-readable text that best explain ``recipient``'s
+    failure: the lines naming it when they carry evidence, else the text's evidence lines."""
+    if recipient:
+        found = heuristics.diagnostic_for(
+            recipient, text, others - {recipient.lower()}, _has_reason
+        )
+        if found is not None and found[0] > 0:
+            return found[1]
+    return heuristics.evidence_lines(text, _reason_at)
 
 
 def _from_text(

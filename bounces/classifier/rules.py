@@ -527,7 +527,7 @@ def _status_key(status: str) -> str:
     return rest
 
 
-def _index_rules() -> tuple[tuple[str, ...], dict[str, list[tuple[int, int]]], list]:
+def _index_rules() -> tuple[dict[str, list[tuple[int, int]]], list[tuple[int, int]]]:
     """Index every wording alternative by the literals that must occur for it to match."""
     by_literal: dict[str, list[tuple[int, int]]] = {}
     unfiltered: list[tuple[int, int]] = []
@@ -537,10 +537,48 @@ def _index_rules() -> tuple[tuple[str, ...], dict[str, list[tuple[int, int]]], l
                 unfiltered.append((ri, ai))
             for lit in literals:
                 by_literal.setdefault(lit, []).append((ri, ai))
-    return tuple(by_literal), by_literal, unfiltered
+    return by_literal, unfiltered
 
 
-_LITERALS, _BY_LITERAL, _UNFILTERED = _index_rules()
+def _trie_pattern(words: list[str]) -> str:
+    """Return a regular expression matching any of ``words``, written as a prefix tree
+    ("deni|deliver" becomes "de(?:ni|liver)") so the matcher rejects a position after a
+    character or two instead of trying every word; the longest word is preferred."""
+    trie: dict[str, dict] = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}  # a word ends here
+
+    def emit(node: dict[str, dict]) -> str:
+        branches = [re.escape(ch) + emit(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return emit(trie)
+
+
+_BY_LITERAL, _UNFILTERED = _index_rules()
+# Finds, at every position, the longest literal starting there (a zero-width look-ahead, so
+# overlapping literals are all seen); the shorter literals starting at the same place are
+# its prefixes.  One pass of this replaces a substring test per literal.
+_LITERAL_FINDER = re.compile(f"(?=({_trie_pattern(list(_BY_LITERAL))}))")
+_PREFIXES = {
+    lit: tuple(other for other in _BY_LITERAL if lit.startswith(other)) for lit in _BY_LITERAL
+}
+
+
+def _candidate_rules(low: str) -> set[tuple[int, int]]:
+    """Return the (rule, alternative) pairs whose required literal occurs in ``low``."""
+    todo = set(_UNFILTERED)
+    found = {m.group(1) for m in _LITERAL_FINDER.finditer(low)}
+    for longest in found:
+        for lit in _PREFIXES[longest]:
+            todo.update(_BY_LITERAL[lit])
+    return todo
 
 
 @lru_cache(maxsize=512)
@@ -550,10 +588,8 @@ def phrase_matches(text: str | None) -> tuple[tuple[int, int, str, str], ...]:
     if not text:
         return ()
     low = text.lower()
-    # One fast substring pass decides which few patterns are worth running at all.
-    todo = set(_UNFILTERED)
-    for lit in [lit for lit in _LITERALS if lit in low]:
-        todo.update(_BY_LITERAL[lit])
+    # One fast pass for the required literals decides which few patterns are worth running.
+    todo = _candidate_rules(low)
     best: dict[int, tuple[int, int, re.Match[str]]] = {}
     for ri, ai in todo:
         m = PHRASE_RULES[ri][2][ai][1].search(low)
