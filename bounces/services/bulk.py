@@ -25,7 +25,7 @@ from .records import fields_for
 KEY_COLUMNS = {"primary": "email_key", "backup": "backup_email_key"}
 # Attribution of lifted addresses to records is looked up in chunks: bounded query parameters
 # on every database (SQLite caps them), and still only a handful of queries for 10,000.
-CHUNK = 2000
+CHUNK = 5000
 
 
 @dataclass
@@ -137,7 +137,7 @@ def records_bulk_unblock(
                     confirmed=True,
                 )
             )
-        Unblock.objects.bulk_create(audit, batch_size=1000)
+        Unblock.objects.bulk_create(audit, batch_size=CHUNK)
     result.unblocked = len(lifted)
     result.unblocked_examples = sorted(address for _pk, address, _t, _c in lifted)[:examples]
 
