@@ -16,11 +16,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, OuterRef, Subquery
+from django.db.models.functions import Substr
 from django.utils import timezone
 
 from ..models import Bounce, BouncePolicy, InboundMessage, Mailing, SentEmail
-from ..services.blocks import BlockCause, address_block
+from ..services.blocks import BlockCause, BlockRequest, addresses_block
 from .correlate import Query, SentRef, sent_emails_for
 from .esp import evidence_from_event
 from .evidence import Evidence, Finding, evidence_from_raw
@@ -166,7 +167,7 @@ def _commit(work: list[_Work]) -> ProcessResult:
         Bounce.objects.bulk_create([p.bounce for p in fresh])
         result.bounces = len(fresh)
         _apply_blocks(fresh)
-        _mark_sent(fresh, now)
+        _mark_sent(fresh)
         _update_rollups([p.bounce for p in fresh])
         quarantined = {w.row.pk: w.evidence.parse_error for w in work if not w.evidence.parsed}
         done = [w.row.pk for w in work if w.row.pk not in quarantined]
@@ -249,50 +250,52 @@ def _bounces_for(work: list[_Work], now) -> list[_Pending]:
 
 
 def _apply_blocks(fresh: list[_Pending]) -> None:
-    """Create or update the block of every address a new bounce blocks, oldest bounce first."""
-    policy = BouncePolicy.current()
-    blocking = [p for p in fresh if p.finding and p.finding.type and p.bounce.recipient]
-    blocking.sort(key=lambda p: p.bounce.received_at)
-    for p in blocking:
-        f = p.finding
-        address_block(
+    """Create or update the block of every address a new bounce blocks (batched)."""
+    requests = [
+        BlockRequest(
             address=p.bounce.recipient,
             cause=BlockCause(
-                type=f.type,
-                category=f.category,
-                status=f.status,
-                reply_code=f.reply_code,
-                diagnostic=f.diagnostic,
-                explanation=f.explanation,
+                type=p.finding.type,
+                category=p.finding.category,
+                status=p.finding.status,
+                reply_code=p.finding.reply_code,
+                diagnostic=p.finding.diagnostic,
+                explanation=p.finding.explanation,
             ),
             at=p.bounce.received_at,
             bounce=p.bounce,
-            policy=policy,
         )
+        for p in fresh
+        if p.finding and p.finding.type and p.bounce.recipient
+    ]
+    if requests:
+        addresses_block(requests=requests, policy=BouncePolicy.current())
 
 
-def _mark_sent(fresh: list[_Pending], now) -> None:
+def _mark_sent(fresh: list[_Pending]) -> None:
     """Mark each matched sent email bounced once, and count it once on its mailing."""
-    first: dict[int, _Pending] = {}
-    for p in fresh:
-        if p.sent is not None and p.finding is not None and p.finding.final:
-            first.setdefault(p.sent.id, p)
-    if not first:
+    final = [p for p in fresh if p.sent is not None and p.finding is not None and p.finding.final]
+    if not final:
         return
     # Locked, so two batches bouncing the same email cannot both count it.
     rows = list(
         SentEmail.objects.select_for_update()
-        .filter(pk__in=list(first))
+        .filter(pk__in={p.sent.id for p in final})
         .exclude(status=SentEmail.Status.BOUNCED)
-        .only("pk", "mailing_id", "status", "bounced_at", "status_reason")
+        .values_list("pk", "mailing_id")
     )
-    for row in rows:
-        p = first[row.pk]
-        row.status = SentEmail.Status.BOUNCED
-        row.bounced_at = p.bounce.received_at
-        row.status_reason = (p.finding.explanation or p.finding.diagnostic)[:500]
-    SentEmail.objects.bulk_update(rows, ["status", "bounced_at", "status_reason"])
-    per_mailing = Counter(row.mailing_id for row in rows if row.mailing_id)
+    if not rows:
+        return
+    # One statement: each email takes the time and reason of its earliest final bounce here.
+    first = Bounce.objects.filter(
+        pk__in=[p.bounce.pk for p in final], sent_email=OuterRef("pk")
+    ).order_by("received_at", "pk")
+    SentEmail.objects.filter(pk__in=[pk for pk, _m in rows]).update(
+        status=SentEmail.Status.BOUNCED,
+        bounced_at=Subquery(first.values("received_at")[:1]),
+        status_reason=Substr(Subquery(first.values("explanation")[:1]), 1, 500),
+    )
+    per_mailing = Counter(mailing_id for _pk, mailing_id in rows if mailing_id)
     for mailing_id, count in per_mailing.items():
         Mailing.objects.filter(pk=mailing_id).update(
             recipients_bounced=F("recipients_bounced") + count

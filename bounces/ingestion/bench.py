@@ -1,0 +1,212 @@
+"""Benchmark: ingest N synthetic bounce messages end to end and print messages per second.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/ingbench \\
+        python -m bounces.ingestion.bench --messages 10000 [--mode inprocess|worker]
+
+Each message is a realistic DSN (Postfix, Exim, Gmail shapes, plus auto-replies; see
+`bounces.ingestion.samples`) to its own recipient, carrying the VERP token of a sent email in a
+mailing. Untimed set-up: migrate, contacts, sent emails, the raw messages. Timed: storing them in
+the inbox (as a channel does) and processing them through the real path: classification,
+bounces, blocks, sent emails marked bounced, mailing counts, report roll-ups.
+
+`--mode inprocess` runs the batch function the Celery task runs, in this one process;
+`--mode worker` starts one real Celery worker process (solo pool) on Redis
+(CELERY_BROKER_URL, default redis://127.0.0.1:6379/0) and queues the tasks to it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+
+def _setup(database_url: str | None) -> None:
+    if database_url:
+        os.environ["DATABASE_URL"] = database_url
+    # Measure as production runs: DEBUG off (no per-query bookkeeping), here and in the worker.
+    os.environ.setdefault("DJANGO_DEBUG", "false")
+    os.environ.setdefault("SECRET_KEY", uuid.uuid4().hex * 2)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bouncecrm.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def _prepare(n: int, run: str):
+    from django.utils import timezone
+
+    from bounces.models import Mailing, SentEmail
+    from records.models import Contact
+
+    from .samples import sample
+
+    mailing = Mailing.objects.create(
+        name=f"bench {run}", subject="Bench", from_address="sales@crm.example.com"
+    )
+    contacts = Contact.objects.bulk_create(
+        [Contact(last_name=f"Bench {i}", email=f"b{run}.{i}@example.com") for i in range(n)],
+        batch_size=2000,
+    )
+    now = timezone.now()
+    SentEmail.objects.bulk_create(
+        [
+            SentEmail(
+                contact=c,
+                mailing=mailing,
+                to_address=c.email,
+                from_address="sales@crm.example.com",
+                subject="Bench",
+                message_id=f"<b{run}.{i}@app1.crm.example.com>",
+                verp_token=f"b{run}{i:07d}",
+                sent_at=now,
+            )
+            for i, c in enumerate(contacts)
+        ],
+        batch_size=2000,
+    )
+    Mailing.objects.filter(pk=mailing.pk).update(recipients_sent=n)
+    raws = [sample(i, token=f"b{run}{i:07d}", rcpt=f"b{run}.{i}@example.com").raw for i in range(n)]
+    return mailing, raws
+
+
+def _store(raws: list[bytes]) -> list[int]:
+    from .store import inbound_store_many_raw
+
+    ids: list[int] = []
+    for start in range(0, len(raws), 500):
+        stored = inbound_store_many_raw(
+            raws=raws[start : start + 500], channel="imap", source="bench", queue=False
+        )
+        ids.extend(s.id for s in stored)
+    return ids
+
+
+def _process_inprocess(ids: list[int]) -> None:
+    from .process import BATCH_SIZE, inbound_process
+
+    for start in range(0, len(ids), BATCH_SIZE):
+        inbound_process(ids=ids[start : start + BATCH_SIZE])
+
+
+def _process_worker(ids: list[int], broker: str) -> None:
+    from django.db import connection
+
+    from bouncecrm.celery import app
+    from bounces.models import InboundMessage
+
+    from .process import BATCH_SIZE
+
+    queue = f"bench-{uuid.uuid4().hex[:8]}"
+    s = connection.settings_dict
+    url = f"postgres://{s['USER'] or 'postgres'}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+    if s.get("PASSWORD"):
+        url = url.replace("@", f":{s['PASSWORD']}@", 1)
+    root = Path(__file__).resolve().parents[2]
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "CELERY_BROKER_URL": broker,
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "PYTHONPATH": str(root),
+    }
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "bouncecrm",
+            "worker",
+            "-P",
+            "solo",
+            "-Q",
+            queue,
+            "--without-gossip",
+            "--without-mingle",
+            "-l",
+            "WARNING",
+            "-n",
+            f"{queue}@%h",
+        ],
+        cwd=root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        app.conf.update(task_always_eager=False, broker_url=broker, task_default_queue=queue)
+        deadline = time.monotonic() + 60
+        while not app.control.ping(destination=[f"{queue}@{os.uname().nodename}"], timeout=0.5):
+            if time.monotonic() > deadline or worker.poll() is not None:
+                raise SystemExit("the Celery worker did not start")
+        started = time.perf_counter()
+        from bounces.tasks.ingestion import process_inbound
+
+        for start in range(0, len(ids), BATCH_SIZE):
+            process_inbound.delay(ids[start : start + BATCH_SIZE])
+        pending = InboundMessage.objects.filter(pk__in=ids, state=InboundMessage.State.PENDING)
+        while pending.exists():
+            time.sleep(0.2)
+        return time.perf_counter() - started
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--messages", type=int, default=10_000, help="How many messages.")
+    parser.add_argument("--mode", choices=["inprocess", "worker"], default="inprocess")
+    parser.add_argument("--database-url", help="Defaults to $DATABASE_URL.")
+    parser.add_argument(
+        "--broker", default=os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/0")
+    )
+    args = parser.parse_args(argv)
+    _setup(args.database_url)
+    from django.db import connection
+
+    from bounces.models import Block, Bounce, InboundMessage
+
+    run = uuid.uuid4().hex[:6]
+    t0 = time.perf_counter()
+    mailing, raws = _prepare(args.messages, run)
+    print(
+        f"set-up ({connection.vendor}): {time.perf_counter() - t0:.1f} s, "
+        f"{sum(map(len, raws)) / len(raws):.0f} bytes per message"
+    )
+
+    t1 = time.perf_counter()
+    ids = _store(raws)
+    store_s = time.perf_counter() - t1
+    t2 = time.perf_counter()
+    if args.mode == "inprocess":
+        _process_inprocess(ids)
+        process_s = time.perf_counter() - t2
+    else:
+        process_s = _process_worker(ids, args.broker)
+    total = store_s + process_s
+
+    done = InboundMessage.objects.filter(pk__in=ids, state=InboundMessage.State.PROCESSED).count()
+    bounces = Bounce.objects.filter(inbound_id__in=ids).count()
+    blocks = Block.objects.filter(address__startswith=f"b{run}.").count()
+    mailing.refresh_from_db()
+    n = args.messages
+    print(f"stored   {n} messages in {store_s:.2f} s ({n / store_s:.0f} msg/s)")
+    print(
+        f"processed {done} messages ({bounces} bounces, {blocks} blocks, "
+        f"{mailing.recipients_bounced} sent emails bounced) in {process_s:.2f} s "
+        f"({n / process_s:.0f} msg/s, mode {args.mode})"
+    )
+    print(f"end to end: {n / total:.0f} messages per second")
+
+
+if __name__ == "__main__":
+    main()
