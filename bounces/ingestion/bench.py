@@ -106,7 +106,8 @@ def _process_worker(ids: list[int], broker: str) -> None:
 
     queue = f"bench-{uuid.uuid4().hex[:8]}"
     s = connection.settings_dict
-    url = f"postgres://{s['USER'] or 'postgres'}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+    host = f"{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}"
+    url = f"postgres://{s['USER'] or 'postgres'}@{host}/{s['NAME']}"
     if s.get("PASSWORD"):
         url = url.replace("@", f":{s['PASSWORD']}@", 1)
     root = Path(__file__).resolve().parents[2]
@@ -117,7 +118,7 @@ def _process_worker(ids: list[int], broker: str) -> None:
         "CELERY_TASK_DEFAULT_QUEUE": queue,
         "PYTHONPATH": str(root),
     }
-    worker = subprocess.Popen(
+    worker = subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
         [
             sys.executable,
             "-m",
