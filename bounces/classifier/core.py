@@ -136,10 +136,10 @@ class _Parts:
                 if self.enclosed is None:
                     self._take_enclosed(part)
             elif ctype == "text/html":
-                html.append(part_text(part))
+                html.append(part_text(part, ctype=ctype))
             elif not part.is_multipart() and ctype.startswith(("text/", "multipart/")):
                 # A multipart whose boundary never appears is, in effect, one text body.
-                self.texts.append(part_text(part))
+                self.texts.append(part_text(part, ctype=ctype))
         if not self.texts and html:
             self.texts = html
 

@@ -35,6 +35,7 @@ _ADDRESS = re.compile(
 _TAG = re.compile(r"<(?:script|style)\b.*?</(?:script|style)\s*>|<[^>]{0,2000}>", re.S | re.I)
 _BR = re.compile(r"<\s*(?:br|/p|/div|/tr|/li|/h\d)\b[^>]*>", re.I)
 _SPACES = re.compile(r"[ \t\r\f\v]+")
+_CHARSET = re.compile(r"(?:^|;)\s*charset\s*=\s*(?:\"([^\"]*)\"|([^\s;]*))", re.I)
 
 
 def parse_message(raw: bytes) -> tuple[Message, bool]:
@@ -142,8 +143,25 @@ def _decode_bytes(data: bytes, charset: str | None) -> str:
         return data.decode("utf-8", "replace")
 
 
-def part_text(part: Message, limit: int = 200_000) -> str:
-    """Return the decoded text of a leaf part (HTML reduced to text), at most ``limit`` chars."""
+def charset_of(part: Message) -> str | None:
+    """Return the charset parameter of the part's Content-Type, or None.
+
+    A plain regular expression over the header: ``Message.get_param`` parses every parameter
+    (RFC 2231 continuations included) and costs more than decoding a typical bounce part."""
+    try:
+        value = part.get("content-type")
+    except Exception:  # noqa: BLE001 - malformed header objects
+        return None
+    if value is None:
+        return None
+    m = _CHARSET.search(str(value))
+    return (m.group(1) or m.group(2)) if m else None
+
+
+def part_text(part: Message, limit: int = 200_000, ctype: str | None = None) -> str:
+    """Return the decoded text of a leaf part (HTML reduced to text), at most ``limit`` chars.
+
+    ``ctype`` is the part's content type when the caller already knows it."""
     try:
         payload = part.get_payload(decode=True)
     except Exception:  # noqa: BLE001 - broken base64 / quoted-printable
@@ -158,14 +176,8 @@ def part_text(part: Message, limit: int = 200_000) -> str:
         return ""
     if len(payload) > limit * 2:
         payload = payload[: limit * 2]
-    try:
-        charset = part.get_param("charset")
-    except Exception:  # noqa: BLE001
-        charset = None
-    if isinstance(charset, tuple):  # RFC 2231 form
-        charset = charset[0] or charset[2]
-    text = _decode_bytes(payload, charset if isinstance(charset, str) else None)
-    if content_type(part) == "text/html":
+    text = _decode_bytes(payload, charset_of(part))
+    if (ctype or content_type(part)) == "text/html":
         text = html_to_text(text)
     return text[:limit].replace("\x00", "").replace("\r\n", "\n")
 
@@ -190,12 +202,10 @@ def walk(msg: Message) -> Iterator[tuple[Message, str]]:
         yield part, ctype
         if depth >= MAX_DEPTH or ctype in ENCLOSED_TYPES:
             continue
-        try:
-            payload = part.get_payload()
-        except Exception:  # noqa: BLE001, S112 - a part we cannot open has no children to walk
-            continue
-        if isinstance(payload, list):
-            for child in reversed(payload):
+        # Only a multipart has children; asking a leaf for its payload would make compat32
+        # look up its transfer encoding (and decode 8-bit text) for nothing.
+        if part.is_multipart():
+            for child in reversed(part.get_payload()):
                 if isinstance(child, Message):
                     stack.append((child, depth + 1))
 
