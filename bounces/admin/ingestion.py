@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import json
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -88,16 +91,14 @@ class InboundMessageAdmin(admin.ModelAdmin):
         obj = get_object_or_404(InboundMessage, pk=pk)
         if obj.raw is not None:
             response = FileResponse(
-                iter([bytes(obj.raw)]),
+                io.BytesIO(bytes(obj.raw)),
                 as_attachment=True,
                 filename=f"inbound-{obj.pk}.eml",
                 content_type="message/rfc822",
             )
         else:
-            import json
-
             response = FileResponse(
-                iter([json.dumps(obj.payload, indent=2).encode()]),
+                io.BytesIO(json.dumps(obj.payload, indent=2).encode()),
                 as_attachment=True,
                 filename=f"inbound-{obj.pk}.json",
                 content_type="application/json",

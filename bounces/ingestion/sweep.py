@@ -6,11 +6,12 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from ..models import InboundMessage
+from ..models import InboundMessage, UsedWebhookToken
 from .process import BATCH_SIZE
 
 STALE_AFTER = timedelta(minutes=3)
 MAX_REQUEUE = 5000
+TOKEN_MEMORY = timedelta(days=1)  # far longer than the webhooks' timestamp window
 
 
 def inbound_sweep(*, older_than: timedelta = STALE_AFTER) -> int:
@@ -25,4 +26,6 @@ def inbound_sweep(*, older_than: timedelta = STALE_AFTER) -> int:
     )
     for start in range(0, len(ids), BATCH_SIZE):
         process_inbound.delay(ids[start : start + BATCH_SIZE])
+    # A used token only needs remembering while its signature's timestamp is still accepted.
+    UsedWebhookToken.objects.filter(seen_at__lt=timezone.now() - TOKEN_MEMORY).delete()
     return len(ids)
