@@ -8,7 +8,10 @@ from email.message import Message
 
 from .mime import first_address, fix_surrogates, normalise_address, part_text
 
-STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
+# The leading word boundary is written as a look-behind after the first digit: a pattern that
+# starts with a character class lets the matcher skip ahead to candidate digits at C speed,
+# where one that starts with an assertion is tried at every position (about 3x slower).
+STATUS = re.compile(r"([245])(?<!\w.)\.(\d{1,3})\.(\d{1,3})\b")
 REPLY_CODE = re.compile(r"^\s*([245][0-5]\d)(?:[\s\-]|$)")
 _FIELD = re.compile(r"^([A-Za-z][A-Za-z0-9-]*)\s*:\s?(.*)$")
 # Fields that mark a per-recipient group, in RFC 3464 and in its look-alikes inside text bodies.

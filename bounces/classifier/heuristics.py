@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from .dsn import STATUS
-from .mime import clean_line
+from .mime import clean_line, lower_in_place
 
 ADDRESS = re.compile(
     r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+"
@@ -13,6 +13,7 @@ ADDRESS = re.compile(
 )
 
 # A line that starts the returned original message (or its headers) in a plain-text bounce.
+# This and _HEADER_BLOCK are matched against lower-cased text (see mime.lower_in_place).
 _ORIGINAL_MARKER = re.compile(
     r"^[ \t\-=_*#>|]*(?:"
     r"(?:this is |here is |following is |below is )?(?:a )?copy of (?:the |your )?(?:original )?"
@@ -29,14 +30,14 @@ _ORIGINAL_MARKER = re.compile(
     r"|message text follows"
     r"|\S*\s*(?:included|enclosed|attached) (?:is )?(?:the )?(?:original )?message"
     r")",
-    re.I | re.M,
+    re.M,
 )
 # The first header of a returned message, followed by another header or a folded line.
 _HEADER_BLOCK = re.compile(
-    r"^(?:Return-Path|Received|DKIM-Signature|Message-I[Dd]|MIME-Version|X-Mailer|"
-    r"Authentication-Results|Delivered-To|X-Original-To):[ \t][^\n]*\n"
-    r"(?:[A-Za-z][A-Za-z0-9-]*:[ \t]|[ \t]+\S)",
-    re.I | re.M,
+    r"^(?:return-path|received|dkim-signature|message-id|mime-version|x-mailer|"
+    r"authentication-results|delivered-to|x-original-to):[ \t][^\n]*\n"
+    r"(?:[a-z][a-z0-9-]*:[ \t]|[ \t]+\S)",
+    re.M,
 )
 
 # Contexts in which an address in bounce text names a failed recipient.
@@ -53,22 +54,25 @@ _NOT_RECIPIENT_BEFORE = re.compile(
     re.I,
 )
 _ROLE = re.compile(r"^(?:mailer-daemon|postmaster|hostmaster|abuse|noreply|no-reply)@", re.I)
-_PAIRED = re.compile(r"(?<![\d.])([245][0-5]\d)[\s\-]+#?([245]\.\d{1,3}\.\d{1,3})\b")
+# Look-behinds come after the first digit (see dsn.STATUS): a regular expression starting
+# with a character class is scanned much faster.
+_PAIRED = re.compile(r"([245](?<![\d.].)[0-5]\d)[\s\-]+#?([245]\.\d{1,3}\.\d{1,3})\b")
 # A bare reply code; where it stands (line start, after "said:", "<<<" ...) is checked after,
-# because a regular expression starting with a character class is scanned much faster.
-_CODE = re.compile(r"(?<![\d.])([245][0-5]\d)(?=[\s\-]|$)")
+# for the same reason.
+_CODE = re.compile(r"([245](?<![\d.].)[0-5]\d)(?=[\s\-]|$)")
 _CODE_LEADS = (":", "(", "<<<", "...", "]:")
 
 
 def split_original(text: str) -> tuple[str, str]:
     """Split a plain-text bounce into (the bounce's own words, the returned original)."""
+    low = lower_in_place(text)
     cut = len(text)
-    m = _ORIGINAL_MARKER.search(text, 1)
+    m = _ORIGINAL_MARKER.search(low, 1)
     if m:
         cut = m.start()
         nl = text.find("\n", m.end())
         rest_at = nl + 1 if nl >= 0 else len(text)
-    h = _HEADER_BLOCK.search(text, 1, cut)
+    h = _HEADER_BLOCK.search(low, 1, cut)
     if h:
         return text[: h.start()], text[h.start() :]
     if m:
