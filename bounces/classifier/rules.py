@@ -563,22 +563,22 @@ def _trie_pattern(words: list[str]) -> str:
 
 _BY_LITERAL, _UNFILTERED = _index_rules()
 # Finds, at every position, the longest literal starting there (a zero-width look-ahead, so
-# overlapping literals are all seen); the shorter literals starting at the same place are
-# its prefixes.  One pass of this replaces a substring test per literal.
+# overlapping literals are all seen).  One pass of this replaces a substring test per literal.
 _LITERAL_FINDER = re.compile(f"(?=({_trie_pattern(list(_BY_LITERAL))}))")
-_PREFIXES = {
-    lit: tuple(other for other in _BY_LITERAL if lit.startswith(other)) for lit in _BY_LITERAL
+# The alternatives a found literal makes worth running: its own and those of the shorter
+# literals it starts with (they occur at the same place).
+_RULES_FOR = {
+    lit: frozenset(
+        pair for other in _BY_LITERAL if lit.startswith(other) for pair in _BY_LITERAL[other]
+    )
+    for lit in _BY_LITERAL
 }
 
 
 def _candidate_rules(low: str) -> set[tuple[int, int]]:
     """Return the (rule, alternative) pairs whose required literal occurs in ``low``."""
-    todo = set(_UNFILTERED)
     found = {m.group(1) for m in _LITERAL_FINDER.finditer(low)}
-    for longest in found:
-        for lit in _PREFIXES[longest]:
-            todo.update(_BY_LITERAL[lit])
-    return todo
+    return set(_UNFILTERED).union(*(_RULES_FOR[lit] for lit in found))
 
 
 @lru_cache(maxsize=512)
