@@ -112,7 +112,7 @@ class _Parts:
     __slots__ = (
         "status_parts",
         "feedback_parts",
-        "texts",
+        "text_parts",
         "enclosed",
         "enclosed_part",
         "enclosed_text",
@@ -121,11 +121,12 @@ class _Parts:
     def __init__(self, msg: Message) -> None:
         self.status_parts: list[Message] = []
         self.feedback_parts: list[Message] = []
-        self.texts: list[str] = []
+        # Human-readable parts, decoded only when their words are needed (see _Body).
+        self.text_parts: list[tuple[Message, str]] = []
         self.enclosed: Message | TextHeaders | None = None
         self.enclosed_part: Message | None = None
         self.enclosed_text = ""
-        html: list[str] = []
+        html: list[tuple[Message, str]] = []
         for part, ctype in walk(msg):
             if ctype in ("message/delivery-status", "message/global-delivery-status"):
                 self.status_parts.append(part)
@@ -136,12 +137,12 @@ class _Parts:
                 if self.enclosed is None:
                     self._take_enclosed(part)
             elif ctype == "text/html":
-                html.append(part_text(part, ctype=ctype))
+                html.append((part, ctype))
             elif not part.is_multipart() and ctype.startswith(("text/", "multipart/")):
                 # A multipart whose boundary never appears is, in effect, one text body.
-                self.texts.append(part_text(part, ctype=ctype))
-        if not self.texts and html:
-            self.texts = html
+                self.text_parts.append((part, ctype))
+        if not self.text_parts:
+            self.text_parts = html
 
     def _take_enclosed(self, part: Message) -> None:
         payload = part.get_payload()
@@ -152,6 +153,33 @@ class _Parts:
             text = part_text(part)
             self.enclosed_text = text
             self.enclosed = _headers_of(text)
+
+
+class _Body:
+    """The bounce's human-readable text, decoded and split into its own words and the
+    returned original on first use: a DSN whose fields say everything never needs it."""
+
+    __slots__ = ("_parts", "_split")
+
+    def __init__(self, parts: _Parts) -> None:
+        self._parts = parts
+        self._split: tuple[str, str] | None = None
+
+    def _get(self) -> tuple[str, str]:
+        if self._split is None:
+            text = "\n".join(part_text(p, ctype=ctype) for p, ctype in self._parts.text_parts)
+            self._split = heuristics.split_original(text)
+        return self._split
+
+    @property
+    def own(self) -> str:
+        """The bounce's own words."""
+        return self._get()[0]
+
+    @property
+    def original(self) -> str:
+        """The returned original message quoted in the text, or ''."""
+        return self._get()[1]
 
 
 class TextHeaders:
@@ -217,7 +245,7 @@ def _reason_at(text: str) -> int | None:
 
 
 def _enclosed_bounce(
-    parts: _Parts, original_text: str, enclosed: Message | TextHeaders | None
+    parts: _Parts, body: _Body, enclosed: Message | TextHeaders | None
 ) -> Message | None:
     """Return the enclosed message when it is itself a bounce, else None.
 
@@ -225,8 +253,8 @@ def _enclosed_bounce(
     parsing it again would only cost time."""
     if parts.enclosed_part is not None and enclosed is not None:
         return parts.enclosed_part if _is_bounce_message(enclosed) else None
-    if original_text and enclosed is not None and _is_bounce_message(enclosed):
-        return parse_message(original_text.lstrip().encode("utf-8", "replace"))[0]
+    if enclosed is not None and body.original and _is_bounce_message(enclosed):
+        return parse_message(body.original.lstrip().encode("utf-8", "replace"))[0]
     return None
 
 
@@ -247,11 +275,10 @@ def _analyse_message(msg: Message, degraded: bool, depth: int = 0) -> Analysis:
     sender_header = get_header(msg, "From")
     sender = normalise_address(first_address(sender_header) or "")
     parts = _Parts(msg)
-    body = "\n".join(parts.texts)
-    own_text, original_text = heuristics.split_original(body)
+    body = _Body(parts)
     enclosed = parts.enclosed
-    if enclosed is None and original_text:
-        enclosed = _headers_of(original_text)
+    if enclosed is None and body.original:
+        enclosed = _headers_of(body.original)
 
     original_id = None
     original_return_path = None
@@ -290,17 +317,20 @@ def _analyse_message(msg: Message, degraded: bool, depth: int = 0) -> Analysis:
     for part in parts.status_parts:
         groups.extend(field_groups(part))
     fields = recipient_groups(groups)
-    if not fields and ("final-recipient:" in own_text.lower() or "action:" in own_text.lower()):
-        fields = recipient_groups(field_groups_from_text(own_text))
+    if not fields:
+        low = body.own.lower()
+        if "final-recipient:" in low or "action:" in low:
+            fields = recipient_groups(field_groups_from_text(body.own))
     excluded = {a.lower() for a in bounce_to + enclosed_from}
     if sender:
         excluded.add(sender.lower())
     if original_return_path:
         excluded.add(original_return_path.lower())
     if fields:
-        return _from_dsn(fields, own_text, excluded, common)
+        return _from_dsn(fields, body, common)
 
     # 3. An ESP's JSON notification sent as mail (Amazon SES through SNS).
+    own_text = body.own
     ses = esp.ses_recipients(own_text) if "{" in own_text else None
     if ses:
         return _from_esp(ses, common)
@@ -308,7 +338,7 @@ def _analyse_message(msg: Message, degraded: bool, depth: int = 0) -> Analysis:
     # 4. A bounce forwarded inside another message (e.g. by a postmaster): read the inner one.
     bounce_like = _bounce_like(msg, sender_header, subject or "", own_text)
     if depth < 2:
-        inner_msg = _enclosed_bounce(parts, original_text, enclosed)
+        inner_msg = _enclosed_bounce(parts, body, enclosed)
         if inner_msg is not None:
             inner = _analyse_message(inner_msg, False, depth + 1)
             if inner.verdicts:
@@ -382,9 +412,7 @@ def _auto_reply(sender: str | None, evidence: str, common: dict) -> Analysis:
     return Analysis(True, "", KIND_AUTO_REPLY, (verdict,), **common)
 
 
-def _from_dsn(
-    fields: list[RecipientFields], text: str, excluded: set[str], common: dict
-) -> Analysis:
+def _from_dsn(fields: list[RecipientFields], body: _Body, common: dict) -> Analysis:
     verdicts = []
     others = {f.recipient.lower() for f in fields if f.recipient}
     failed = 0
@@ -410,7 +438,7 @@ def _from_dsn(
         # The human-readable text only matters when the DSN fields leave something open: a
         # missing or class-only code, or a diagnostic whose wording no rule recognises.
         if codes_open or diagnostic is None or not _has_reason(diagnostic):
-            context = _dsn_context(f.recipient, text, others)
+            context = _dsn_context(f.recipient, body.own, others)
         else:
             context = None
         if codes_open and context:
