@@ -17,6 +17,8 @@ from django.utils import timezone
 from bounces.categories import BlockCategory, BlockType
 from bounces.models import Block, Bounce, SentEmail, Unblock
 
+from .addresses import address_key
+
 PRIMARY = "primary"
 BACKUP = "backup"
 EITHER = "either"
@@ -109,8 +111,10 @@ def blocks_for_records(records: Iterable) -> dict[str, Block]:
     """Return the active blocks of the addresses the given records carry (one query)."""
     keys: set[str] = set()
     for record in records:
-        keys.add(record.email_key)
-        keys.add(record.backup_email_key)
+        # From the addresses, not the generated key columns: after a save the instance's
+        # generated columns still hold the old values.
+        keys.add(address_key(record.email))
+        keys.add(address_key(record.backup_email))
     return blocks_for_addresses(keys)
 
 

@@ -20,6 +20,7 @@ from django_tables2.rows import BoundRows
 
 from bounces.services.blocks import can_unblock
 
+from .addresses import address_key
 from .selectors import blocks_for_records
 
 # Below this many rows an exact COUNT(*) of an unfiltered list is cheap enough.
@@ -187,10 +188,12 @@ class RecordTable(tables.Table):
         )
 
     def render_email(self, record):
-        return self._email_cell(record, "primary", record.email, record.email_key)
+        return self._email_cell(record, "primary", record.email, address_key(record.email))
 
     def render_backup_email(self, record):
-        return self._email_cell(record, "backup", record.backup_email, record.backup_email_key)
+        return self._email_cell(
+            record, "backup", record.backup_email, address_key(record.backup_email)
+        )
 
 
 class ContactTable(RecordTable):

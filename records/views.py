@@ -28,6 +28,7 @@ from bounces.services.errors import UnblockError
 from bounces.services.records import record_unblock
 
 from . import selectors
+from .addresses import address_key
 from .filters import ContactFilter, LeadFilter
 from .forms import BulkUnblockForm, ContactForm, LeadForm, UnblockForm
 from .models import Contact, EmailField, Lead
@@ -170,8 +171,7 @@ def address_states(record, user, blocks: dict[str, Block]) -> list[AddressState]
     states = []
     for field, label in EmailField.choices:
         address = record.address(field)
-        key = record.email_key if field == EmailField.PRIMARY else record.backup_email_key
-        block = blocks.get(key) if address else None
+        block = blocks.get(address_key(address)) if address else None
         states.append(
             AddressState(
                 field=field,
@@ -209,7 +209,9 @@ class RecordDetailView(KindMixin, DetailView):
         context["update_url"] = self.kind.url("update", record.pk)
         context["unblock_url"] = self.kind.url("unblock", record.pk)
         context["sent_emails"] = selectors.record_sent_emails(record)
-        context["history"] = selectors.unblock_history([record.email_key, record.backup_email_key])
+        context["history"] = selectors.unblock_history(
+            [address_key(record.email), address_key(record.backup_email)]
+        )
         return context
 
 
