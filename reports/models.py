@@ -25,6 +25,7 @@ BOUNCE_DIMENSIONS = (
     "mailing_id",
 )
 DOMAIN_DIMENSIONS = ("day", "recipient_domain", "type", "category")
+MONTH_DIMENSIONS = ("month", "recipient_domain", "type", "category")
 SENT_DIMENSIONS = (
     "day",
     "sender_address",
@@ -83,9 +84,39 @@ class DailyDomainRollup(models.Model):
             # Upsert conflict target and the report's day-range scan for top domains.
             models.UniqueConstraint(fields=DOMAIN_DIMENSIONS, name="rollup_domain_dims"),
         ]
+        indexes = [
+            # The report filtered by one recipient domain: that domain's days.
+            models.Index(fields=["recipient_domain", "day"], name="rollup_domain_by_name"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.day} {self.recipient_domain} {self.count}"
+
+
+class MonthlyDomainRollup(models.Model):
+    """`DailyDomainRollup` summed per calendar month (`month` is the month's first day).
+
+    The recipient-domain tail is long (every company domain), so the daily table grows to
+    millions of rows over a year; the top-domains query reads whole months here and only the
+    days at the period's edges from the daily table.
+    """
+
+    month = models.DateField(_("month"))
+    recipient_domain = models.CharField(_("recipient domain"), max_length=253)
+    type = models.CharField(_("block type"), max_length=10)
+    category = models.CharField(_("category"), max_length=30)
+    count = models.BigIntegerField(_("bounces"), default=0)
+
+    class Meta:
+        verbose_name = _("monthly recipient-domain roll-up")
+        verbose_name_plural = _("monthly recipient-domain roll-ups")
+        constraints = [
+            # Upsert conflict target and the month-range scan for top domains.
+            models.UniqueConstraint(fields=MONTH_DIMENSIONS, name="rollup_month_dims"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.recipient_domain} {self.count}"
 
 
 class DailySentRollup(models.Model):

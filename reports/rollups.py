@@ -22,8 +22,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from django.db import connection, models, transaction
-from django.db.models import Case, Count, F, Min, Q, Value, When
-from django.db.models.functions import Coalesce, Lower, StrIndex, Substr, TruncDate
+from django.db.models import Case, Count, F, Min, Q, Sum, Value, When
+from django.db.models.functions import Coalesce, Lower, StrIndex, Substr, TruncDate, TruncMonth
 from django.utils import timezone
 
 from bounces.models import Bounce, SentEmail
@@ -31,10 +31,12 @@ from bounces.models import Bounce, SentEmail
 from .models import (
     BOUNCE_DIMENSIONS,
     DOMAIN_DIMENSIONS,
+    MONTH_DIMENSIONS,
     SENT_DIMENSIONS,
     DailyBounceRollup,
     DailyDomainRollup,
     DailySentRollup,
+    MonthlyDomainRollup,
 )
 
 __all__ = ["add_bounces", "add_sent", "rebuild"]
@@ -115,6 +117,10 @@ def add_bounces(bounces: Sequence[Bounce]) -> None:
 
     _upsert(DailyBounceRollup, BOUNCE_DIMENSIONS, {k: (n,) for k, n in by_bounce.items()})
     _upsert(DailyDomainRollup, DOMAIN_DIMENSIONS, {k: (n,) for k, n in by_domain.items()})
+    by_month: Counter[tuple] = Counter()
+    for (day, *rest), n in by_domain.items():
+        by_month[(day.replace(day=1), *rest)] += n
+    _upsert(MonthlyDomainRollup, MONTH_DIMENSIONS, {k: (n,) for k, n in by_month.items()})
     _upsert(
         DailySentRollup,
         SENT_DIMENSIONS,
@@ -167,6 +173,11 @@ def _upsert(
 
 
 # --- rebuild -------------------------------------------------------------------------------
+def _next_month(day: dt.date) -> dt.date:
+    """Return the first day of the month after `day`'s."""
+    return (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+
+
 def _day_bounds(
     start: dt.date | None, end: dt.date | None
 ) -> tuple[dt.datetime | None, dt.datetime | None]:
@@ -305,6 +316,26 @@ def rebuild(start: dt.date | None = None, end: dt.date | None = None) -> dict[st
         )
         written["domain"] = _insert_select(
             DailyDomainRollup, [*DOMAIN_DIMENSIONS, "count"], by_domain
+        )
+        # Whole months touching [start, end], from the (now complete) daily domain rows.
+        months = DailyDomainRollup.objects.order_by()
+        month_q = Q()
+        if start:
+            months = months.filter(day__gte=start.replace(day=1))
+            month_q &= Q(month__gte=start.replace(day=1))
+        if end:
+            months = months.filter(day__lt=_next_month(end))
+            month_q &= Q(month__lte=end.replace(day=1))
+        MonthlyDomainRollup.objects.filter(month_q).delete()
+        written["month"] = _insert_select(
+            MonthlyDomainRollup,
+            [*MONTH_DIMENSIONS, "count"],
+            months.values(
+                r_month=TruncMonth("day"),
+                r_recipient_domain=F("recipient_domain"),
+                r_type=F("type"),
+                r_category=F("category"),
+            ).annotate(r_count=Sum("count")),
         )
         written["sent"] = _insert_select(
             DailySentRollup, [*SENT_DIMENSIONS, "sent", "bounced"], sent

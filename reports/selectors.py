@@ -11,7 +11,8 @@ Definitions (the same on both paths, checked by tests/reports/test_report_number
 Which rows answer (each section on its own, shown on the page):
 - bounce counts (totals, timeline, categories): `DailyBounceRollup` unless a recipient-domain
   filter is set; with it and no channel/sender/mailing filter, `DailyDomainRollup`; else raw;
-- top recipient domains: `DailyDomainRollup` unless a channel/sender/mailing filter is set;
+- top recipient domains: `MonthlyDomainRollup` for the whole months of the period and
+  `DailyDomainRollup` for the days at its edges, unless a channel/sender/mailing filter is set;
 - sent and bounced (rate, timeline, per mailing): `DailySentRollup` unless a recipient-domain
   filter is set (sent emails are not rolled up per recipient domain: that tail is unbounded).
 Blocks and unblocks are always counted live (indexed counts).
@@ -24,16 +25,16 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import models
+from django.db import connection, models
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Lower
 
 from bounces.categories import BlockCategory, BlockType
 from bounces.models import Block, Bounce, Mailing, SentEmail, Unblock
 
-from .models import DailyBounceRollup, DailyDomainRollup, DailySentRollup
+from .models import DailyBounceRollup, DailyDomainRollup, DailySentRollup, MonthlyDomainRollup
 from .rates import threshold
-from .rollups import SUPPRESSED, _day_bounds, day_sql
+from .rollups import SUPPRESSED, _day_bounds, _next_month, day_sql
 
 TOP_DOMAINS = 10
 MAX_MAILINGS = 200
@@ -201,12 +202,7 @@ def bounce_report(*, filters: ReportFilters, force: str | None = None) -> Bounce
         )
     else:
         report.sources["domains"] = ROLLUP
-        domain_rows = (
-            _domain_rollup(f)
-            .values(domain=models.F("recipient_domain"))
-            .annotate(n=Sum("count"))
-            .order_by("-n", "domain")[:TOP_DOMAINS]
-        )
+        domain_rows = _top_domains_from_rollups(f)
     report.domains = [DomainRow(domain=r["domain"], count=r["n"]) for r in domain_rows]
 
     # Sent and bounced per (day sent, mailing).
@@ -280,6 +276,39 @@ def _domain_rollup(f: ReportFilters) -> QuerySet:
     if f.recipient_domain:
         q &= Q(recipient_domain=f.recipient_domain)
     return DailyDomainRollup.objects.filter(q)
+
+
+def _top_domains_from_rollups(f: ReportFilters) -> list[dict]:
+    """Top recipient domains: whole months from the monthly table, edge days from the daily.
+
+    One statement: SELECT d, SUM(n) FROM (months UNION ALL edge days) GROUP BY d … LIMIT.
+    """
+    first_full = f.start if f.start.day == 1 else _next_month(f.start)
+    after = (f.end + dt.timedelta(days=1)).replace(day=1)  # months before it end by f.end
+    if first_full >= after:  # no whole month inside: days only
+        first_full = after = f.end + dt.timedelta(days=1)
+    where = _bounce_type_q(f)
+    if f.recipient_domain:
+        where &= Q(recipient_domain=f.recipient_domain)
+    months = MonthlyDomainRollup.objects.filter(
+        where, month__gte=first_full, month__lt=after
+    ).values(d=models.F("recipient_domain"), n=models.F("count"))
+    days = DailyDomainRollup.objects.filter(
+        where,
+        Q(day__gte=f.start, day__lt=first_full) | Q(day__gte=after, day__lte=f.end),
+    ).values(d=models.F("recipient_domain"), n=models.F("count"))
+    parts, params = [], []
+    for queryset in (months, days):
+        sql, part_params = queryset.order_by().query.sql_with_params()
+        parts.append(sql)
+        params.extend(part_params)
+    statement = (
+        f"SELECT u.d, SUM(u.n) AS total FROM ({' UNION ALL '.join(parts)}) u "  # noqa: S608
+        f"GROUP BY u.d ORDER BY total DESC, u.d LIMIT {TOP_DOMAINS:d}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return [{"domain": d, "n": int(n)} for d, n in cursor.fetchall()]
 
 
 def _sent_rollup(f: ReportFilters) -> QuerySet:

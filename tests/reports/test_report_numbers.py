@@ -115,3 +115,21 @@ def test_week_and_month_buckets():
     report = bounce_report(filters=f)
     assert report.granularity == "week"
     assert report.timeline[0].end == dt.date(2025, 1, 5)  # weeks end on Sunday
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        ("2025-02-20", "2025-04-10"),  # whole March plus edge days on both sides
+        ("2025-03-06", "2025-03-15"),  # no whole month: days only
+        ("2025-03-01", "2025-03-31"),  # exactly one month
+        ("2025-03-10", "2025-05-31"),  # ends on a month end
+    ],
+)
+def test_top_domains_across_month_edges_equal_raw(march, start, end):
+    import datetime as dt
+
+    f = ReportFilters(start=dt.date.fromisoformat(start), end=dt.date.fromisoformat(end))
+    report, raw = bounce_report(filters=f), bounce_report(filters=f, force=RAW)
+    assert report.domains == raw.domains
+    assert comparable(report) == comparable(raw)

@@ -11,7 +11,12 @@ from hypothesis import strategies as st
 
 from bounces.models import Bounce, Channel
 from reports import rollups
-from reports.models import DailyBounceRollup, DailyDomainRollup, DailySentRollup
+from reports.models import (
+    DailyBounceRollup,
+    DailyDomainRollup,
+    DailySentRollup,
+    MonthlyDomainRollup,
+)
 from tests.factories import BounceFactory, ContactFactory, MailingFactory, SentEmailFactory
 from tests.reports.report_data import at
 
@@ -43,6 +48,9 @@ def snapshot() -> dict[str, set]:
             "count",
         ),
         "domain": rows(DailyDomainRollup, "day", "recipient_domain", "type", "category", "count"),
+        "month": rows(
+            MonthlyDomainRollup, "month", "recipient_domain", "type", "category", "count"
+        ),
         "sent": {
             r
             for r in rows(
@@ -63,7 +71,7 @@ def snapshot() -> dict[str, set]:
 
 
 def build_dataset(rnd: random.Random, n_sent: int, n_bounces: int) -> tuple[list, list]:
-    base = dt.date(2025, 3, 1)
+    base = dt.date(2025, 2, 26)  # the data spans a month boundary
     contact = ContactFactory()
     mailings = [MailingFactory(from_address="News@Acme.test"), None]
     sent = [
@@ -124,8 +132,9 @@ def test_rebuild_of_a_range_keeps_other_days():
     rollups.add_sent(sent)
     rollups.add_bounces(bounces)
     before = snapshot()
-    DailyBounceRollup.objects.filter(day=dt.date(2025, 3, 3)).update(count=999)
-    rollups.rebuild(dt.date(2025, 3, 3), dt.date(2025, 3, 3))
+    DailyBounceRollup.objects.filter(day=dt.date(2025, 3, 1)).update(count=999)
+    MonthlyDomainRollup.objects.update(count=999)
+    rollups.rebuild(dt.date(2025, 2, 27), dt.date(2025, 3, 1))
     assert snapshot() == before
 
 

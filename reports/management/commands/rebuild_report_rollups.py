@@ -38,6 +38,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Rebuilt report roll-ups in {time.monotonic() - began:.1f} s: "
             f"{written['bounce']} bounce rows, {written['domain']} domain rows, "
+            f"{written['month']} monthly domain rows, "
             f"{written['sent']} sent rows."
         )
 
