@@ -77,6 +77,11 @@ def add_bounces(bounces: Sequence[Bounce]) -> None:
     bounces = [b for b in bounces if b.type]
     if not bounces:
         return
+    unsaved = {b.dedupe_key: b for b in bounces if b.pk is None}
+    if unsaved:  # e.g. bulk_create on a database that cannot return ids: find them
+        ids = Bounce.objects.filter(dedupe_key__in=list(unsaved)).values_list("dedupe_key", "id")
+        for key, pk in ids:
+            unsaved[key].pk = pk
     sent_ids = {b.sent_email_id for b in bounces if b.sent_email_id}
     sent: dict[int, SentEmail] = {}
     first_bounce: dict[int, int] = {}

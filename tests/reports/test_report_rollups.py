@@ -156,3 +156,30 @@ def test_sent_email_counts_as_bounced_once_with_its_first_bounce(make_sent):
     rows = DailySentRollup.objects.filter(bounced__gt=0)
     assert [(r.category, r.bounced) for r in rows] == [("mailbox_full", 1)]
     assert DailyBounceRollup.objects.count() == 2
+
+
+def test_bounces_without_their_ids_are_looked_up(make_sent):
+    day = dt.date(2025, 5, 2)
+    (sent,) = make_sent(1, day=day)
+    Bounce.objects.bulk_create(
+        [
+            Bounce(
+                dedupe_key="bulk-1",
+                channel="imap",
+                type="permanent",
+                category="bad_mailbox",
+                sent_email=sent,
+                received_at=at(day),
+            )
+        ]
+    )
+    unsaved = Bounce(
+        dedupe_key="bulk-1",
+        channel="imap",
+        type="permanent",
+        category="bad_mailbox",
+        sent_email=sent,
+        received_at=at(day),
+    )
+    rollups.add_bounces([unsaved])
+    assert DailySentRollup.objects.get(type="permanent").bounced == 1
