@@ -68,3 +68,39 @@ def test_refuses_a_request_without_type():
                 BlockRequest("x@example.com", BlockCause(type="", category=""), timezone.now())
             ]
         )
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_batches_racing_for_the_same_new_address_make_one_block():
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks and concurrent transactions need PostgreSQL")
+    BouncePolicy.current()
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def run(n: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            addresses_block(
+                requests=[BlockRequest("race@example.com", TEMP, timezone.now())] * 1
+                + [BlockRequest(f"only{n}@example.com", TEMP, timezone.now())]
+            )
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert not errors
+    block = Block.objects.active().get(address="race@example.com")
+    assert block.bounce_count == 2
+    assert Block.objects.filter(address="race@example.com").count() == 1
