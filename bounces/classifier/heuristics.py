@@ -174,24 +174,48 @@ def diagnostic_for(
         windows.append(clean_line("\n".join(window)))
     if not windows:
         return None
-    best = max(windows, key=code_score)
-    score = code_score(best)
+    scores = [code_score(w) for w in windows]
+    score = max(scores)
     if score:
-        return score, best
+        return score, windows[scores.index(score)]
     for chunk in windows:
         if has_reason(chunk):
             return 1, chunk
     return 0, windows[0]
 
 
-_CODE_LINE = re.compile(r"^.*?(?:\b[245]\.\d{1,3}\.\d{1,3}\b|^\s*[245][0-5]\d[\s-]).*$", re.M)
+# An enhanced status code, or a reply code followed by a space or dash (it counts only where
+# a line's words start); written to open with a character class, see dsn.STATUS.
+_CODE_MARK = re.compile(r"([245])(?<!\w.)\.\d{1,3}\.\d{1,3}\b|[245][0-5]\d[\s-]")
+
+
+def _coded_lines(text: str, limit: int) -> list[str]:
+    """Return the first ``limit`` lines of ``text`` carrying a status code, or a reply code at
+    their start."""
+    lines: list[str] = []
+    pos = 0
+    while len(lines) < limit:
+        m = _CODE_MARK.search(text, pos)
+        if m is None:
+            break
+        at = m.start()
+        start = text.rfind("\n", 0, at) + 1
+        if m.group(1) is None and text[start:at].strip():
+            pos = at + 1  # a reply code in the middle of a line
+            continue
+        # From the match's end: a reply code ending its line takes the next line with it.
+        end = text.find("\n", m.end())
+        end = len(text) if end < 0 else end
+        lines.append(text[start:end])
+        pos = end + 1
+    return lines
 
 
 def evidence_lines(text: str, reason_at, limit: int = 3) -> str | None:
     """Return the lines of ``text`` that carry the most evidence, for a bounce with no
     recipient-specific diagnostic: lines with SMTP codes, else the line where ``reason_at``
     (text -> position or None) finds the deciding wording."""
-    coded = [m.group(0) for m in _CODE_LINE.finditer(text[:20_000])][:limit]
+    coded = _coded_lines(text[:20_000], limit)
     if coded:
         return clean_line("\n".join(coded))
     head = text[:6000]
