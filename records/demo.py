@@ -30,6 +30,7 @@ from bounces.models import Block, Bounce, BouncePolicy, Mailing, SentEmail, Unbl
 from .models import Contact, EmailField, Lead
 
 BATCH = 5_000
+MAILING_SIZE_MAX = 2_000
 DEMO_PASSWORD = "demo"  # noqa: S105 - the documented password of the demo users
 SENDING_DOMAIN = "mail.bouncecrm.example"
 # Bounce rates of the demo mailings: some under the 5 % alert threshold, some over it.
@@ -583,8 +584,9 @@ _WEIGHTS = [DIAGNOSTICS[key][0] for key in _CATEGORIES]
 
 
 def _sending(rng, now, run, result, pks: dict[str, list[int]], bounce_budget: int, sales, admin):
-    # Mailings get about half the bounce budget; one-to-one emails the rest.
-    per_mailing = max(20, round((bounce_budget / 2) / sum(MAILING_RATES)))
+    # Mailings get about half the bounce budget (capped: a big seed is about many records and
+    # bounces, not hundreds of thousands of newsletter rows); one-to-one emails the rest.
+    per_mailing = min(MAILING_SIZE_MAX, max(20, round((bounce_budget / 2) / sum(MAILING_RATES))))
     reachable = _pool(rng, pks, max(per_mailing, bounce_budget * 2) + 20)
     if not reachable:
         return
