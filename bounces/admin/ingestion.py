@@ -69,10 +69,11 @@ class InboundMessageAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("raw message"))
     def download_link(self, obj: InboundMessage) -> str:
-        if obj.pk is None or obj.payload is not None and not obj.size:
+        if obj.pk is None:
             return "—"
         url = reverse("admin:bounces_inboundmessage_download", args=[obj.pk])
-        return format_html('<a href="{}">{}</a>', url, _("Download (.eml)"))
+        label = _("Download (.eml)") if obj.payload is None else _("Download (.json)")
+        return format_html('<a href="{}">{}</a>', url, label)
 
     def get_urls(self):
         extra = [
