@@ -562,9 +562,8 @@ def _trie_pattern(words: list[str]) -> str:
 
 
 _BY_LITERAL, _UNFILTERED = _index_rules()
-# Finds, at every position, the longest literal starting there (a zero-width look-ahead, so
-# overlapping literals are all seen).  One pass of this replaces a substring test per literal.
-_LITERAL_FINDER = re.compile(f"(?=({_trie_pattern(list(_BY_LITERAL))}))")
+# Matches the longest literal starting at a position.
+_LITERAL_FINDER = re.compile(_trie_pattern(list(_BY_LITERAL)))
 # The alternatives a found literal makes worth running: its own and those of the shorter
 # literals it starts with (they occur at the same place).
 _RULES_FOR = {
@@ -577,8 +576,13 @@ _RULES_FOR = {
 
 def _candidate_rules(low: str) -> set[tuple[int, int]]:
     """Return the (rule, alternative) pairs whose required literal occurs in ``low``."""
-    found = {m.group(1) for m in _LITERAL_FINDER.finditer(low)}
-    return set(_UNFILTERED).union(*(_RULES_FOR[lit] for lit in found))
+    todo = set(_UNFILTERED)
+    pos = 0
+    # Search again just after each find's start, not after its end: literals overlap.
+    while (m := _LITERAL_FINDER.search(low, pos)) is not None:
+        todo |= _RULES_FOR[m.group(0)]
+        pos = m.start() + 1
+    return todo
 
 
 @lru_cache(maxsize=512)
