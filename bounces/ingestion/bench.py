@@ -111,6 +111,8 @@ def _process_worker(ids: list[int], broker: str) -> None:
     if s.get("PASSWORD"):
         url = url.replace("@", f":{s['PASSWORD']}@", 1)
     root = Path(__file__).resolve().parents[2]
+    log_path = os.environ.get("BENCH_WORKER_LOG")
+    log = open(log_path, "w") if log_path else subprocess.DEVNULL  # noqa: SIM115
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -133,14 +135,14 @@ def _process_worker(ids: list[int], broker: str) -> None:
             "--without-gossip",
             "--without-mingle",
             "-l",
-            "WARNING",
+            "INFO" if log_path else "WARNING",
             "-n",
             f"{queue}@%h",
         ],
         cwd=root,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         app.conf.update(task_always_eager=False, broker_url=broker, task_default_queue=queue)
@@ -179,6 +181,11 @@ def main(argv: list[str] | None = None) -> None:
     run = uuid.uuid4().hex[:6]
     t0 = time.perf_counter()
     mailing, raws = _prepare(args.messages, run)
+    if connection.vendor == "postgresql":
+        # Fresh statistics after the bulk set-up, as a live database has (autovacuum would
+        # catch up within a minute); stale ones make the planner scan whole tables.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
     print(
         f"set-up ({connection.vendor}): {time.perf_counter() - t0:.1f} s, "
         f"{sum(map(len, raws)) / len(raws):.0f} bytes per message"
