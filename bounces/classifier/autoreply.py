@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from email.message import Message
 
-from .mime import get_header
+from .mime import HeaderIndex, get_header
 
 _SUBJECT = re.compile(
     r"^\s*(?:\[[^\]]*\]\s*)?(?:"
@@ -25,7 +25,7 @@ _BODY = re.compile(
 )
 
 
-def header_evidence(msg: Message) -> str | None:
+def header_evidence(msg: HeaderIndex | Message) -> str | None:
     """Return why the headers mark ``msg`` as an automatic reply, or None."""
     submitted = get_header(msg, "Auto-Submitted").strip().lower()
     if submitted.startswith("auto-replied"):

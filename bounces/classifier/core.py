@@ -18,11 +18,13 @@ from .dsn import (
 )
 from .mime import (
     ENCLOSED_TYPES,
+    HeaderIndex,
     addresses,
     clean_line,
     first_address,
     get_all_headers,
     get_header,
+    header_index,
     normalise_address,
     parse_message,
     part_text,
@@ -123,7 +125,7 @@ class _Parts:
         self.feedback_parts: list[Message] = []
         # Human-readable parts, decoded only when their words are needed (see _Body).
         self.text_parts: list[tuple[Message, str]] = []
-        self.enclosed: Message | TextHeaders | None = None
+        self.enclosed: HeaderIndex | Message | TextHeaders | None = None
         self.enclosed_part: Message | None = None
         self.enclosed_text = ""
         html: list[tuple[Message, str]] = []
@@ -147,7 +149,7 @@ class _Parts:
     def _take_enclosed(self, part: Message) -> None:
         payload = part.get_payload()
         if isinstance(payload, list) and payload and isinstance(payload[0], Message):
-            self.enclosed = payload[0]
+            self.enclosed = header_index(payload[0])
             self.enclosed_part = payload[0]
         else:
             text = part_text(part)
@@ -245,7 +247,7 @@ def _reason_at(text: str) -> int | None:
 
 
 def _enclosed_bounce(
-    parts: _Parts, body: _Body, enclosed: Message | TextHeaders | None
+    parts: _Parts, body: _Body, enclosed: HeaderIndex | Message | TextHeaders | None
 ) -> Message | None:
     """Return the enclosed message when it is itself a bounce, else None.
 
@@ -258,7 +260,7 @@ def _enclosed_bounce(
     return None
 
 
-def _is_bounce_message(headers: Message | TextHeaders) -> bool:
+def _is_bounce_message(headers: HeaderIndex | Message | TextHeaders) -> bool:
     ctype = get_header(headers, "Content-Type").lower()
     if "multipart/report" in ctype and "delivery-status" in ctype:
         return True
@@ -271,8 +273,9 @@ def _analyse(raw: bytes) -> Analysis:
 
 
 def _analyse_message(msg: Message, degraded: bool, depth: int = 0) -> Analysis:
-    subject = clean_line(get_header(msg, "Subject"), 500) or None
-    sender_header = get_header(msg, "From")
+    headers = header_index(msg)
+    subject = clean_line(get_header(headers, "Subject"), 500) or None
+    sender_header = get_header(headers, "From")
     sender = normalise_address(first_address(sender_header) or "")
     parts = _Parts(msg)
     body = _Body(parts)
@@ -295,9 +298,9 @@ def _analyse_message(msg: Message, degraded: bool, depth: int = 0) -> Analysis:
             get_all_headers(enclosed, "From") + get_all_headers(enclosed, "Sender")
         )
     if original_id is None:
-        refs = get_header(msg, "In-Reply-To") or get_header(msg, "References")
+        refs = get_header(headers, "In-Reply-To") or get_header(headers, "References")
         original_id = _message_id(refs) if refs else None
-    bounce_to = _address_list(get_all_headers(msg, "To"))
+    bounce_to = _address_list(get_all_headers(headers, "To"))
     if original_return_path is None and bounce_to:
         original_return_path = bounce_to[0]
 
@@ -336,7 +339,7 @@ def _analyse_message(msg: Message, degraded: bool, depth: int = 0) -> Analysis:
         return _from_esp(ses, common)
 
     # 4. A bounce forwarded inside another message (e.g. by a postmaster): read the inner one.
-    bounce_like = _bounce_like(msg, sender_header, subject or "", own_text)
+    bounce_like = _bounce_like(headers, sender_header, subject or "", own_text)
     if depth < 2:
         inner_msg = _enclosed_bounce(parts, body, enclosed)
         if inner_msg is not None:
@@ -345,13 +348,13 @@ def _analyse_message(msg: Message, degraded: bool, depth: int = 0) -> Analysis:
                 return inner
 
     # 5. Auto-reply marked as such by its headers, unless it is a bounce in disguise.
-    header_auto = autoreply.header_evidence(msg)
+    header_auto = autoreply.header_evidence(headers)
     if header_auto and not bounce_like:
         return _auto_reply(sender, header_auto, common)
 
     # 6. Non-standard bounce text.
     if bounce_like:
-        verdicts = _from_text(msg, own_text, excluded, enclosed_to)
+        verdicts = _from_text(headers, own_text, excluded, enclosed_to)
         if verdicts:
             return Analysis(True, "", KIND_NON_STANDARD, tuple(verdicts), **common)
 
@@ -367,8 +370,10 @@ def _analyse_message(msg: Message, degraded: bool, depth: int = 0) -> Analysis:
     return _not_parsed(reason, **common)
 
 
-def _bounce_like(msg: Message, sender_header: str, subject: str, text: str) -> bool:
-    if get_header(msg, "X-Failed-Recipients"):
+def _bounce_like(
+    headers: HeaderIndex | Message, sender_header: str, subject: str, text: str
+) -> bool:
+    if get_header(headers, "X-Failed-Recipients"):
         return True
     if _BOUNCE_SENDER.search(sender_header):
         return True
@@ -476,9 +481,9 @@ def _dsn_context(recipient: str | None, text: str, others: set[str]) -> str | No
 
 
 def _from_text(
-    msg: Message, text: str, excluded: set[str], enclosed_to: list[str]
+    headers: HeaderIndex | Message, text: str, excluded: set[str], enclosed_to: list[str]
 ) -> list[Verdict]:
-    failed_header = _address_list(get_all_headers(msg, "X-Failed-Recipients"))
+    failed_header = _address_list(get_all_headers(headers, "X-Failed-Recipients"))
     recipients = []
     for addr in heuristics.candidate_recipients(text, excluded):
         norm = normalise_address(addr)

@@ -102,7 +102,51 @@ def fix_surrogates(text: str) -> str:
         return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-def get_header(msg: Message, name: str) -> str:
+class HeaderIndex:
+    """A message's header fields indexed by lower-cased name.
+
+    ``Message.get`` scans every field and lower-cases its name on each call; the classifier
+    asks a bounce a dozen or so questions, so one pass up front is cheaper.  Values go through
+    the message's policy exactly as ``Message.get`` would return them."""
+
+    __slots__ = ("_fields", "_fetch")
+
+    def __init__(self, msg: Message) -> None:
+        fields: dict[str, list[tuple[str, object]]] = {}
+        # raw_items() is the (name, unprocessed value) list behind Message.get.
+        for name, value in msg.raw_items():
+            key = name.lower()
+            if key in fields:
+                fields[key].append((name, value))
+            else:
+                fields[key] = [(name, value)]
+        self._fields = fields
+        self._fetch = msg.policy.header_fetch_parse
+
+    def get(self, name: str, default: object = None) -> object:
+        """Return the first value of header ``name``, or ``default``."""
+        pairs = self._fields.get(name.lower())
+        if not pairs:
+            return default
+        return self._fetch(*pairs[0])
+
+    def get_all(self, name: str, default: object = None) -> list[object] | object:
+        """Return every value of header ``name``, or ``default``."""
+        pairs = self._fields.get(name.lower())
+        if not pairs:
+            return default
+        return [self._fetch(k, v) for k, v in pairs]
+
+
+def header_index(msg: Message) -> HeaderIndex | Message:
+    """Return a ``HeaderIndex`` of ``msg``, or ``msg`` itself when its headers cannot be read."""
+    try:
+        return HeaderIndex(msg)
+    except Exception:  # noqa: BLE001 - malformed header objects: fall back to Message.get
+        return msg
+
+
+def get_header(msg: HeaderIndex | Message, name: str) -> str:
     """Return the first ``name`` header of ``msg`` as decoded text, or ''."""
     try:
         return header_text(msg.get(name))
@@ -110,7 +154,7 @@ def get_header(msg: Message, name: str) -> str:
         return ""
 
 
-def get_all_headers(msg: Message, name: str) -> list[str]:
+def get_all_headers(msg: HeaderIndex | Message, name: str) -> list[str]:
     """Return every ``name`` header of ``msg`` as decoded text."""
     try:
         return [header_text(v) for v in msg.get_all(name) or ()]
