@@ -153,7 +153,7 @@ def bench_list(requests: int, category: str) -> None:
     from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
 
-    client = Client()
+    client = Client(HTTP_HOST="localhost")
     client.force_login(User.objects.get(username="bench-sales"))
     url = reverse("records:contact-list")
     print(f"contacts: {Block_count()} active blocks; filter category={category}")
