@@ -202,6 +202,26 @@ class InboundSourceAdmin(admin.ModelAdmin):
     readonly_fields = ("last_used_at",)
     fields = ("name", "slug", "max_bytes", "enabled", "last_used_at")
 
+    actions = ["rotate_token"]
+
+    @admin.action(description=_("Issue a new token (the old one stops working)"))
+    def rotate_token(self, request: HttpRequest, queryset) -> None:
+        for source in queryset:
+            token = source.new_token()
+            source.save(update_fields=["token_hash"])
+            self._show_token(request, source, token)
+
+    def _show_token(self, request: HttpRequest, source: InboundSource, token: str) -> None:
+        messages.warning(
+            request,
+            _(
+                "The token of “%(name)s” is %(token)s: copy it now into the relay's "
+                "configuration (Authorization: Bearer …). It is not stored and will not be "
+                "shown again."
+            )
+            % {"name": source.name, "token": token},
+        )
+
     @admin.display(description=_("endpoint"))
     def endpoint(self, obj: InboundSource) -> str:
         return reverse("bounces:inbound-raw", args=[obj.slug])
@@ -210,12 +230,4 @@ class InboundSourceAdmin(admin.ModelAdmin):
         token = obj.new_token() if not change else None
         super().save_model(request, obj, form, change)
         if token:
-            messages.warning(
-                request,
-                _(
-                    "The token of “%(name)s” is %(token)s: copy it now into the relay's "
-                    "configuration (Authorization: Bearer …). It is not stored and will not be "
-                    "shown again."
-                )
-                % {"name": obj.name, "token": token},
-            )
+            self._show_token(request, obj, token)

@@ -138,3 +138,16 @@ def test_new_source_shows_its_token_once(admin_client, client):
         HTTP_AUTHORIZATION=f"Bearer {token}",
     )
     assert posted.status_code == 202
+
+
+def test_rotating_a_token_shows_the_new_one_and_the_old_stops_working(admin_client, http_source):
+    source, old = http_source
+    response = admin_client.post(
+        reverse("admin:bounces_inboundsource_changelist"),
+        {"action": "rotate_token", "_selected_action": [source.pk]},
+        follow=True,
+    )
+    text = next(str(m) for m in response.context["messages"] if "token" in str(m))
+    new = text.split(" is ")[1].split(":")[0]
+    source.refresh_from_db()
+    assert source.check_token(new) and not source.check_token(old)
