@@ -260,6 +260,11 @@ def _enclosed_bounce(
     return None
 
 
+def _is_bounce_head(text: str) -> bool:
+    headers = _headers_of(text)
+    return headers is not None and _is_bounce_message(headers)
+
+
 def _is_bounce_message(headers: HeaderIndex | Message | TextHeaders) -> bool:
     ctype = get_header(headers, "Content-Type").lower()
     if "multipart/report" in ctype and "delivery-status" in ctype:
@@ -268,7 +273,8 @@ def _is_bounce_message(headers: HeaderIndex | Message | TextHeaders) -> bool:
 
 
 def _analyse(raw: bytes) -> Analysis:
-    msg, degraded = parse_message(raw)
+    # A returned original is read for its header fields only, unless it is itself a bounce.
+    msg, degraded = parse_message(raw, keep_whole=_is_bounce_head)
     return _analyse_message(msg, degraded)
 
 
