@@ -1,0 +1,94 @@
+"""Playwright against a live test server, driving Debian's Chromium (`apt-get install chromium`).
+
+Playwright's own browser download does not work here, so the system Chromium is launched with
+flags that stop its background network chatter (PITFALLS "Tools here"). Without
+/usr/bin/chromium the tests skip locally and fail in CI (BOUNCECRM_REQUIRE_SERVICES=1).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import Group, Permission
+from django.test import Client
+
+from tests.conftest import require_service
+
+# Playwright's sync API runs an event loop in this thread; Django's ORM calls made by the test
+# itself (fixtures, assertions) are still synchronous and safe.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def pytest_collection_modifyitems(items):
+    here = Path(__file__).parent
+    for item in items:
+        if Path(str(item.fspath)).parent == here:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if not CHROMIUM.exists():
+        require_service(f"Chromium at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(autouse=True)
+def _groups(transactional_db):
+    """Recreate the groups of migration bounces/0002 when a previous flush removed them."""
+    migration = importlib.import_module("bounces.migrations.0002_fill_groups")
+    sales, _ = Group.objects.get_or_create(name=migration.SALES_STAFF)
+    for app_label, codename in migration.SALES_PERMISSIONS:
+        sales.permissions.add(
+            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+        )
+    admins, _ = Group.objects.get_or_create(name=migration.ADMINS)
+    admins.permissions.add(
+        *Permission.objects.filter(content_type__app_label__in=["records", "bounces"])
+    )
+
+
+@pytest.fixture
+def page(chromium, live_server):
+    context = chromium.new_context(
+        base_url=live_server.url, viewport={"width": 1400, "height": 900}, locale="en-US"
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def login(page, live_server):
+    """Log a user in by handing the browser a session made by Django's test client."""
+
+    def _login(user):
+        client = Client()
+        client.force_login(user)
+        cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+        page.context.add_cookies(
+            [{"name": cookie.key, "value": cookie.value, "url": live_server.url}]
+        )
+        return page
+
+    return _login
