@@ -12,7 +12,6 @@ import django_tables2 as tables
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import connection
 from django.db.models import Count, Window
-from django.template.loader import get_template
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -22,6 +21,7 @@ from bounces.services.blocks import can_unblock
 
 from .addresses import address_key
 from .selectors import blocks_for_records
+from .templatetags.records_ui import email_cell_html
 
 # Below this many rows an exact COUNT(*) of an unfiltered list is cheap enough.
 ESTIMATE_ABOVE = 100_000
@@ -136,8 +136,6 @@ class RecordTable(tables.Table):
         verbose_name=_("Last emailed"), order_by=("last_emailed_at", "id"), short=True
     )
 
-    cell_template = "includes/email_cell.html"
-
     class Meta:
         attrs = {"class": "table table-hover align-middle record-table", "id": "record-table"}
         order_by = ("name",)
@@ -156,7 +154,6 @@ class RecordTable(tables.Table):
         super().__init__(*args, **kwargs)
         self.user = user
         self.list_url = list_url
-        self._cell = get_template(self.cell_template)
 
     @cached_property
     def blocks(self) -> dict:
@@ -174,17 +171,14 @@ class RecordTable(tables.Table):
 
     def _email_cell(self, record, field: str, address: str, key: str):
         block = self.blocks.get(key) if key else None
-        return self._cell.render(
-            {
-                "address": address,
-                "block": block,
-                "record": record,
-                "field": field,
-                "uid": f"{record.record_type()}-{record.pk}-{field}",
-                "can_unblock": block is not None and can_unblock(self.user, block),
-                "unblock_url": reverse(f"records:{record.record_type()}-unblock", args=[record.pk]),
-                "next": self.list_url,
-            }
+        return email_cell_html(
+            address=address,
+            block=block,
+            uid=f"{record.record_type()}-{record.pk}-{field}",
+            unblock_url=reverse(f"records:{record.record_type()}-unblock", args=[record.pk]),
+            field=field,
+            next_url=self.list_url,
+            can_unblock=block is not None and can_unblock(self.user, block),
         )
 
     def render_email(self, record):
