@@ -6,6 +6,7 @@ the test instead of skipping it, so CI can never go green by skipping the real-s
 
 from __future__ import annotations
 
+import importlib
 import os
 import socket
 import subprocess
@@ -37,11 +38,21 @@ def port_open(host: str, port: int) -> bool:
         return False
 
 
-# --- personas ------------------------------------------------------------------------------------
+# --- personas ---------------------------------------------------------------------------------
+def _groups():
+    """Return the two groups, re-creating them after a transactional test flushed them."""
+    from django.apps import apps
+
+    if Group.objects.filter(name__in=["Sales staff", "Admins"]).count() != 2:
+        migration = importlib.import_module("bounces.migrations.0002_fill_groups")
+        migration.fill_groups(apps, None)
+    return Group.objects.get(name="Sales staff"), Group.objects.get(name="Admins")
+
+
 @pytest.fixture
 def sales_user(django_user_model):
     user = django_user_model.objects.create_user("sally", "sally@example.com", "pw-sales-123")
-    user.groups.add(Group.objects.get(name="Sales staff"))
+    user.groups.add(_groups()[0])
     return user
 
 
@@ -50,7 +61,7 @@ def admin_user(django_user_model):
     user = django_user_model.objects.create_user(
         "ada", "ada@example.com", "pw-admin-123", is_staff=True, is_superuser=True
     )
-    user.groups.add(Group.objects.get(name="Admins"))
+    user.groups.add(_groups()[1])
     return user
 
 
@@ -104,44 +115,67 @@ def celery_worker(transactional_db, settings):
         "CELERY_TASK_DEFAULT_QUEUE": queue,
         "PYTHONPATH": str(ROOT),
     }
-    log = open(ROOT / "var" / f"worker-{queue}.log", "w") if (ROOT / "var").is_dir() else None
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "bouncecrm", "worker", "-P", "solo",
-         "-Q", queue, "--without-gossip", "--without-mingle", "-l", "INFO",
-         "-n", f"{queue}@%h"],
-        cwd=ROOT,
-        env=env,
-        stdout=log or subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-    )
+    log_path = ROOT / "var" / f"worker-{queue}.log"
+    log_path.parent.mkdir(exist_ok=True)
     saved = {k: app.conf[k] for k in ("task_always_eager", "broker_url", "task_default_queue")}
-    app.conf.update(task_always_eager=False, broker_url=REDIS_URL, task_default_queue=queue)
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    app._pool = None
-    try:
-        _wait_for_worker(app, queue, proc)
-        yield proc
-    finally:
-        app.conf.update(saved)
-        app._pool = None
-        proc.terminate()
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "bouncecrm",
+                "worker",
+                "-P",
+                "solo",
+                "-Q",
+                queue,
+                "--without-gossip",
+                "--without-mingle",
+                "-l",
+                "INFO",
+                "-n",
+                f"{queue}@%h",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        app.conf.update(task_always_eager=False, broker_url=REDIS_URL, task_default_queue=queue)
+        settings.CELERY_TASK_ALWAYS_EAGER = False
+        _reset_broker_connections(app)
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        if log:
-            log.close()
+            _wait_for_worker(app, queue, proc, log_path)
+            yield proc
+        finally:
+            app.conf.update(saved)
+            _reset_broker_connections(app)
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
 
-def _wait_for_worker(app, queue: str, proc: subprocess.Popen, timeout: float = 30) -> None:
+def _reset_broker_connections(app) -> None:
+    # An eager .delay() earlier in the run leaves pools bound to the old broker URL.
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+def _wait_for_worker(
+    app, queue: str, proc: subprocess.Popen, log_path: Path, timeout: float = 30
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            pytest.fail(f"celery worker exited with {proc.returncode}")
+            pytest.fail(f"celery worker exited with {proc.returncode}; see {log_path}")
         replies = app.control.ping(destination=[f"{queue}@{socket.gethostname()}"], timeout=0.5)
         if replies:
             return
-    pytest.fail("celery worker did not answer a ping within 30 s")
+    pytest.fail(f"celery worker did not answer a ping within {timeout} s; see {log_path}")
 
 
 def wait_until(predicate, timeout: float = 20, interval: float = 0.1):
