@@ -166,7 +166,7 @@ def _reset_broker_connections(app) -> None:
 
 
 def _wait_for_worker(
-    app, queue: str, proc: subprocess.Popen, log_path: Path, timeout: float = 30
+    app, queue: str, proc: subprocess.Popen, log_path: Path, timeout: float = 90
 ) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
