@@ -16,7 +16,11 @@ MAX_READ_BYTES = 25 * 1024 * 1024
 
 
 def iter_files(paths: list[str]) -> Iterator[Path]:
-    """Yield every file named in ``paths``, walking folders recursively in a stable order."""
+    """Yield every file named in ``paths``, walking folders recursively in a stable order.
+
+    A path that does not exist is yielded as is: reading it fails and is reported like any
+    unreadable file, without stopping the other paths.
+    """
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
@@ -25,10 +29,8 @@ def iter_files(paths: list[str]) -> Iterator[Path]:
                 for name in sorted(files):
                     if not name.startswith("."):
                         yield Path(root) / name
-        elif path.is_file():
-            yield path
         else:
-            raise CommandError(f"No such file or folder: {raw}")
+            yield path
 
 
 class Command(BaseCommand):
@@ -51,6 +53,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         as_json = options["json"]
         messages = recipients = unparsed = 0
+        unreadable: list[str] = []
         if not as_json:
             self.stdout.write(
                 f"{'file':<32} {'recipient':<36} {'type':<10} {'category':<22} {'status':<7} why"
@@ -60,7 +63,10 @@ class Command(BaseCommand):
                 with path.open("rb") as fh:
                     raw = fh.read(MAX_READ_BYTES)
             except OSError as exc:
-                raise CommandError(f"Cannot read {path}: {exc}") from exc
+                # Keep going: one bad path must not lose the other files' results.
+                self.stderr.write(f"Cannot read {path}: {exc.strerror or exc}")
+                unreadable.append(str(path))
+                continue
             analysis = analyse(raw)
             messages += 1
             unparsed += not analysis.parsed
@@ -75,6 +81,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{messages} message(s), {recipients} recipient(s), {unparsed} not parsed"
             )
+        if unreadable:
+            raise CommandError(f"{len(unreadable)} path(s) could not be read")
 
     @staticmethod
     def _row(path: Path, verdict) -> dict:

@@ -46,3 +46,17 @@ def test_table_is_readable():
 def test_missing_path_is_an_operator_error():
     with pytest.raises(CommandError):
         run("/no/such/path")
+
+
+def test_missing_path_does_not_lose_the_other_files(capsys):
+    out = StringIO()
+    with pytest.raises(CommandError, match="1 path"):
+        call_command(
+            "classify_bounces",
+            "--json",
+            "/no/such/path",
+            str(FIXTURES / "lhost-qmail-17.eml"),
+            stdout=out,
+        )
+    rows = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert {row["recipient"] for row in rows} >= {"userunknown@libsisimai.net"}
