@@ -1,16 +1,16 @@
 """Admin for contacts and leads: block filters, block warnings and the unblock action.
 
-Blocks belong to addresses: each record's two lower-cased key columns are matched against
-active blocks in SQL (EXISTS for the filters, one scalar subquery per address for the warning
-columns), so a page of 100 records costs the same two queries as a page of 1.
+Blocks belong to addresses; each record carries a copy of its addresses' active block state
+(`email_block`, `backup_email_block`: "type:slug" or "", kept in sync by the block services), so
+the filters and warning columns read the record row itself: a page of 100 records costs the same
+queries as a page of 1.
 """
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import CharField, Exists, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Concat
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -22,37 +22,18 @@ from bounces.admin.blocks import (
     unblock_confirmation,
 )
 from bounces.categories import BlockCategory, BlockType
-from bounces.models import Block, Unblock
+from bounces.models import Unblock
+from bounces.services.record_blocks import record_refresh_blocks
 from bounces.services.records import BOTH, fields_for, record_unblock
 
 from .addresses import validate_address
 from .models import Contact, EmailField, Lead
+from .selectors import block_tags, records_blocked_in
 
-KEY_COLUMNS = {EmailField.PRIMARY: "email_key", EmailField.BACKUP: "backup_email_key"}
-TAG_ANNOTATIONS = {EmailField.PRIMARY: "primary_block", EmailField.BACKUP: "backup_block"}
-
-
-def _active_blocks_of(key_column: str) -> QuerySet[Block]:
-    return Block.objects.filter(lifted_at__isnull=True, address=OuterRef(key_column))
+BLOCK_COLUMNS = {EmailField.PRIMARY: "email_block", EmailField.BACKUP: "backup_email_block"}
 
 
-def with_block_tags(queryset: QuerySet) -> QuerySet:
-    """Annotate `primary_block`/`backup_block` = "type:category" of each address' active block.
-
-    One scalar subquery per address served by the partial unique index on active blocks.
-    """
-    tag = Concat("type", Value(":"), "category", output_field=CharField())
-    return queryset.annotate(
-        **{
-            TAG_ANNOTATIONS[field]: Subquery(
-                _active_blocks_of(column).annotate(tag=tag).values("tag")[:1]
-            )
-            for field, column in KEY_COLUMNS.items()
-        }
-    )
-
-
-def _warning(tag: str | None) -> str:
+def _warning(tag: str) -> str:
     if not tag:
         return ""
     type_, _sep, category = tag.partition(":")
@@ -63,8 +44,9 @@ def _warning(tag: str | None) -> str:
 class _BlockFilter(admin.SimpleListFilter):
     field: str = EmailField.PRIMARY
 
-    def blocks(self) -> QuerySet[Block]:
-        return _active_blocks_of(KEY_COLUMNS[self.field])
+    @property
+    def column(self) -> str:
+        return BLOCK_COLUMNS[self.field]
 
 
 class _BlockTypeFilter(_BlockFilter):
@@ -79,11 +61,11 @@ class _BlockTypeFilter(_BlockFilter):
     def queryset(self, request, queryset):
         value = self.value()
         if value == "any":
-            return queryset.filter(Exists(self.blocks()))
+            return queryset.filter(records_blocked_in(self.column, None))
         if value == "none":
-            return queryset.filter(~Exists(self.blocks()))
+            return queryset.filter(**{self.column: ""})
         if value in BlockType.values:
-            return queryset.filter(Exists(self.blocks().filter(type=value)))
+            return queryset.filter(records_blocked_in(self.column, block_tags(type=value)))
         return queryset if value is None else queryset.none()
 
 
@@ -94,10 +76,9 @@ class _BlockCategoryFilter(_BlockFilter):
     def queryset(self, request, queryset):
         if not self.value():
             return queryset
-        type_, _sep, slug = self.value().partition(":")
-        if (type_, slug) not in {(m.value.type, m.value.slug) for m in BlockCategory}:
+        if self.value() not in {m.value.key for m in BlockCategory}:
             return queryset.none()  # no such category: nothing can match it
-        return queryset.filter(Exists(self.blocks().filter(type=type_, category=slug)))
+        return queryset.filter(**{self.column: self.value()})
 
 
 class PrimaryBlockTypeFilter(_BlockTypeFilter):
@@ -178,16 +159,18 @@ class RecordAdmin(admin.ModelAdmin):
     readonly_fields = ("primary_warning", "backup_warning", "created_at", "updated_at")
     actions = ("unblock_addresses",)
 
-    def get_queryset(self, request):
-        return with_block_tags(super().get_queryset(request))
-
-    @admin.display(description=_("primary email block"), ordering="primary_block")
+    @admin.display(description=_("primary email block"), ordering="email_block")
     def primary_warning(self, obj) -> str:
-        return _warning(getattr(obj, "primary_block", None))
+        return _warning(obj.email_block)
 
-    @admin.display(description=_("backup email block"), ordering="backup_block")
+    @admin.display(description=_("backup email block"), ordering="backup_email_block")
     def backup_warning(self, obj) -> str:
-        return _warning(getattr(obj, "backup_block", None))
+        return _warning(obj.backup_email_block)
+
+    def save_model(self, request, obj, form, change):
+        # In the admin's transaction: a new or changed address shows its own block state.
+        super().save_model(request, obj, form, change)
+        record_refresh_blocks(record=obj)
 
     def has_unblock_permission(self, request) -> bool:
         user = request.user
@@ -197,15 +180,10 @@ class RecordAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Unblock email addresses"), permissions=["unblock"])
     def unblock_addresses(self, request, queryset):
-        queryset = (
-            with_block_tags(queryset)
-            if "primary_block" not in queryset.query.annotations
-            else queryset
-        )
         can_lift_permanent = request.user.has_perm("bounces.unblock_permanent")
         permanent_in = {
-            field: queryset.filter(**{f"{tag}__startswith": f"{BlockType.PERMANENT}:"})
-            for field, tag in TAG_ANNOTATIONS.items()
+            field: queryset.filter(records_blocked_in(column, block_tags(type=BlockType.PERMANENT)))
+            for field, column in BLOCK_COLUMNS.items()
         }
 
         def needs_reason(data: dict) -> bool:
@@ -223,7 +201,7 @@ class RecordAdmin(admin.ModelAdmin):
                 records += 1
                 # Only the chosen fields that are blocked: an unblocked backup address is not a
                 # refusal worth reporting when the primary one was lifted.
-                wanted = [f for f in chosen if getattr(record, TAG_ANNOTATIONS[f])]
+                wanted = [f for f in chosen if getattr(record, BLOCK_COLUMNS[f])]
                 result = record_unblock(
                     record=record,
                     fields=BOTH if len(wanted) == 2 else wanted[0],
@@ -251,18 +229,18 @@ class RecordAdmin(admin.ModelAdmin):
                 )
             return None
 
-        blocked = queryset.filter(_blocked_in(list(KEY_COLUMNS)))
+        blocked = queryset.filter(_blocked_in(list(BLOCK_COLUMNS)))
         shown = list(blocked[:CONFIRMATION_LIST_LIMIT])
         rows = [
             {
                 "address": record.address(field),
-                "warning": _warning(getattr(record, tag)),
+                "warning": _warning(getattr(record, column)),
                 "record": str(record),
                 "field": EmailField(field).label,
             }
             for record in shown
-            for field, tag in TAG_ANNOTATIONS.items()
-            if getattr(record, tag)
+            for field, column in BLOCK_COLUMNS.items()
+            if getattr(record, column)
         ]
         more = blocked.count() - len(shown) if len(shown) == CONFIRMATION_LIST_LIMIT else 0
         return unblock_confirmation(
@@ -285,7 +263,7 @@ class RecordAdmin(admin.ModelAdmin):
 def _blocked_in(fields: list[str]) -> Q:
     condition = Q()
     for field in fields:
-        condition |= Q(**{f"{TAG_ANNOTATIONS[field]}__isnull": False})
+        condition |= records_blocked_in(BLOCK_COLUMNS[field], None)
     return condition
 
 

@@ -7,7 +7,8 @@ batched `bulk_create` elsewhere; the smaller tables always use `bulk_create`.
 
 Blocks are derived from the bounces, as the ingestion would derive them: each blocked address
 has its bounces (with the sent email each answers), the latest bounce is the block's cause, and
-its count is the number of bounces. Some blocks are already lifted, with their audit rows.
+its count is the number of bounces. Some blocks are already lifted, with their audit rows. The
+records' block columns are set at the end, set-based, for the addresses still blocked.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from django.utils import timezone
 
 from bounces.categories import BlockCategory, BlockType
 from bounces.models import Block, Bounce, BouncePolicy, Mailing, SentEmail, Unblock
+from bounces.services.record_blocks import records_sync_blocks
 
 from .models import Contact, EmailField, Lead
 
@@ -751,6 +753,9 @@ def _blocks(rng, now, result, bounces: list[Bounce], sales, admin) -> None:
     Unblock.objects.filter(block__in=Block.objects.filter(**new)).update(
         created_at=Subquery(Block.objects.filter(pk=OuterRef("block_id")).values("lifted_at")[:1])
     )
+    # The records' block columns, as the block services would have set them: one set-based
+    # UPDATE per model and field for the addresses blocked now.
+    records_sync_blocks(addresses=[b.address for b in blocks if b.lifted_at is None])
     result.blocks = len(blocks)
     result.unblocks = len(unblocks)
     result.active_blocks = len(blocks) - len(unblocks)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -26,7 +27,13 @@ class Record(models.Model):
     """What contacts and leads share: a person, their company and two email addresses.
 
     `email_key`/`backup_email_key` are generated, lower-cased copies of the addresses: blocks are
-    keyed case-insensitively, and the list filters join on these indexed columns.
+    keyed case-insensitively.
+
+    `email_block`/`backup_email_block` hold "type:slug" of each address' active block ("" when it
+    has none), a copy the block services keep in sync inside their transactions
+    (`bounces.services.record_blocks`). They exist for the list filters: "records in category X
+    ordered by name" is then an index range instead of a join of every match at query time
+    (measured in records/bench.py). `manage.py sync_record_blocks` rebuilds them.
     """
 
     first_name = models.CharField(_("first name"), max_length=100, blank=True)
@@ -56,6 +63,12 @@ class Record(models.Model):
         expression=Lower("backup_email"),
         output_field=models.CharField(max_length=254),
         db_persist=True,
+    )
+    email_block = models.CharField(
+        _("primary email block"), max_length=41, blank=True, default="", editable=False
+    )
+    backup_email_block = models.CharField(
+        _("backup email block"), max_length=41, blank=True, default="", editable=False
     )
     last_emailed_at = models.DateTimeField(_("last emailed"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -91,6 +104,19 @@ def _record_indexes(prefix: str) -> list[models.Index]:
         # "Owner" filter and "not emailed for 6 months".
         models.Index(fields=["owner", "last_name"], name=f"{prefix}_owner"),
         models.Index(fields=["last_emailed_at"], name=f"{prefix}_last_emailed"),
+        # Block filters: one category is an equality, a type an IN list of its categories, and
+        # the rows come out in list order. Partial: most records are not blocked, so these stay
+        # small (and a query uses them only when its WHERE implies `<> ''`, which those do).
+        models.Index(
+            fields=["email_block", "last_name", "first_name", "id"],
+            condition=~Q(email_block=""),
+            name=f"{prefix}_email_block",
+        ),
+        models.Index(
+            fields=["backup_email_block", "last_name", "first_name", "id"],
+            condition=~Q(backup_email_block=""),
+            name=f"{prefix}_backup_block",
+        ),
     ]
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.db import transaction
 from django.db.models import Model
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404
@@ -25,6 +26,7 @@ from bounces.models import Block, Unblock
 from bounces.services.blocks import can_unblock
 from bounces.services.bulk import BulkUnblockResult, records_bulk_unblock
 from bounces.services.errors import UnblockError
+from bounces.services.record_blocks import record_refresh_blocks
 from bounces.services.records import record_unblock
 
 from . import selectors
@@ -398,6 +400,14 @@ class RecordFormMixin(KindMixin):
 
     def get_queryset(self):
         return self.kind.model.objects.all()
+
+    def form_valid(self, form):
+        # The save and the record's block columns together: a new or changed address shows its
+        # own block state in the lists, never the old address' one.
+        with transaction.atomic():
+            response = super().form_valid(form)
+            record_refresh_blocks(record=self.object)
+        return response
 
     def _warn_if_blocked(self, record) -> None:
         blocks = selectors.blocks_for_records([record])

@@ -1,7 +1,8 @@
 """factory_boy factories shared by every test package.
 
 Addresses are unique per sequence number (Faker names alone collide), and a block's address is
-stored in its key form (lower-cased), as the services store it.
+stored in its key form (lower-cased), as the services store it. Like the services, creating a
+block or a record sets the records' block columns (`bounces.services.record_blocks`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from factory.django import DjangoModelFactory
 
 from bounces.categories import BlockType, Category
 from bounces.models import Block, Bounce, Channel, Mailing, SentEmail
+from bounces.services.record_blocks import record_refresh_blocks, records_sync_blocks
 from records.addresses import address_key
 from records.models import Contact, Lead
 
@@ -46,6 +48,12 @@ class _RecordFactory(DjangoModelFactory):
     phone = factory.Faker("numerify", text="+1 555-###-####")
     email = factory.Sequence(lambda n: f"person{n}@example.com")
     backup_email = ""
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        record = super()._create(model_class, *args, **kwargs)
+        record_refresh_blocks(record=record)
+        return record
 
 
 class ContactFactory(_RecordFactory):
@@ -82,7 +90,9 @@ class BlockFactory(DjangoModelFactory):
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
         kwargs["address"] = address_key(kwargs["address"])
-        return super()._create(model_class, *args, **kwargs)
+        block = super()._create(model_class, *args, **kwargs)
+        records_sync_blocks(addresses=[block.address])
+        return block
 
     class Params:
         permanent = factory.Trait(

@@ -3,7 +3,8 @@
 Both are transactional, idempotent and race-safe: the partial unique constraint allows one active
 block per address, new blocks are created inside a savepoint (a racing creator's IntegrityError
 turns into an update of the row it created), and lifting is a guarded UPDATE whose row count says
-who won.
+who won. Each of them also brings the block columns of the records carrying the address up to
+date (`record_blocks.records_sync_blocks`) in the same transaction.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from .errors import (
     ReasonRequired,
     UnblockNotAllowed,
 )
+from .record_blocks import records_sync_blocks
 
 ESCALATED_CATEGORY = "other"
 _CAUSE_FIELDS = ("type", "category", "status", "reply_code", "diagnostic", "explanation")
@@ -87,9 +89,13 @@ def address_block(
             if block is None:
                 block = _create_block(key, cause, at, bounce, policy)
                 if block is not None:
+                    records_sync_blocks(addresses=[key])
                     return block
                 continue
+            before = _tag(block)
             _update_block(block, cause, at, bounce, policy)
+            if _tag(block) != before:  # a later bounce of another category, or escalation
+                records_sync_blocks(addresses=[key])
             return block
         raise RuntimeError(f"could not create or lock the block of {key}")  # pragma: no cover
 
@@ -112,6 +118,11 @@ def _create_block(
     except IntegrityError:
         return None
     return block
+
+
+def _tag(block: Block) -> str:
+    """Return the "type:slug" the records carrying the block's address show."""
+    return f"{block.type}:{block.category}"
 
 
 def _take_cause(block: Block, cause: BlockCause, at: datetime, bounce: Bounce | None) -> None:
@@ -185,6 +196,7 @@ def addresses_block(
             b.address: b
             for b in Block.objects.select_for_update().active().filter(address__in=keys)
         }
+        tags_before = {key: _tag(block) for key, block in active.items()}
         new: dict[str, Block] = {}
         added: dict[str, int] = {}
         for r in ordered:
@@ -225,6 +237,9 @@ def addresses_block(
                     "bounce_count",
                 ]
             )
+        # Records show new blocks and blocks whose cause moved to another category.
+        changed = [key for key, block in active.items() if _tag(block) != tags_before[key]]
+        records_sync_blocks(addresses=[*new, *changed])
 
 
 def _should_escalate(block: Block, policy: BouncePolicy) -> bool:
@@ -290,6 +305,7 @@ def block_unblock(
         lifted = Block.objects.filter(pk=current.pk, lifted_at__isnull=True).update(lifted_at=now)
         if not lifted:
             raise NotBlocked(current)
+        records_sync_blocks(addresses=[current.address])
         for name in _CAUSE_FIELDS:
             setattr(block, name, getattr(current, name))
         block.lifted_at = now

@@ -1,8 +1,9 @@
 """Lifting the temporary blocks of many records at once (the list view's bulk action).
 
 Set-based: one guarded UPDATE lifts every matching active temporary block and returns the rows
-it changed, the audit rows go in with `bulk_create`, and the counts of what was skipped come
-from aggregate queries. Nothing runs per record, so 10,000 records take a fraction of a second
+it changed, the audit rows go in with `bulk_create`, the records' block columns follow with one
+UPDATE per model, field and 5,000 addresses, and the counts of what was skipped come from
+aggregate queries. Nothing runs per record, so 10,000 records take a fraction of a second
 (see records/bench.py). Permanent blocks are never lifted in bulk: each one needs an admin's
 written reason, which belongs on the record page.
 """
@@ -20,6 +21,7 @@ from ..categories import BlockType
 from ..models import Block, Unblock
 from .blocks import can_unblock
 from .errors import ConfirmationRequired, UnblockNotAllowed
+from .record_blocks import records_sync_blocks
 from .records import fields_for
 
 KEY_COLUMNS = {"primary": "email_key", "backup": "backup_email_key"}
@@ -119,6 +121,7 @@ def records_bulk_unblock(
     now = timezone.now()
     with transaction.atomic():
         lifted = _lift(matching.filter(type=BlockType.TEMPORARY), now)
+        records_sync_blocks(addresses=[address for _pk, address, _t, _c in lifted])
         owners = _attribute(records, names, [address for _pk, address, _t, _c in lifted])
         audit = []
         for pk, address, type_, category in lifted:

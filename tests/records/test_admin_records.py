@@ -85,9 +85,9 @@ def test_changelist_shows_a_readable_warning_for_each_address(admin_client, reco
     assert "⚠ Temporary · Temporary network error" in html
     assert "⚠ Permanent · Bad domain" in html
     rows = {obj.last_name: obj for obj in response.context["cl"].result_list}
-    assert rows["Temp"].primary_block is None
-    assert rows["Temp"].backup_block == "temporary:mailbox_full"
-    assert rows["Clean"].primary_block is None  # lifted blocks are not warnings
+    assert rows["Temp"].email_block == ""
+    assert rows["Temp"].backup_email_block == "temporary:mailbox_full"
+    assert rows["Clean"].email_block == ""  # lifted blocks are not warnings
 
 
 def test_changelist_runs_the_same_queries_for_3_or_60_records(admin_client):

@@ -1,0 +1,82 @@
+"""Keep each record's block columns (`email_block`, `backup_email_block`) equal to its addresses'
+active blocks.
+
+The columns are a copy ("type:slug", "" when not blocked) that the list filters read instead of
+joining blocks at query time (records/models.py). Every service that creates a block, changes an
+active block's type or category, or lifts one calls `records_sync_blocks` with the addresses it
+touched, inside its own transaction; saving a record calls `record_refresh_blocks`. Both are
+set-based UPDATEs computing the value from the block table itself, so they never trust a
+caller's idea of the state, and they write only rows whose value changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.db.models import CharField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce, Concat
+
+from records.addresses import address_key
+from records.models import Contact, Lead
+
+from ..models import Block
+
+# (block column, key column) of each address field.
+FIELDS = (("email_block", "email_key"), ("backup_email_block", "backup_email_key"))
+# Keys per statement: bounded parameters on every database (SQLite caps them), still a handful of
+# statements for a 10,000-address bulk unblock.
+CHUNK = 5000
+
+
+def block_tag(key_column: str) -> Coalesce:
+    """Return the expression "type:slug" of the active block of the row's `key_column`, or ""."""
+    tag = Concat("type", Value(":"), "category", output_field=CharField())
+    active = (
+        Block.objects.filter(lifted_at__isnull=True, address=OuterRef(key_column))
+        .order_by()
+        .annotate(tag=tag)
+        .values("tag")[:1]
+    )
+    return Coalesce(Subquery(active), Value(""), output_field=CharField())
+
+
+def records_sync_blocks(*, addresses: Iterable[str] | None = None) -> int:
+    """Set the block columns of the records carrying `addresses` (None: every record); return
+    the number of column values changed.
+
+    One UPDATE per model and field (per chunk of addresses). Only rows whose value differs are
+    written, so a sync after a change that did not alter a block's tag costs a few index probes.
+    """
+    if addresses is None:
+        chunks: list[list[str] | None] = [None]
+    else:
+        keys = sorted({key for key in map(address_key, addresses) if key})
+        if not keys:
+            return 0
+        chunks = [keys[start : start + CHUNK] for start in range(0, len(keys), CHUNK)]
+    changed = 0
+    # No savepoint when nested: callers' transactions hold the block change and this together.
+    with transaction.atomic(savepoint=False):
+        for model in (Contact, Lead):
+            for column, key in FIELDS:
+                value = block_tag(key)
+                for chunk in chunks:
+                    rows = (
+                        model.objects.all()
+                        if chunk is None
+                        else model.objects.filter(**{f"{key}__in": chunk})
+                    )
+                    changed += rows.exclude(**{column: value}).update(**{column: value})
+    return changed
+
+
+def record_refresh_blocks(*, record) -> None:
+    """Set one saved record's block columns from its current addresses (one UPDATE), and reload
+    them, and the generated key columns, on the instance.
+
+    Call it after every save of a record: a changed address must show the new address' state.
+    """
+    model = type(record)
+    model.objects.filter(pk=record.pk).update(**{column: block_tag(key) for column, key in FIELDS})
+    record.refresh_from_db(fields=[name for pair in FIELDS for name in pair])
