@@ -81,7 +81,6 @@ class Migration(migrations.Migration):
                 verbose_name="primary email block",
             ),
         ),
-        migrations.RunPython(fill_block_columns, migrations.RunPython.noop, elidable=True),
         migrations.AddIndex(
             model_name="contact",
             index=models.Index(
@@ -114,4 +113,7 @@ class Migration(migrations.Migration):
                 name="lead_backup_block",
             ),
         ),
+        # Last: PostgreSQL refuses CREATE INDEX on a table with pending (deferred FK) trigger
+        # events in the same transaction, which the UPDATE leaves.
+        migrations.RunPython(fill_block_columns, migrations.RunPython.noop, elidable=True),
     ]
