@@ -9,6 +9,8 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from bounces.categories import BlockCategory
+
 from .addresses import validate_address
 
 
@@ -117,6 +119,18 @@ def _record_indexes(prefix: str) -> list[models.Index]:
             condition=~Q(backup_email_block=""),
             name=f"{prefix}_backup_block",
         ),
+        # "Category X in either field" (the list's default) is an OR of the two columns, which
+        # no single-column index returns in list order: PostgreSQL then sorts every match, or,
+        # misled by LIMIT, walks the whole name index (1 s at 1M contacts). One small partial
+        # index per category, whose condition is exactly the filter's OR, is that list in order.
+        *[
+            models.Index(
+                fields=["last_name", "first_name", "id"],
+                condition=Q(email_block=info.key) | Q(backup_email_block=info.key),
+                name=f"{prefix}_either_{info.type[0]}_{info.slug}"[:30],
+            )
+            for info in (member.value for member in BlockCategory)
+        ],
     ]
 
 
