@@ -119,9 +119,20 @@ def records_bulk_unblock(
     result = BulkUnblockResult()
     record_type = records.model._meta.model_name
     now = timezone.now()
+    # What was selected, counted before anything changes: `queryset` may be filtered by block
+    # state (the list's "all matching"), which the lift and the sync below change.
+    permanent = matching.filter(type=BlockType.PERMANENT)
+    result.skipped_permanent = permanent.count()
+    result.permanent_examples = list(
+        permanent.order_by("address").values_list("address", flat=True)[:examples]
+    )
+    total = addresses.count()
+    without = records
+    for name in names:
+        without = without.filter(**{KEY_COLUMNS[name]: ""})
+    result.records_without_address = without.count()
     with transaction.atomic():
         lifted = _lift(matching.filter(type=BlockType.TEMPORARY), now)
-        records_sync_blocks(addresses=[address for _pk, address, _t, _c in lifted])
         owners = _attribute(records, names, [address for _pk, address, _t, _c in lifted])
         audit = []
         for pk, address, type_, category in lifted:
@@ -141,18 +152,9 @@ def records_bulk_unblock(
                 )
             )
         Unblock.objects.bulk_create(audit, batch_size=CHUNK)
+        # Last: it takes the lifted records out of a queryset filtered by block state.
+        records_sync_blocks(addresses=[address for _pk, address, _t, _c in lifted])
     result.unblocked = len(lifted)
     result.unblocked_examples = sorted(address for _pk, address, _t, _c in lifted)[:examples]
-
-    permanent = matching.filter(type=BlockType.PERMANENT)
-    result.skipped_permanent = permanent.count()
-    result.permanent_examples = list(
-        permanent.order_by("address").values_list("address", flat=True)[:examples]
-    )
-    total = addresses.count()
     result.not_blocked = max(0, total - result.unblocked - result.skipped_permanent)
-    without = records
-    for name in names:
-        without = without.filter(**{KEY_COLUMNS[name]: ""})
-    result.records_without_address = without.count()
     return result

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import CharField, OuterRef, Subquery, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Concat
 
 from records.addresses import address_key
@@ -41,6 +42,18 @@ def block_tag(key_column: str) -> Coalesce:
     return Coalesce(Subquery(active), Value(""), output_field=CharField())
 
 
+def _keys(chunk: list[str]):
+    """Return the right-hand side of `key IN …` for a chunk of keys.
+
+    On PostgreSQL a semi-join on the unnested array: given `key = ANY('{…5,000 keys}')`, the
+    planner picked the trigram GIN index on the key column (0002_search_trigram_indexes) and
+    took 110 s at 1M contacts; joined, each key is one B-tree probe (well under a second).
+    """
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::text[])", (chunk,))
+    return chunk
+
+
 def records_sync_blocks(*, addresses: Iterable[str] | None = None) -> int:
     """Set the block columns of the records carrying `addresses` (None: every record); return
     the number of column values changed.
@@ -62,11 +75,9 @@ def records_sync_blocks(*, addresses: Iterable[str] | None = None) -> int:
             for column, key in FIELDS:
                 value = block_tag(key)
                 for chunk in chunks:
-                    rows = (
-                        model.objects.all()
-                        if chunk is None
-                        else model.objects.filter(**{f"{key}__in": chunk})
-                    )
+                    rows = model.objects.all()
+                    if chunk is not None:
+                        rows = rows.filter(**{f"{key}__in": _keys(chunk)})
                     changed += rows.exclude(**{column: value}).update(**{column: value})
     return changed
 
