@@ -13,23 +13,13 @@ from datetime import datetime
 from django.utils.dateparse import parse_datetime
 
 from bounces.classifier.dsn import parse_reply_code, parse_status
+from bounces.classifier.models import PERMANENT, TEMPORARY, TEMPORARY_CATEGORIES
 from bounces.classifier.rules import decide
 
 from ..verp import verp_find
 from .evidence import Evidence, Finding, clean_text
 
-T, P = "temporary", "permanent"
-TEMPORARY_CATEGORIES = frozenset(
-    {
-        "domain_error",
-        "auto_reply",
-        "authentication_failure",
-        "mailbox_full",
-        "network_error",
-        "content_related",
-        "other",
-    }
-)
+T, P = TEMPORARY, PERMANENT
 
 # anymail's esp_name → our short name (Bounce.esp, InboundMessage.source).
 ESP_SLUGS = {
