@@ -35,7 +35,8 @@ class Record(models.Model):
     has none), a copy the block services keep in sync inside their transactions
     (`bounces.services.record_blocks`). They exist for the list filters: "records in category X
     ordered by name" is then an index range instead of a join of every match at query time
-    (measured in records/bench.py). `manage.py sync_record_blocks` rebuilds them.
+    (measured in records/bench.py). `manage.py sync_record_blocks` rebuilds them. The database
+    default "" serves rows written by raw SQL or COPY (the seeds), which then sync set-based.
     """
 
     first_name = models.CharField(_("first name"), max_length=100, blank=True)
@@ -67,10 +68,20 @@ class Record(models.Model):
         db_persist=True,
     )
     email_block = models.CharField(
-        _("primary email block"), max_length=41, blank=True, default="", editable=False
+        _("primary email block"),
+        max_length=41,
+        blank=True,
+        default="",
+        db_default="",
+        editable=False,
     )
     backup_email_block = models.CharField(
-        _("backup email block"), max_length=41, blank=True, default="", editable=False
+        _("backup email block"),
+        max_length=41,
+        blank=True,
+        default="",
+        db_default="",
+        editable=False,
     )
     last_emailed_at = models.DateTimeField(_("last emailed"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
