@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import connection, transaction
-from django.db.models import CharField, OuterRef, Subquery, Value
+from django.db.models import CharField, OuterRef, Q, Subquery, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Concat
 
@@ -69,15 +69,22 @@ def records_sync_blocks(*, addresses: Iterable[str] | None = None) -> int:
             return 0
         chunks = [keys[start : start + CHUNK] for start in range(0, len(keys), CHUNK)]
     changed = 0
+    active_addresses = Block.objects.filter(lifted_at__isnull=True).values("address")
     # No savepoint when nested: callers' transactions hold the block change and this together.
     with transaction.atomic(savepoint=False):
         for model in (Contact, Lead):
             for column, key in FIELDS:
                 value = block_tag(key)
                 for chunk in chunks:
-                    rows = model.objects.all()
-                    if chunk is not None:
-                        rows = rows.filter(**{f"{key}__in": _keys(chunk)})
+                    if chunk is None:
+                        # Only rows that can change: tagged now, or carrying a blocked address.
+                        # Without this, each of the 1M rows ran the block subquery, a scan of
+                        # the block table when it is small (313 s after the 1M demo seed).
+                        rows = model.objects.filter(
+                            ~Q(**{column: ""}) | Q(**{f"{key}__in": active_addresses})
+                        )
+                    else:
+                        rows = model.objects.filter(**{f"{key}__in": _keys(chunk)})
                     changed += rows.exclude(**{column: value}).update(**{column: value})
     return changed
 
