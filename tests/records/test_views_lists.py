@@ -47,7 +47,6 @@ def test_filters(sales_client, blocked, query, expected):
 
 def test_lifted_block_no_longer_matches(sales_client, blocked):
     from bounces.models import Block
-
     from bounces.services.record_blocks import records_sync_blocks
 
     Block.objects.filter(address="alpha@example.com").update(lifted_at=timezone.now())
