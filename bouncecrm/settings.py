@@ -266,6 +266,9 @@ BOUNCE_MAX_MESSAGE_BYTES = envint("BOUNCE_MAX_MESSAGE_BYTES", 10 * 1024 * 1024)
 # SPF/DKIM; BOUNCECRM_DNS_FIXTURE: a JSON file of DNS answers used instead of DNS (tests, offline).
 BOUNCECRM_SENDING_DOMAINS = envlist("BOUNCECRM_SENDING_DOMAINS")
 BOUNCECRM_DNS_FIXTURE = os.environ.get("BOUNCECRM_DNS_FIXTURE", "")
+# A bulk unblock of more records than this runs as a background job with a progress page; smaller
+# ones run in the request (they take well under a second even on a large database).
+BULK_UNBLOCK_SYNC_LIMIT = envint("BULK_UNBLOCK_SYNC_LIMIT", 2000)
 
 ANYMAIL = {
     "WEBHOOK_SECRET": envsecret("ANYMAIL_WEBHOOK_SECRET"),

@@ -236,3 +236,40 @@ def unblock_history(addresses: Iterable[str], *, limit: int = 20) -> list[Unbloc
         .select_related("actor")
         .order_by("-created_at", "-id")[:limit]
     )
+
+
+# --- bulk selections -------------------------------------------------------------------------
+class InvalidSelection(ValueError):
+    """The stored or posted selection cannot be rebuilt (e.g. the list's filter is not valid)."""
+
+
+def record_model(record_type: str):
+    """Return the model of a record type name ("contact" or "lead")."""
+    from .models import Contact, Lead
+
+    models = {"contact": Contact, "lead": Lead}
+    if record_type not in models:
+        raise InvalidSelection(record_type)
+    return models[record_type]
+
+
+def records_for_selection(*, record_type: str, selection: dict) -> QuerySet:
+    """Return the records of a bulk selection: {"ids": [...]} or {"query": "<filter query>"}.
+
+    The one code path for the synchronous bulk action and the background job: "all rows
+    matching the filter" is rebuilt on the server from the list's query string, through the
+    list's own filterset, never from ids the browser sent. Raises `InvalidSelection` when the
+    filter is not valid.
+    """
+    from django.http import QueryDict
+
+    from .filters import ContactFilter, LeadFilter  # filters import this module
+
+    model = record_model(record_type)
+    if "query" in selection:
+        filterset_class = {"contact": ContactFilter, "lead": LeadFilter}[record_type]
+        filterset = filterset_class(QueryDict(selection["query"]), queryset=model.objects.all())
+        if not filterset.is_valid():
+            raise InvalidSelection(selection["query"])
+        return filterset.qs
+    return model.objects.filter(pk__in=[int(pk) for pk in selection.get("ids", [])])

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from django.urls import path
 
-from .views import CONTACTS, LEADS, HomeView, kind_views
+from .views import (
+    CONTACTS,
+    LEADS,
+    BulkUnblockJobStatusView,
+    BulkUnblockJobView,
+    HomeView,
+    kind_views,
+)
 
 app_name = "records"
 
@@ -27,4 +34,10 @@ urlpatterns = [
     path("", HomeView.as_view(), name="home"),
     *_kind_urls("contacts", CONTACTS),
     *_kind_urls("leads", LEADS),
+    path("bulk-unblock/jobs/<int:pk>/", BulkUnblockJobView.as_view(), name="bulk-unblock-job"),
+    path(
+        "bulk-unblock/jobs/<int:pk>/status.json",
+        BulkUnblockJobStatusView.as_view(),
+        name="bulk-unblock-job-status",
+    ),
 ]

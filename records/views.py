@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.db import transaction
 from django.db.models import Model
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -22,9 +23,14 @@ from django.views.generic import CreateView, DetailView, TemplateView, UpdateVie
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
-from bounces.models import Block, Unblock
+from bounces.models import Block, BulkUnblockJob, Unblock
 from bounces.services.blocks import can_unblock
-from bounces.services.bulk import BulkUnblockResult, records_bulk_unblock
+from bounces.services.bulk import (
+    BulkUnblockResult,
+    bulk_unblock_job_result,
+    bulk_unblock_job_start,
+    records_bulk_unblock,
+)
 from bounces.services.errors import UnblockError
 from bounces.services.record_blocks import record_refresh_blocks
 from bounces.services.records import record_unblock
@@ -364,18 +370,24 @@ class RecordBulkUnblockView(KindMixin, View):
             messages.error(request, _("Nothing was unblocked."))
             return HttpResponseRedirect(back)
         data = form.cleaned_data
-        model = self.kind.model
-        if data["all_matching"]:
-            filterset = self.kind.filterset_class(
-                QueryDict(data["query"]), queryset=model.objects.all()
-            )
-            if not filterset.is_valid():
-                messages.error(request, _("The list's filter is not valid. Nothing was unblocked."))
-                return HttpResponseRedirect(back)
-            queryset = filterset.qs
-        else:
-            queryset = model.objects.filter(pk__in=data["ids"])
+        selection = {"query": data["query"]} if data["all_matching"] else {"ids": data["ids"]}
         try:
+            queryset = selectors.records_for_selection(
+                record_type=self.kind.name, selection=selection
+            )
+        except selectors.InvalidSelection:
+            messages.error(request, _("The list's filter is not valid. Nothing was unblocked."))
+            return HttpResponseRedirect(back)
+        try:
+            if queryset.order_by().count() > settings.BULK_UNBLOCK_SYNC_LIMIT:
+                job = bulk_unblock_job_start(
+                    actor=request.user,
+                    record_type=self.kind.name,
+                    selection=selection,
+                    fields=data["fields"],
+                    confirmed=data["confirm"],
+                )
+                return HttpResponseRedirect(reverse("records:bulk-unblock-job", args=[job.pk]))
             result = records_bulk_unblock(
                 queryset=queryset,
                 fields=data["fields"],
@@ -389,6 +401,79 @@ class RecordBulkUnblockView(KindMixin, View):
         for level, text in bulk_summary(result):
             messages.add_message(request, level, text)
         return HttpResponseRedirect(back)
+
+
+class BulkUnblockJobMixin:
+    """One background bulk unblock, visible to the user who started it and to admins only."""
+
+    def get_job(self) -> BulkUnblockJob:
+        jobs = BulkUnblockJob.objects.all()
+        user = self.request.user
+        # Admins (who may lift permanent blocks) oversee every unblock; anyone else sees only
+        # their own jobs, and someone else's job is "not found", not "forbidden".
+        if not (user.is_superuser or user.has_perm("bounces.unblock_permanent")):
+            jobs = jobs.filter(actor=user)
+        return get_object_or_404(jobs, pk=self.kwargs["pk"])
+
+
+def job_status(job: BulkUnblockJob) -> dict:
+    return {
+        "state": job.state,
+        "finished": job.finished,
+        "total": job.total,
+        "processed": job.processed,
+        "percent": job.percent,
+        "unblocked": job.unblocked,
+        "skipped_permanent": job.skipped_permanent,
+        "skipped_not_blocked": job.skipped_not_blocked,
+    }
+
+
+class BulkUnblockJobView(BulkUnblockJobMixin, TemplateView):
+    """The progress page of a background bulk unblock; the summary once it is done."""
+
+    template_name = "records/bulk_unblock_job.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        job = self.get_job()
+        kind = CONTACTS if job.record_type == CONTACTS.name else LEADS
+        query = job.selection.get("query", "")
+        context.update(
+            job=job,
+            kind=kind,
+            verbose_name_plural=kind.model._meta.verbose_name_plural,
+            back_url=kind.url_list + (f"?{query}" if query else ""),
+            status_url=reverse("records:bulk-unblock-job-status", args=[job.pk]),
+            summary=[
+                (MESSAGE_CLASSES.get(level, "info"), text)
+                for level, text in (
+                    bulk_summary(bulk_unblock_job_result(job))
+                    if job.state == BulkUnblockJob.State.DONE
+                    else []
+                )
+            ],
+        )
+        return context
+
+
+class BulkUnblockJobStatusView(BulkUnblockJobMixin, View):
+    """The progress page's polling endpoint."""
+
+    http_method_names = ["get"]
+
+    def get(self, request: HttpRequest, *args, **kwargs) -> JsonResponse:
+        response = JsonResponse(job_status(self.get_job()))
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+MESSAGE_CLASSES = {
+    messages.SUCCESS: "success",
+    messages.INFO: "info",
+    messages.WARNING: "warning",
+    messages.ERROR: "danger",
+}
 
 
 # --- create and edit -----------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 from .blocks import Block, Unblock
 from .bounces import Bounce, Channel, InboundMessage
 from .ingestion import BounceMailbox, InboundSource, UsedWebhookToken
+from .jobs import BulkUnblockJob
 from .policy import BouncePolicy
 from .sending import Mailing, SentEmail
 
@@ -9,6 +10,7 @@ __all__ = [
     "Bounce",
     "BounceMailbox",
     "BouncePolicy",
+    "BulkUnblockJob",
     "Channel",
     "InboundMessage",
     "InboundSource",

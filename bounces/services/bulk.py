@@ -10,19 +10,23 @@ written reason, which belongs on the record page.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..categories import BlockType
-from ..models import Block, Unblock
+from ..models import Block, BulkUnblockJob, Unblock
 from .blocks import can_unblock
 from .errors import ConfirmationRequired, UnblockNotAllowed
 from .record_blocks import records_sync_blocks
 from .records import fields_for
+
+logger = logging.getLogger(__name__)
 
 KEY_COLUMNS = {"primary": "email_key", "backup": "backup_email_key"}
 # Attribution of lifted addresses to records is looked up in chunks: bounded query parameters
@@ -89,6 +93,15 @@ def _attribute(queryset: QuerySet, names: list[str], addresses: list[str]) -> di
     return found
 
 
+def _check_allowed(*, actor, confirmed: bool) -> None:
+    """Refuse a bulk unblock the actor may not make, or did not confirm (nothing changes)."""
+    subject = _("the selected addresses")
+    if not can_unblock(actor, Block(type=BlockType.TEMPORARY)):
+        raise UnblockNotAllowed(subject)
+    if not confirmed:
+        raise ConfirmationRequired(subject)
+
+
 def records_bulk_unblock(
     *,
     queryset: QuerySet,
@@ -107,11 +120,7 @@ def records_bulk_unblock(
     then nothing changes.
     """
     names = fields_for(fields)
-    subject = _("the selected addresses")
-    if not can_unblock(actor, Block(type=BlockType.TEMPORARY)):
-        raise UnblockNotAllowed(subject)
-    if not confirmed:
-        raise ConfirmationRequired(subject)
+    _check_allowed(actor=actor, confirmed=confirmed)
 
     records = queryset.order_by()
     addresses = _addresses(records, names)
@@ -158,3 +167,121 @@ def records_bulk_unblock(
     result.unblocked_examples = sorted(address for _pk, address, _t, _c in lifted)[:examples]
     result.not_blocked = max(0, total - result.unblocked - result.skipped_permanent)
     return result
+
+
+# --- background jobs -----------------------------------------------------------------------------
+# One chunk is one transaction: short locks, and the progress page moves every second or so.
+JOB_CHUNK = 1000
+# A job "running" for longer than the task's hard time limit lost its worker; it may be claimed
+# again and resumes after its last finished chunk (`last_pk`).
+JOB_STALE_AFTER = timedelta(hours=2, minutes=10)
+
+
+def bulk_unblock_job_start(
+    *, actor, record_type: str, selection: dict, fields: str, confirmed: bool
+) -> BulkUnblockJob:
+    """Check, count and queue a bulk unblock to run in the background; return its job.
+
+    The same checks as `records_bulk_unblock` (permission, confirmation) run here, before
+    anything is stored, so a refused job never exists. The task is queued on commit: the worker
+    never looks for a job row that is not committed yet.
+    """
+    from records.selectors import records_for_selection
+
+    fields_for(fields)  # raises on an unknown choice
+    _check_allowed(actor=actor, confirmed=confirmed)
+    queryset = records_for_selection(record_type=record_type, selection=selection)
+    job = BulkUnblockJob.objects.create(
+        actor=actor,
+        record_type=record_type,
+        selection=selection,
+        fields=fields,
+        total=queryset.order_by().count(),
+    )
+    from ..tasks.jobs import bulk_unblock_job
+
+    transaction.on_commit(lambda: bulk_unblock_job.delay(job.pk))
+    return job
+
+
+def _claim(job_id: int) -> bool:
+    """Mark the job running, unless another worker has it: one guarded UPDATE decides."""
+    now = timezone.now()
+    claimable = Q(state=BulkUnblockJob.State.QUEUED) | Q(
+        state=BulkUnblockJob.State.RUNNING, started_at__lt=now - JOB_STALE_AFTER
+    )
+    return bool(
+        BulkUnblockJob.objects.filter(claimable, pk=job_id).update(
+            state=BulkUnblockJob.State.RUNNING, started_at=now
+        )
+    )
+
+
+def bulk_unblock_job_run(*, job_id: int, chunk: int = JOB_CHUNK) -> BulkUnblockJob | None:
+    """Run a queued bulk unblock job in chunks of records ordered by pk; return the job.
+
+    Returns None when the job is not claimable (already running elsewhere, or finished). Each
+    chunk lifts its records' blocks with `records_bulk_unblock` and adds its counts to the job in
+    the same transaction, so the counters and `last_pk` always match what was committed. An
+    address carried by records of two chunks is counted as "not blocked" by the second one.
+    """
+    from records.selectors import records_for_selection
+
+    if not _claim(job_id):
+        return None
+    job = BulkUnblockJob.objects.select_related("actor").get(pk=job_id)
+    try:
+        base = records_for_selection(record_type=job.record_type, selection=job.selection)
+        base = base.order_by("pk")
+        last_pk = job.last_pk
+        examples = list(job.permanent_examples)
+        while True:
+            # Records lifted by an earlier chunk may drop out of a filter on block state; the
+            # pk cursor moves past them anyway.
+            ids = list(base.filter(pk__gt=last_pk).values_list("pk", flat=True)[:chunk])
+            if not ids:
+                break
+            with transaction.atomic():
+                result = records_bulk_unblock(
+                    queryset=base.filter(pk__in=ids),
+                    fields=job.fields,
+                    actor=job.actor,
+                    confirmed=True,  # confirmed when the job was started
+                    source=Unblock.Source.BULK,
+                )
+                last_pk = ids[-1]
+                update = {
+                    "processed": F("processed") + len(ids),
+                    "unblocked": F("unblocked") + result.unblocked,
+                    "skipped_permanent": F("skipped_permanent") + result.skipped_permanent,
+                    "skipped_not_blocked": F("skipped_not_blocked") + result.not_blocked,
+                    "records_without_address": F("records_without_address")
+                    + result.records_without_address,
+                    "last_pk": last_pk,
+                }
+                if len(examples) < 10 and result.permanent_examples:
+                    examples = sorted(set(examples) | set(result.permanent_examples))[:10]
+                    update["permanent_examples"] = examples
+                BulkUnblockJob.objects.filter(pk=job_id).update(**update)
+    except Exception as exc:  # noqa: BLE001 - any failure ends the job visibly, never silently
+        logger.exception("bulk unblock job %s failed", job_id)
+        BulkUnblockJob.objects.filter(pk=job_id).update(
+            state=BulkUnblockJob.State.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
+        )
+    else:
+        BulkUnblockJob.objects.filter(pk=job_id).update(
+            state=BulkUnblockJob.State.DONE, finished_at=timezone.now()
+        )
+    job.refresh_from_db()
+    return job
+
+
+def bulk_unblock_job_result(job: BulkUnblockJob) -> BulkUnblockResult:
+    """Return a finished job's counts in the shape the synchronous path's summary reads."""
+    return BulkUnblockResult(
+        unblocked=job.unblocked,
+        skipped_permanent=job.skipped_permanent,
+        not_blocked=job.skipped_not_blocked,
+        records_without_address=job.records_without_address,
+        permanent_examples=list(job.permanent_examples),
+    )

@@ -134,7 +134,49 @@
     });
   }
 
+  // A background bulk unblock: poll its status and move the progress bar; reload for the
+  // server-rendered summary once it is finished. (Without JavaScript the page refreshes itself.)
+  function initBulkJob() {
+    var card = document.querySelector("[data-bulk-job]");
+    if (!card || card.dataset.state === "done" || card.dataset.state === "failed") return;
+    var bar = card.querySelector("[data-bulk-job-progress]");
+    var inner = bar ? bar.querySelector(".progress-bar") : null;
+    var counts = card.querySelector("[data-bulk-job-counts]");
+    var format = function (n) { return Number(n).toLocaleString(document.documentElement.lang || undefined); };
+
+    function show(status) {
+      var percent = String(status.percent);
+      if (bar) bar.setAttribute("aria-valuenow", percent);
+      if (inner) {
+        inner.style.width = percent + "%";
+        inner.textContent = percent + "%";
+      }
+      if (counts && counts.dataset.template) {
+        counts.textContent = counts.dataset.template
+          .replace("%(processed)s", format(status.processed))
+          .replace("%(total)s", format(status.total))
+          .replace("%(unblocked)s", format(status.unblocked));
+      }
+    }
+
+    function poll() {
+      fetch(card.dataset.statusUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (response) {
+          if (!response.ok) throw new Error(String(response.status));
+          return response.json();
+        })
+        .then(function (status) {
+          show(status);
+          if (status.finished) window.location.reload();
+          else window.setTimeout(poll, 1000);
+        })
+        .catch(function () { window.setTimeout(poll, 3000); });
+    }
+    poll();
+  }
+
   ready(function () {
+    initBulkJob();
     initConfirmForms();
     initUnblockLinks();
     initSelection();
