@@ -128,3 +128,15 @@ def test_a_real_worker_runs_the_job(celery_worker, transactional_db, sales_clien
     assert (job.state, job.error, job.processed, job.unblocked) == ("done", "", 12, 12)
     assert not Block.objects.active().filter(address__startswith="w").exists()
     assert Unblock.objects.filter(source="bulk", actor=job.actor).count() == 12
+
+
+def test_progress_page_in_chinese(sales_client, limit, eight_blocked):
+    post_bulk(sales_client, all_matching="1", query="")
+    job = BulkUnblockJob.objects.get()
+    url = reverse("records:bulk-unblock-job", args=[job.pk])
+    html = sales_client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "等待开始…" in html and "已处理 0 / 8 条记录" in html
+    assert 'data-template="已处理 %(processed)s / %(total)s 条记录' in html  # for app.js
+    bulk_unblock_job_run(job_id=job.pk)
+    html = sales_client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "批量解除阻止已完成。" in html
