@@ -6,40 +6,111 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('bounces', '0003_bouncemailbox_inboundsource_usedwebhooktoken'),
+        ("bounces", "0003_bouncemailbox_inboundsource_usedwebhooktoken"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='BulkUnblockJob',
+            name="BulkUnblockJob",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('record_type', models.CharField(choices=[('contact', 'Contact'), ('lead', 'Lead')], max_length=10, verbose_name='record type')),
-                ('selection', models.JSONField(verbose_name='selection')),
-                ('fields', models.CharField(choices=[('primary', 'Primary email'), ('backup', 'Backup email'), ('both', 'Both')], max_length=10, verbose_name='fields')),
-                ('state', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed')], default='queued', max_length=10, verbose_name='state')),
-                ('total', models.PositiveIntegerField(default=0, verbose_name='records selected')),
-                ('processed', models.PositiveIntegerField(default=0, verbose_name='records processed')),
-                ('unblocked', models.PositiveIntegerField(default=0, verbose_name='addresses unblocked')),
-                ('skipped_permanent', models.PositiveIntegerField(default=0, verbose_name='skipped: permanent')),
-                ('skipped_not_blocked', models.PositiveIntegerField(default=0, verbose_name='skipped: not blocked')),
-                ('records_without_address', models.PositiveIntegerField(default=0, verbose_name='records without an address')),
-                ('permanent_examples', models.JSONField(blank=True, default=list, verbose_name='permanent examples')),
-                ('last_pk', models.BigIntegerField(default=0, verbose_name='last record processed')),
-                ('error', models.TextField(blank=True, verbose_name='error')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('started_at', models.DateTimeField(blank=True, null=True, verbose_name='started')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='finished')),
-                ('actor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='bulk_unblock_jobs', to=settings.AUTH_USER_MODEL, verbose_name='user')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "record_type",
+                    models.CharField(
+                        choices=[("contact", "Contact"), ("lead", "Lead")],
+                        max_length=10,
+                        verbose_name="record type",
+                    ),
+                ),
+                ("selection", models.JSONField(verbose_name="selection")),
+                (
+                    "fields",
+                    models.CharField(
+                        choices=[
+                            ("primary", "Primary email"),
+                            ("backup", "Backup email"),
+                            ("both", "Both"),
+                        ],
+                        max_length=10,
+                        verbose_name="fields",
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=10,
+                        verbose_name="state",
+                    ),
+                ),
+                ("total", models.PositiveIntegerField(default=0, verbose_name="records selected")),
+                (
+                    "processed",
+                    models.PositiveIntegerField(default=0, verbose_name="records processed"),
+                ),
+                (
+                    "unblocked",
+                    models.PositiveIntegerField(default=0, verbose_name="addresses unblocked"),
+                ),
+                (
+                    "skipped_permanent",
+                    models.PositiveIntegerField(default=0, verbose_name="skipped: permanent"),
+                ),
+                (
+                    "skipped_not_blocked",
+                    models.PositiveIntegerField(default=0, verbose_name="skipped: not blocked"),
+                ),
+                (
+                    "records_without_address",
+                    models.PositiveIntegerField(
+                        default=0, verbose_name="records without an address"
+                    ),
+                ),
+                (
+                    "permanent_examples",
+                    models.JSONField(blank=True, default=list, verbose_name="permanent examples"),
+                ),
+                (
+                    "last_pk",
+                    models.BigIntegerField(default=0, verbose_name="last record processed"),
+                ),
+                ("error", models.TextField(blank=True, verbose_name="error")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("started_at", models.DateTimeField(blank=True, null=True, verbose_name="started")),
+                (
+                    "finished_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="finished"),
+                ),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="bulk_unblock_jobs",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'bulk unblock job',
-                'verbose_name_plural': 'bulk unblock jobs',
-                'ordering': ['-created_at'],
-                'indexes': [models.Index(fields=['actor', '-created_at'], name='bulkjob_actor_created_idx')],
+                "verbose_name": "bulk unblock job",
+                "verbose_name_plural": "bulk unblock jobs",
+                "ordering": ["-created_at"],
+                "indexes": [
+                    models.Index(fields=["actor", "-created_at"], name="bulkjob_actor_created_idx")
+                ],
             },
         ),
     ]
