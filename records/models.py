@@ -109,9 +109,18 @@ class Record(models.Model):
 
 def _record_indexes(prefix: str) -> list[models.Index]:
     return [
-        # Block filters and the join from records to blocks (selectors.with_blocks).
-        models.Index(fields=["email_key"], name=f"{prefix}_email_key"),
-        models.Index(fields=["backup_email_key"], name=f"{prefix}_backup_key"),
+        # The block-column sync looks records up by address (bounces.services.record_blocks).
+        # Partial, and the sync says `<> ''`: many records have no backup address, and with
+        # every key empty PostgreSQL's statistics made each probe look like a full-table match
+        # (a sequential scan per ingestion batch; 0.1 ms with these).
+        models.Index(
+            fields=["email_key"], condition=~Q(email_key=""), name=f"{prefix}_email_key_set"
+        ),
+        models.Index(
+            fields=["backup_email_key"],
+            condition=~Q(backup_email_key=""),
+            name=f"{prefix}_backup_key_set",
+        ),
         # Default ordering of the list views, so page N is an index walk.
         models.Index(fields=["last_name", "first_name", "id"], name=f"{prefix}_name_order"),
         # "Owner" filter and "not emailed for 6 months".

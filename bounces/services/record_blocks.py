@@ -84,7 +84,10 @@ def records_sync_blocks(*, addresses: Iterable[str] | None = None) -> int:
                             ~Q(**{column: ""}) | Q(**{f"{key}__in": active_addresses})
                         )
                     else:
-                        rows = model.objects.filter(**{f"{key}__in": _keys(chunk)})
+                        # `<> ''` lets the partial key index serve the lookup.
+                        rows = model.objects.exclude(**{key: ""}).filter(
+                            **{f"{key}__in": _keys(chunk)}
+                        )
                     changed += rows.exclude(**{column: value}).update(**{column: value})
     return changed
 
