@@ -258,16 +258,22 @@ def _bounce_type_q(f: ReportFilters) -> Q:
     return q
 
 
-def _bounce_rollup(f: ReportFilters) -> QuerySet:
-    q = Q(day__gte=f.start, day__lte=f.end) & _bounce_type_q(f)
-    if f.channel:
-        q &= Q(channel=f.channel)
+def _sender_mailing_q(f: ReportFilters) -> Q:
+    """The sender and mailing filters, on the roll-up tables' shared column names."""
+    q = Q()
     if f.sender_address:
         q &= Q(sender_address=f.sender_address)
     if f.sender_domain:
         q &= Q(sender_domain=f.sender_domain)
     if f.mailing:
         q &= Q(mailing_id=f.mailing)
+    return q
+
+
+def _bounce_rollup(f: ReportFilters) -> QuerySet:
+    q = Q(day__gte=f.start, day__lte=f.end) & _bounce_type_q(f) & _sender_mailing_q(f)
+    if f.channel:
+        q &= Q(channel=f.channel)
     return DailyBounceRollup.objects.filter(q)
 
 
@@ -312,14 +318,9 @@ def _top_domains_from_rollups(f: ReportFilters) -> list[dict]:
 
 
 def _sent_rollup(f: ReportFilters) -> QuerySet:
-    q = Q(day__gte=f.start, day__lte=f.end)
-    if f.sender_address:
-        q &= Q(sender_address=f.sender_address)
-    if f.sender_domain:
-        q &= Q(sender_domain=f.sender_domain)
-    if f.mailing:
-        q &= Q(mailing_id=f.mailing)
-    return DailySentRollup.objects.filter(q)
+    return DailySentRollup.objects.filter(
+        Q(day__gte=f.start, day__lte=f.end) & _sender_mailing_q(f)
+    )
 
 
 def _rollup_bounced_q(f: ReportFilters) -> Q:
