@@ -273,6 +273,9 @@ BOUNCECRM_DNS_FIXTURE = os.environ.get("BOUNCECRM_DNS_FIXTURE", "")
 # A bulk unblock of more records than this runs as a background job with a progress page; smaller
 # ones run in the request (they take well under a second even on a large database).
 BULK_UNBLOCK_SYNC_LIMIT = envint("BULK_UNBLOCK_SYNC_LIMIT", 2000)
+# Bounce-rate alerts judge only mailings and senders with at least this many sent emails: two
+# bounces out of ten say little about a list.
+REPORTS_ALERT_MIN_SENT = envint("REPORTS_ALERT_MIN_SENT", 20)
 
 ANYMAIL = {
     "WEBHOOK_SECRET": envsecret("ANYMAIL_WEBHOOK_SECRET"),
