@@ -12,10 +12,12 @@ ADDRESS = re.compile(
     r"[A-Za-z](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
 )
 
-# A line that starts the returned original message (or its headers) in a plain-text bounce.
-# This and _HEADER_BLOCK are matched against lower-cased text (see mime.lower_in_place).
+# A line that starts the returned original message (or its headers) in a plain-text bounce,
+# never the first line.  This and _HEADER_BLOCK are matched against lower-cased text (see
+# mime.lower_in_place), and both open with the newline before the line: a search for a
+# literal character skips ahead quickly, where "^" would be tried at every position.
 _ORIGINAL_MARKER = re.compile(
-    r"^[ \t\-=_*#>|]*(?:"
+    r"\n[ \t\-=_*#>|]*(?:"
     r"(?:this is |here is |following is |below is )?(?:a )?copy of (?:the |your )?(?:original )?"
     r"(?:message|mail)"
     r"|below this line is a copy"
@@ -34,7 +36,7 @@ _ORIGINAL_MARKER = re.compile(
 )
 # The first header of a returned message, followed by another header or a folded line.
 _HEADER_BLOCK = re.compile(
-    r"^(?:return-path|received|dkim-signature|message-id|mime-version|x-mailer|"
+    r"\n(?:return-path|received|dkim-signature|message-id|mime-version|x-mailer|"
     r"authentication-results|delivered-to|x-original-to):[ \t][^\n]*\n"
     r"(?:[a-z][a-z0-9-]*:[ \t]|[ \t]+\S)",
     re.M,
@@ -67,14 +69,15 @@ def split_original(text: str) -> tuple[str, str]:
     """Split a plain-text bounce into (the bounce's own words, the returned original)."""
     low = lower_in_place(text)
     cut = len(text)
-    m = _ORIGINAL_MARKER.search(low, 1)
+    m = _ORIGINAL_MARKER.search(low)
     if m:
-        cut = m.start()
+        cut = m.start() + 1  # after the newline
         nl = text.find("\n", m.end())
         rest_at = nl + 1 if nl >= 0 else len(text)
-    h = _HEADER_BLOCK.search(low, 1, cut)
+    h = _HEADER_BLOCK.search(low, 0, cut)
     if h:
-        return text[: h.start()], text[h.start() :]
+        at = h.start() + 1
+        return text[:at], text[at:]
     if m:
         return text[:cut], text[rest_at:]
     return text, ""
