@@ -120,7 +120,7 @@ class _Parts:
         "enclosed_text",
     )
 
-    def __init__(self, msg: Message) -> None:
+    def __init__(self, msg: Message, headers: HeaderIndex | Message | None = None) -> None:
         self.status_parts: list[Message] = []
         self.feedback_parts: list[Message] = []
         # Human-readable parts, decoded only when their words are needed (see _Body).
@@ -129,7 +129,7 @@ class _Parts:
         self.enclosed_part: Message | None = None
         self.enclosed_text = ""
         html: list[tuple[Message, str]] = []
-        for part, ctype in walk(msg):
+        for part, ctype in walk(msg, headers):
             if ctype in ("message/delivery-status", "message/global-delivery-status"):
                 self.status_parts.append(part)
             elif ctype == "message/feedback-report":
@@ -283,7 +283,7 @@ def _analyse_message(msg: Message, degraded: bool, depth: int = 0) -> Analysis:
     subject = clean_line(get_header(headers, "Subject"), 500) or None
     sender_header = get_header(headers, "From")
     sender = normalise_address(first_address(sender_header) or "")
-    parts = _Parts(msg)
+    parts = _Parts(msg, headers)
     body = _Body(parts)
     enclosed = parts.enclosed
     if enclosed is None and body.original:

@@ -10,6 +10,7 @@ import html
 import re
 from collections.abc import Callable, Iterator
 from email.message import Message
+from email.policy import compat32
 
 # Parse at most this much structurally; the rest of a huge bounce is an attachment we never read.
 MAX_STRUCTURED_BYTES = 1_500_000
@@ -223,7 +224,10 @@ class HeaderIndex:
     asks a bounce a dozen or so questions, so one pass up front is cheaper.  Values go through
     the message's policy exactly as ``Message.get`` would return them."""
 
-    __slots__ = ("_fields", "_fetch")
+    __slots__ = ("_fields", "_fetch", "_plain_ascii", "_default_type")
+
+    # compat32 returns a header value as stored unless it holds surrogate-escaped bytes
+    # (then a Header object), so a pure-ASCII string can skip the policy call.
 
     def __init__(self, msg: Message) -> None:
         fields: dict[str, list[tuple[str, object]]] = {}
@@ -236,13 +240,26 @@ class HeaderIndex:
                 fields[key] = [(name, value)]
         self._fields = fields
         self._fetch = msg.policy.header_fetch_parse
+        self._plain_ascii = msg.policy is compat32
+        self._default_type = msg.get_default_type()
 
     def get(self, name: str, default: object = None) -> object:
         """Return the first value of header ``name``, or ``default``."""
         pairs = self._fields.get(name.lower())
         if not pairs:
             return default
-        return self._fetch(*pairs[0])
+        key, value = pairs[0]
+        if self._plain_ascii and isinstance(value, str) and value.isascii():
+            return value
+        return self._fetch(key, value)
+
+    def content_type(self) -> str:
+        """Return the lower-cased MIME type as ``Message.get_content_type`` would."""
+        value = self.get("content-type")
+        if value is None:
+            return self._default_type
+        ctype = str(value).partition(";")[0].strip().lower()
+        return ctype if ctype.count("/") == 1 else "text/plain"
 
     def get_all(self, name: str, default: object = None) -> list[object] | object:
         """Return every value of header ``name``, or ``default``."""
@@ -281,6 +298,13 @@ def content_type(part: Message) -> str:
     try:
         return part.get_content_type()
     except Exception:  # noqa: BLE001
+        return "text/plain"
+
+
+def _indexed_content_type(headers: HeaderIndex) -> str:
+    try:
+        return headers.content_type()
+    except Exception:  # noqa: BLE001 - as content_type()
         return "text/plain"
 
 
@@ -347,16 +371,22 @@ def html_to_text(text: str) -> str:
     return html.unescape(text)
 
 
-def walk(msg: Message) -> Iterator[tuple[Message, str]]:
+def walk(
+    msg: Message, headers: HeaderIndex | Message | None = None
+) -> Iterator[tuple[Message, str]]:
     """Yield (part, content type) of ``msg``'s own parts, without recursion and bounded in
     depth and count.  An enclosed message (message/rfc822 ...) is yielded but not entered:
-    its parts belong to the message that bounced, not to the bounce."""
+    its parts belong to the message that bounced, not to the bounce.  ``headers``, when
+    given, is ``msg``'s header index: its own type is read from it, not by a header scan."""
     stack: list[tuple[Message, int]] = [(msg, 0)]
     seen = 0
     while stack and seen < MAX_PARTS:
         part, depth = stack.pop()
         seen += 1
-        ctype = content_type(part)
+        if seen == 1 and isinstance(headers, HeaderIndex):
+            ctype = _indexed_content_type(headers)
+        else:
+            ctype = content_type(part)
         yield part, ctype
         if depth >= MAX_DEPTH or ctype in ENCLOSED_TYPES:
             continue
