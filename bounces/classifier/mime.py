@@ -205,7 +205,9 @@ def header_text(value: object) -> str:
             text = "".join(chunks)
         except Exception:  # noqa: BLE001, S110 - leave undecodable words as written
             pass
-    return fix_surrogates(text).replace("\x00", "")
+    if not text.isascii():
+        text = fix_surrogates(text)
+    return text.replace("\x00", "")
 
 
 def fix_surrogates(text: str) -> str:
@@ -266,6 +268,10 @@ class HeaderIndex:
         pairs = self._fields.get(name.lower())
         if not pairs:
             return default
+        if self._plain_ascii:
+            return [
+                v if isinstance(v, str) and v.isascii() else self._fetch(k, v) for k, v in pairs
+            ]
         return [self._fetch(k, v) for k, v in pairs]
 
 
