@@ -30,7 +30,10 @@ _ORIGINAL_MARKER = re.compile(
     r"|unsent message below"
     r"|original message (?:follows|headers?)"
     r"|message text follows"
-    r"|\S*\s*(?:included|enclosed|attached) (?:is )?(?:the )?(?:original )?message"
+    # "\S*\s*(?:included|enclosed|attached)" without backtracking through every line's first
+    # word: the word is either followed by white space and the verb, or ends with the verb.
+    r"|\S*+(?:\s++(?:included|enclosed|attached)|(?<=included|enclosed|attached))"
+    r" (?:is )?(?:the )?(?:original )?message"
     r")",
     re.M,
 )
