@@ -10,7 +10,6 @@ import importlib
 import os
 import socket
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -105,7 +104,7 @@ def celery_worker(transactional_db, settings):
     ):
         pytest.skip("an in-memory SQLite database cannot be shared with a worker")
 
-    from bouncecrm.celery import app
+    from bouncecrm.celery import app, solo_worker_argv
 
     queue = f"test-{uuid.uuid4().hex[:12]}"
     env = {
@@ -120,24 +119,7 @@ def celery_worker(transactional_db, settings):
     saved = {k: app.conf[k] for k in ("task_always_eager", "broker_url", "task_default_queue")}
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "bouncecrm",
-                "worker",
-                "-P",
-                "solo",
-                "-Q",
-                queue,
-                "--without-gossip",
-                "--without-mingle",
-                "-l",
-                "INFO",
-                "-n",
-                f"{queue}@%h",
-            ],
+            solo_worker_argv(queue),
             cwd=ROOT,
             env=env,
             stdout=log,

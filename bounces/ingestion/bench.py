@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import os
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -99,7 +98,7 @@ def _process_inprocess(ids: list[int]) -> None:
 def _process_worker(ids: list[int], broker: str) -> None:
     from django.db import connection
 
-    from bouncecrm.celery import app
+    from bouncecrm.celery import app, solo_worker_argv
     from bounces.models import InboundMessage
 
     from .process import BATCH_SIZE
@@ -121,24 +120,7 @@ def _process_worker(ids: list[int], broker: str) -> None:
         "PYTHONPATH": str(root),
     }
     worker = subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "bouncecrm",
-            "worker",
-            "-P",
-            "solo",
-            "-Q",
-            queue,
-            "--without-gossip",
-            "--without-mingle",
-            "-l",
-            "INFO" if log_path else "WARNING",
-            "-n",
-            f"{queue}@%h",
-        ],
+        solo_worker_argv(queue, loglevel="INFO" if log_path else "WARNING"),
         cwd=root,
         env=env,
         stdout=log,
