@@ -11,7 +11,7 @@ fi
 install_project() {  # $1: the extras, e.g. "[dev]"; pip's chatter goes to var/pip.log
     mkdir -p var
     if ! { python -m pip install --disable-pip-version-check --upgrade pip &&
-           python -m pip install --disable-pip-version-check -e ".${1:-}"; } >var/pip.log 2>&1; then
+           python -m pip install --disable-pip-version-check -c constraints.txt -e ".${1:-}"; } >var/pip.log 2>&1; then
         tail -n 40 var/pip.log
         echo "pip install failed; the whole log is in var/pip.log" >&2
         return 1
