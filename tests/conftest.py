@@ -37,6 +37,23 @@ def port_open(host: str, port: int) -> bool:
         return False
 
 
+# Tests that drive a real server carry its marker, whatever file they live in, so that
+# `scripts/test` can run them once (on PostgreSQL) instead of on both databases.
+SERVICE_MARKERS = {
+    "celery_worker": "worker",
+    "chromium": "browser",
+    "dovecot": "imap",
+    "postfix": "mta",
+}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        for fixture, marker in SERVICE_MARKERS.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                item.add_marker(getattr(pytest.mark, marker))
+
+
 # --- personas ---------------------------------------------------------------------------------
 def _groups():
     """Return the two groups, re-creating them after a transactional test flushed them."""
