@@ -61,7 +61,7 @@ _NOT_RECIPIENT_BEFORE = re.compile(
 _ROLE = re.compile(r"^(?:mailer-daemon|postmaster|hostmaster|abuse|noreply|no-reply)@", re.I)
 # Look-behinds come after the first digit (see dsn.STATUS): a regular expression starting
 # with a character class is scanned much faster.
-_PAIRED = re.compile(r"([245](?<![\d.].)[0-5]\d)[\s\-]+#?([245]\.\d{1,3}\.\d{1,3})\b")
+_PAIRED = re.compile(r"([245](?<![\d.].)[0-5]\d)[\s\-]+#?([245]\.\d{1,3}\.\d{1,3})\b(?!\.\d)")
 # A bare reply code; where it stands (line start, after "said:", "<<<" ...) is checked after,
 # for the same reason.
 _CODE = re.compile(r"([245](?<![\d.].)[0-5]\d)(?=[\s\-]|$)")
@@ -192,7 +192,7 @@ def diagnostic_for(
 
 # An enhanced status code, or a reply code followed by a space or dash (it counts only where
 # a line's words start); written to open with a character class, see dsn.STATUS.
-_CODE_MARK = re.compile(r"([245])(?<!\w.)\.\d{1,3}\.\d{1,3}\b|[245][0-5]\d[\s-]")
+_CODE_MARK = re.compile(r"([245])(?<![\w.].)\.\d{1,3}\.\d{1,3}\b(?!\.\d)|[245][0-5]\d[\s-]")
 
 
 def _coded_lines(text: str, limit: int) -> list[str]:

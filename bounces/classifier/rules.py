@@ -1,7 +1,30 @@
 """Tables that turn evidence (status code, reply code, diagnostic wording) into a category.
 
-Sources: RFC 3463 / RFC 5248 enhanced status codes, RFC 5321 reply codes, RFC 7505 (null MX),
-RFC 8601/7372 (authentication codes), and the wording mail servers commonly use.
+Sources: RFC 3463 / RFC 5248 enhanced status codes and the IANA "SMTP Enhanced Status Codes"
+registry, RFC 5321 reply codes, RFC 7505 (null MX), RFC 7372 (authentication codes), and the
+wording mail servers commonly write.
+
+Precedence, strongest first (``decide``):
+
+1. The DSN's ``Action``: delivered, relayed, expanded (and sendmail's "deliverable") and any
+   2.x.x status block nothing (the caller reports them with no type); ``delayed`` is transient
+   whatever its codes say.
+2. The status class: 4.x.x (or, without a status, a 4xx reply code, or with neither, wording
+   such as "try again", "expired", "gave up") is transient and can never make a permanent
+   block on its own; 5.x.x may.
+3. The enhanced status code's subject and detail (``STATUS_TABLE``): a specific code decides
+   the category unless strong wording names another cause.  Faults on the sending side (our
+   sender domain 5.1.8, DKIM/SPF/DMARC/reverse DNS 5.7.20-5.7.27) are temporary whatever the
+   class: they are about us, and lifting them is a review's job once fixed.  x.0.0 only gives
+   the class.
+4. The reply code (``REPLY_TABLE``), when neither a specific status nor wording decides.
+5. Wording (``PHRASE_RULES``): refines the category within the type the class allows.  A
+   permanent reason under a transient class becomes its temporary counterpart
+   (``_TEMPORARY_FOR``); a temporary reason (mailbox full, rate limit, block list...) stays
+   temporary under 5.x.x.
+
+Within the wording rules a strong rule beats a weak one and, within a tier, the wording that
+comes first in the text wins.
 """
 
 from __future__ import annotations
@@ -59,7 +82,7 @@ STATUS_TABLE: dict[str, tuple[str, str, bool]] = {
     "1.4": (MAILBOX, "the destination address is ambiguous", True),
     "1.6": (MAILBOX, "the mailbox has moved", True),
     "1.7": (SENDER, "the sender address is malformed", True),
-    "1.8": (SENDER, "the sender's domain is not valid", True),
+    "1.8": (AUTH, "our sender address' domain is not valid (a fault on our side)", True),
     "1.9": (OTHER, "the message was relayed to a non-compliant mailer", False),
     "1.10": (NOT_ACCEPT, "the recipient's domain has a null MX (accepts no mail)", True),
     "2.0": (MAILBOX, "the mailbox has a problem", False),
@@ -121,11 +144,15 @@ STATUS_TABLE: dict[str, tuple[str, str, bool]] = {
     "7.24": (AUTH, "SPF validation failed with an error", True),
     "7.25": (AUTH, "the sending host has no valid reverse DNS", True),
     "7.26": (AUTH, "multiple authentication checks failed", True),
-    "7.27": (NOT_ACCEPT, "the address' domain has a null MX (accepts no mail)", True),
+    "7.27": (AUTH, "our sender address' domain has a null MX (a fault on our side)", True),
     "7.28": (NETWORK, "a mail flood was detected", True),
     "7.29": (AUTH, "ARC validation failed", True),
     "7.30": (PROTOCOL, "REQUIRETLS is not supported", True),
 }
+
+# Status subject.detail pairs that describe our side (sender domain, authentication): the
+# block they cause is temporary and no wording turns it into a recipient problem.
+SENDER_SIDE = frozenset({"1.8", "7.20", "7.21", "7.22", "7.23", "7.24", "7.25", "7.26"})
 
 # RFC 5321 reply codes, used only when neither status nor wording decides.
 REPLY_TABLE: dict[str, tuple[str, str]] = {
@@ -194,6 +221,10 @@ PHRASE_RULES: list[tuple[str, int, Alternatives]] = [
             ("smtp auth", r"smtp auth(?:entication)? (?:is )?required"),
             ("authentication ", r"authentication (?:is )?required"),
             ("authenticate", r"must (?:be )?authenticated?"),
+            ("no relaying", r"no relaying"),
+            ("configured to relay", r"not configured to relay"),
+            ("relay", r"relay(?:ing)? (?:is )?not (?:permitted|allowed|authori[sz]ed)"),
+            ("relaying ", r"relaying (?:is )?(?:denied|disallowed|forbidden)"),
         ),
     ),
     (
@@ -234,6 +265,13 @@ PHRASE_RULES: list[tuple[str, int, Alternatives]] = [
         AUTH,
         STRONG,
         _rx(
+            ("domain of sender", r"domain of sender address"),
+            (
+                "sender",
+                r"sender (?:address )?domain[^.\n]{0,40}(?:does not exist|not found|must "
+                r"(?:exist|resolve)|(?:could|can) ?not be (?:found|resolved)|unresolv)",
+            ),
+            (("unroutable", "unresolvable"), r"(?:unroutable|unresolvable) sender"),
             ("spf", r"\bspf\b"),
             ("dkim", r"\bdkim\b"),
             ("dmarc", r"\bdmarc\b"),
@@ -329,6 +367,10 @@ PHRASE_RULES: list[tuple[str, int, Alternatives]] = [
         STRONG,
         _rx(
             ("retry time", r"retry time(?:out)? (?:exceeded|expired)"),
+            ("retry time not reached", r"retry time not reached"),
+            ("at a rate", r"at a rate that prevents"),
+            ("rate", r"receiving (?:mail|messages) (?:at )?(?:a|too high a) rate"),
+            ("for the last ", r"for the last \d+ (?:second|minute|hour|day)"),
             ("expired", r"(?:delivery|message|time)(?: time)? (?:has )?expired"),
             (
                 "deliver",
@@ -389,7 +431,8 @@ PHRASE_RULES: list[tuple[str, int, Alternatives]] = [
         NOT_ACCEPT,
         STRONG,
         _rx(
-            ("null mx", r"null mx"),
+            ("null", r"null ?mx"),
+            ("accepts no ", r"accepts no (?:e-?)?mail"),
             ("no mx ", r"no mx (?:record )?found"),
             ("does not accept ", r"does not accept (?:any )?(?:e-?)?mail"),
             (
@@ -429,6 +472,7 @@ PHRASE_RULES: list[tuple[str, int, Alternatives]] = [
         MAILBOX,
         STRONG,
         _rx(
+            ("access denied", r"recipient address rejected: access denied"),
             ("unknown", r"user ?unknown"),
             (
                 "unknown ",
@@ -721,6 +765,18 @@ def _candidate_rules(low: str) -> set[tuple[int, int]]:
     return todo
 
 
+# A virus scanner's banner ("scanned for all viruses") says nothing about the failure.
+_VIRUS_BANNER = re.compile(
+    r"(?:scanned|checked|protected)[^\n]{0,40}?(?:virus|viruses|malware)|virus[- ]?(?:free|"
+    r"scanned|checked|protected)|no (?:known )?virus(?:es)? (?:was |were )?(?:found|detected)|"
+    r"anti-?virus (?:software|scanner|protection)"
+)
+
+
+def _blank(m: re.Match[str]) -> str:
+    return " " * len(m.group(0))
+
+
 @lru_cache(maxsize=512)
 def phrase_matches(text: str | None) -> tuple[tuple[int, int, str, str], ...]:
     """Return (tier, position, reason, words) for every wording rule matching ``text``,
@@ -728,6 +784,8 @@ def phrase_matches(text: str | None) -> tuple[tuple[int, int, str, str], ...]:
     if not text:
         return ()
     low = text.lower()
+    if "virus" in low:
+        low = _VIRUS_BANNER.sub(_blank, low)
     # One fast pass for the required literals decides which few patterns are worth running.
     todo = _candidate_rules(low)
     best: dict[int, tuple[int, int, re.Match[str]]] = {}
@@ -749,18 +807,72 @@ def phrase_reason(text: str | None) -> tuple[str, str] | None:
     return (found[0][2], found[0][3]) if found else None
 
 
-def _type_for(reason: str, klass: str | None) -> str:
-    if reason in _PERMANENT_CATEGORIES:
+# Where the status class (4) forbids a permanent block, a permanent reason becomes the
+# temporary category that says the same thing about a condition that may pass.
+_TEMPORARY_FOR = {
+    MAILBOX: OTHER,
+    NOT_ACCEPT: "domain_error",
+    DOMAIN: "domain_error",
+    SENDER: AUTH,
+    POLICY: AUTH,
+    RELAY: AUTH,
+    SPAM: CONTENT,
+    PROTOCOL: NETWORK,
+    ROUTING: NETWORK,
+    OTHER: OTHER,
+}
+
+# Text saying the failure is transient: "try again", "deferred", "expired", "gave up"...
+# Used only when neither a status nor a reply code gives the class.
+_TRANSIENT_WORDING = re.compile(
+    r"(?<!not going to )(?<!do not )(?<!don't )try(?:ing)? again|temporar|deferr|delayed|"
+    r"expired|gave up|giving up|retry time|retry timeout|will (?:be )?retr|still trying|"
+    r"too long in (?:the )?queue|in the queue too long|(?:for|in) the last \d+ (?:second|minute|"
+    r"hour|day)|not yet been delivered|has not been delivered yet|timed? ?out|try later"
+)
+
+
+def is_transient_wording(text: str | None) -> bool:
+    """Return whether ``text`` says the failure is temporary (deferred, expired, retry)."""
+    return bool(text) and _TRANSIENT_WORDING.search(text.lower()) is not None
+
+
+def _type_for(reason: str, klass: str) -> str:
+    if klass == "4":
+        return TEMPORARY
+    if reason in _PERMANENT_CATEGORIES or reason in (DOMAIN, OTHER):
         return PERMANENT
-    if reason in (DOMAIN, OTHER):
-        return TEMPORARY if klass == "4" else PERMANENT
     return TEMPORARY
 
 
-def _category_for(reason: str, klass: str | None) -> str:
+def _category_for(reason: str, klass: str) -> str:
+    if klass == "4":
+        if reason in _PERMANENT_CATEGORIES or reason == DOMAIN:
+            return _TEMPORARY_FOR[reason]
+        return reason
     if reason == DOMAIN:
-        return "domain_error" if klass == "4" else "bad_domain"
+        return "bad_domain"
     return reason
+
+
+def status_class(
+    status: str | None,
+    reply_code: str | None,
+    action: str | None,
+    text: str | None = None,
+) -> str:
+    """Return the block class, "4" (temporary) or "5" (may be permanent), of one failure.
+
+    A delayed DSN is transient whatever its codes; otherwise the enhanced status's class, then
+    the reply code's; with neither, wording that says "try again", "expired"... makes it 4.
+    """
+    if action == "delayed":
+        return "4"
+    if status and status[0] in "45":
+        return status[0]
+    if reply_code and reply_code[0] in "45":
+        return reply_code[0]
+    return "4" if is_transient_wording(text) else "5"
 
 
 def decide(
@@ -773,9 +885,9 @@ def decide(
 ) -> Decision:
     """Return the block type, category and explanation for one failed recipient.
 
-    Evidence is weighed as DESIGN.md says: a specific status code, then the diagnostic
-    wording (which beats a vague status class), then the reply code, then the wider text of
-    the bounce (``context``), then the status class alone.
+    The precedence is the module's (see its docstring): the class from Action, status, reply
+    code or transient wording decides whether the block may be permanent; the status' subject
+    and detail, the wording and the reply code then choose the category within that type.
     """
     if status is None and recipient and recipient.lower().endswith("@googlegroups.com"):
         # Google Groups answers every refused post the same way, in the sender's language:
@@ -785,13 +897,7 @@ def decide(
             SENDER,
             "Google Groups refused the post: the sender may not post to this group",
         )
-    klass = None
-    if status:
-        klass = status[0]
-    elif reply_code:
-        klass = reply_code[0]
-    elif action == "delayed":
-        klass = "4"
+    klass = status_class(status, reply_code, action, diagnostic or context)
     entry = STATUS_TABLE.get(_status_key(status)) if status else None
     matches = phrase_matches(diagnostic) or phrase_matches(context)
     if any(m[3] == "after mail from" for m in matches):
@@ -807,6 +913,8 @@ def decide(
         use_status = not matches and entry is not None
     elif entry is not None and entry[2]:
         use_status = not strong or any(m[2] == entry[0] for m in matches)
+        if _status_key(status) in SENDER_SIDE:
+            use_status = True  # our own domain or authentication: no wording overrides it
     else:
         use_status = entry is not None and not strong
     if use_status:
@@ -826,9 +934,6 @@ def decide(
         why = "Delivery failed without a recognisable reason" + (
             f" (status {status})" if status else ""
         )
-    if klass is None:
-        klass = "4" if action == "delayed" else "5"
-    if reason == ROUTING and klass == "4":
-        # A temporary routing problem (e.g. a loop that may clear) is a network matter.
-        reason = NETWORK
+    if klass == "4" and (reason in _PERMANENT_CATEGORIES or reason == DOMAIN):
+        why += " (a transient failure: no permanent block)"
     return Decision(_type_for(reason, klass), _category_for(reason, klass), why)
