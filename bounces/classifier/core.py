@@ -11,6 +11,7 @@ from .dsn import (
     RecipientFields,
     field_groups,
     field_groups_from_text,
+    inner_status,
     parse_reply_code,
     parse_status,
     recipient_groups,
@@ -65,6 +66,9 @@ _BOUNCE_BODY = re.compile(
     re.I,
 )
 _MSGID = re.compile(r"<([^<>\s]+@[^<>\s]+)>")
+# Our VERP return paths look like bounces+<token>@BOUNCE_DOMAIN (bounces/verp.py, which needs
+# Django settings): never a failed recipient, wherever a bounce quotes one.
+OWN_RETURN_PATH_PREFIX = "bounces+"
 _EMPTY = Analysis(False, "", KIND_UNKNOWN, (), None, None, None, None)
 
 
@@ -330,11 +334,15 @@ def _analyse_message(msg: Message, degraded: bool, depth: int = 0) -> Analysis:
         low = body.own.lower()
         if "final-recipient:" in low or "action:" in low:
             fields = recipient_groups(field_groups_from_text(body.own))
-    excluded = {a.lower() for a in bounce_to + enclosed_from}
+    # The bounce's own correspondents and the sender of the original are never the failed
+    # recipients a text names.
+    bounce_reply_to = _address_list(get_all_headers(headers, "Reply-To"))
+    excluded = {a.lower() for a in bounce_to + enclosed_from + bounce_reply_to}
     if sender:
         excluded.add(sender.lower())
     if original_return_path:
         excluded.add(original_return_path.lower())
+    fields = [f for f in fields if not _is_own_return_path(f.recipient)]
     if fields:
         return _from_dsn(fields, body, common)
 
@@ -343,6 +351,13 @@ def _analyse_message(msg: Message, degraded: bool, depth: int = 0) -> Analysis:
     ses = esp.ses_recipients(own_text) if "{" in own_text else None
     if ses:
         return _from_esp(ses, common)
+
+    # 3b. A challenge-response system (Boxbe, Bluebottle...) asking us to prove we are human:
+    # the recipient's own filter answered, as an auto-reply would.
+    challenge = autoreply.challenge_evidence(headers, own_text)
+    if challenge:
+        target = next((a for a in enclosed_to if a.lower() not in excluded), None)
+        return _auto_reply(target or sender, challenge, common)
 
     # 4. A bounce forwarded inside another message (e.g. by a postmaster): read the inner one.
     bounce_like = _bounce_like(headers, sender_header, subject or "", own_text)
@@ -423,12 +438,17 @@ def _auto_reply(sender: str | None, evidence: str, common: dict) -> Analysis:
     return Analysis(True, "", KIND_AUTO_REPLY, (verdict,), **common)
 
 
+def _is_own_return_path(address: str | None) -> bool:
+    """Return whether ``address`` is one of our VERP return paths (bounces/verp.py)."""
+    return bool(address) and address.lower().startswith(OWN_RETURN_PATH_PREFIX)
+
+
 def _from_dsn(fields: list[RecipientFields], body: _Body, common: dict) -> Analysis:
     verdicts = []
     others = {f.recipient.lower() for f in fields if f.recipient}
     failed = 0
     for f in fields:
-        if f.action in SUCCESS_ACTIONS:
+        if f.action in SUCCESS_ACTIONS or (f.status or "").startswith("2"):
             verdicts.append(
                 Verdict(
                     f.recipient,
@@ -493,14 +513,17 @@ def _from_text(
     recipients = []
     for addr in heuristics.candidate_recipients(text, excluded):
         norm = normalise_address(addr)
-        if norm and norm not in recipients:
+        if norm and norm not in recipients and not _is_own_return_path(norm):
             recipients.append(norm)
     lowered = text.lower()
     if failed_header and (not recipients or any(a.lower() in lowered for a in failed_header)):
         # The header is authoritative unless the text names other addresses and not it.
         recipients = failed_header
+    recipients = [a for a in recipients if not _is_own_return_path(a)]
     if not recipients:
-        recipients = [a for a in enclosed_to if a.lower() not in excluded]
+        recipients = [
+            a for a in enclosed_to if a.lower() not in excluded and not _is_own_return_path(a)
+        ]
     if not recipients:
         return []
     others = {r.lower() for r in recipients}
@@ -552,22 +575,14 @@ def _from_esp(found: list[esp.EspRecipient], common: dict) -> Analysis:
             )
         else:
             kinds.add(KIND_DSN)
-            status = parse_status(r.status) or parse_status(diagnostic)
             reply = parse_reply_code(diagnostic)
-            if status is None and r.transient:
-                status = "4.0.0"
-            decision = rules.decide(status, reply, diagnostic, r.action, None, addr)
+            # The receiving server's code inside the diagnostic beats SES's summary status.
+            status = inner_status(parse_status(r.status), parse_status(diagnostic), reply)
+            type_, category, why = esp.ses_decision(
+                r.bounce_type, r.bounce_subtype, status, reply, diagnostic
+            )
             verdicts.append(
-                Verdict(
-                    addr,
-                    status,
-                    reply,
-                    diagnostic,
-                    r.action,
-                    decision.type,
-                    decision.category,
-                    decision.explanation,
-                )
+                Verdict(addr, status, reply, diagnostic, r.action, type_, category, why)
             )
     if not verdicts:
         return _not_parsed("ESP notification names no recipient", **common)

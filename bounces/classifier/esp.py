@@ -4,7 +4,68 @@ AWS: a JSON object with ``notificationType`` (or ``eventType``) Bounce / Complai
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
+
+from .models import PERMANENT, TEMPORARY, TEMPORARY_CATEGORIES
+from .rules import decide
+
+T, P = TEMPORARY, PERMANENT
+
+# SES bounce (type, subtype) -> (block type, category, decisive?).  The one table for both
+# channels: SES notifications arriving by e-mail (here) and by webhook
+# (bounces/ingestion/esp.py).  Decisive rows win over any text; the others only fill in when
+# the text names no reason.  NoEmail: SES found no mailbox; Suppressed: SES's global
+# suppression list (the address hard-bounced recently); OnAccountSuppressionList: our own
+# account's list, a decision of ours rather than a fact about the mailbox.
+SES_BOUNCE: dict[tuple[str, str], tuple[str, str, bool]] = {
+    ("Permanent", "NoEmail"): (P, "bad_mailbox", True),
+    ("Permanent", "Suppressed"): (P, "bad_mailbox", True),
+    ("Permanent", "OnAccountSuppressionList"): (P, "other", True),
+    ("Permanent", "General"): (P, "other", False),
+    ("Transient", "MailboxFull"): (T, "mailbox_full", True),
+    ("Transient", "MessageTooLarge"): (T, "mailbox_full", True),
+    ("Transient", "ContentRejected"): (T, "content_related", True),
+    ("Transient", "AttachmentRejected"): (T, "content_related", True),
+    ("Transient", "General"): (T, "other", False),
+    ("Undetermined", "Undetermined"): (T, "other", False),
+}
+
+
+def ses_bounce_hint(bounce_type: str, subtype: str) -> tuple[str, str, bool]:
+    """Return SES_BOUNCE's row for (type, subtype), or the type's undecisive default."""
+    row = SES_BOUNCE.get((bounce_type, subtype))
+    if row is not None:
+        return row
+    return (T, "other", False) if bounce_type != "Permanent" else (P, "other", False)
+
+
+def ses_decision(
+    bounce_type: str,
+    subtype: str,
+    status: str | None,
+    reply: str | None,
+    diagnostic: str | None,
+) -> tuple[str, str, str]:
+    """Return (type, category, explanation) for one SES bounced recipient, exactly as the
+    webhook path decides it: a decisive subtype wins; else the text's evidence, with the
+    subtype filling in where the text says nothing; a Transient bounce stays temporary."""
+    hint = ses_bounce_hint(bounce_type, subtype)
+    label = f"Amazon SES bounce {bounce_type}/{subtype}"
+    if hint[2]:
+        type_, category, why = hint[0], hint[1], label
+    elif status or reply or diagnostic:
+        transient = bounce_type == "Transient"
+        decision = decide(status, reply, diagnostic, "delayed" if transient else "failed")
+        type_, category, why = decision.type, decision.category, decision.explanation
+        if not (status or reply) and category == "other":
+            type_, category = hint[0], hint[1]
+    else:
+        type_, category, why = hint[0], hint[1], label
+    if bounce_type == "Transient" and type_ != T:
+        type_ = T
+        category = category if category in TEMPORARY_CATEGORIES else "network_error"
+    return type_, category, why
 
 
 @dataclass(slots=True)
@@ -17,6 +78,8 @@ class EspRecipient:
     diagnostic: str | None
     action: str | None
     transient: bool
+    bounce_type: str = ""
+    bounce_subtype: str = ""
 
 
 def _load(text: str) -> dict | None:
@@ -24,9 +87,8 @@ def _load(text: str) -> dict | None:
     end = text.rfind("}")
     if start < 0 or end <= start:
         return None
-    try:
-        data = json.loads(text[start : end + 1])
-    except (ValueError, RecursionError):
+    data = _loads_wrapped(text[start : end + 1])
+    if data is None:
         return None
     if isinstance(data, dict) and isinstance(data.get("Message"), str):
         # An SNS envelope around the SES notification.
@@ -36,6 +98,27 @@ def _load(text: str) -> dict | None:
             return None
         data = inner if isinstance(inner, dict) else None
     return data if isinstance(data, dict) else None
+
+
+_LINE_BREAK = re.compile(r"\r?\n")
+
+
+def _loads_wrapped(text: str) -> object:
+    """Parse JSON that a mail program may have wrapped into lines: as it is; then with every
+    line break removed (hard wraps at a fixed width split words, numbers and addresses; flowed
+    text keeps its space before the break); then with breaks kept inside strings."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        pass
+    if "\n" not in text:
+        return None
+    for candidate, strict in ((_LINE_BREAK.sub("", text), True), (text, False)):
+        try:
+            return json.loads(candidate, strict=strict)
+        except (ValueError, RecursionError):
+            continue
+    return None
 
 
 def ses_recipients(text: str) -> list[EspRecipient] | None:
@@ -57,10 +140,11 @@ def ses_recipients(text: str) -> list[EspRecipient] | None:
                         str(r["emailAddress"]),
                         "bounce",
                         r.get("status"),
-                        r.get("diagnosticCode")
-                        or f"{bounce.get('bounceType', '')} {bounce.get('bounceSubType', '')}",
+                        r.get("diagnosticCode"),
                         r.get("action") or "failed",
                         transient,
+                        str(bounce.get("bounceType", "")),
+                        str(bounce.get("bounceSubType", "")),
                     )
                 )
     elif kind == "complaint":

@@ -54,11 +54,20 @@ _STRONG_BEFORE = re.compile(
     re.I,
 )
 _NOT_RECIPIENT_BEFORE = re.compile(
-    r"(?:message-?id|\bid|contact|e-?mail us at|write to|reply to|sent by|from):?\s*<?\s*$"
-    r"|\bcontact\b.*$",
+    r"(?:message-?id|\bid|contact|e-?mail us at|write to|reply to|sent by|from|sender|"
+    r"send (?:an )?e-?mail to|reach us at|questions?[^.]{0,30}\b(?:to|at)):?\s*<?\s*$"
+    r"|\bcontact\b.*$"
+    # The sender identity of an ESP's JSON notification ("source", an ARN), not a recipient.
+    r"|\"(?:source|sourcearn|sendingaccountid|from|returnpath|sender)\"\s*:\s*\[?\s*\"[^\"]*$"
+    r"|\barn:aws:\S*$",
     re.I,
 )
-_ROLE = re.compile(r"^(?:mailer-daemon|postmaster|hostmaster|abuse|noreply|no-reply)@", re.I)
+_ROLE = re.compile(
+    r"^(?:mailer-daemon|postmaster|hostmaster|webmaster|abuse|noreply|no-reply|do-not-reply|"
+    r"donotreply|help|helpdesk|help-desk|support|it-?support|servicedesk|service-desk|"
+    r"security|noc)@",
+    re.I,
+)
 # Look-behinds come after the first digit (see dsn.STATUS): a regular expression starting
 # with a character class is scanned much faster.
 _PAIRED = re.compile(r"([245](?<![\d.].)[0-5]\d)[\s\-]+#?([245]\.\d{1,3}\.\d{1,3})\b(?!\.\d)")
@@ -99,6 +108,9 @@ def candidate_recipients(text: str, excluded: set[str]) -> list[str]:
         before = text[max(0, text.rfind("\n", 0, start) + 1) : start]
         if before.endswith(("/", "=", "?", "mailto:", "&")):
             continue  # part of a URL or a query string
+        word = before[max(before.rfind(" "), before.rfind("\t"), before.rfind("<")) + 1 :]
+        if "://" in word or "?" in word:
+            continue  # inside a URL (a query string's value)
         if _NOT_RECIPIENT_BEFORE.search(before[-60:]):
             continue  # a message id, or a help-desk address to contact
         target = strong if _STRONG_BEFORE.search(before[-60:]) else weak

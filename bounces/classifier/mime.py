@@ -54,6 +54,7 @@ def parse_message(
     ``keep_whole(its header text)`` says it must be read whole (see ``originals_as_headers``);
     only a message over ``MIN_CUT_BYTES`` has a body worth the scan.
     """
+    raw = trim_trace_fields(raw)
     data = raw if len(raw) <= MAX_STRUCTURED_BYTES else _cut(raw, MAX_STRUCTURED_BYTES)
     degraded = len(data) != len(raw)
     if keep_whole is not None and len(data) > MIN_CUT_BYTES:
@@ -165,6 +166,40 @@ def _find_originals(
         at = line_end
     if starts:  # truncated: the last part runs to the end
         _find_originals(data, starts[-1], end, depth + 1, keep_whole, cuts)
+
+
+# A header block larger than this is mostly trace fields (a mail loop adds one Received per
+# hop): beyond the first MAX_TRACE_FIELDS of them they say nothing about the failure.
+MAX_HEADER_BYTES = 64 * 1024
+MAX_TRACE_FIELDS = 100
+_TRACE_NAMES = (b"received:", b"x-received:", b"arc-", b"dkim-signature:", b"x-google-")
+
+
+def trim_trace_fields(raw: bytes) -> bytes:
+    """Return ``raw`` with the top header block's trace fields (Received...) beyond the first
+    ``MAX_TRACE_FIELDS`` dropped, when that block is over ``MAX_HEADER_BYTES``; else ``raw``.
+
+    Tens of thousands of Received fields would otherwise push the bounce's own parts past
+    the structural cap, and the message would be read as headers only."""
+    blank = _BLANK_LINE.search(raw)
+    head_end = blank.start() + 1 if blank else len(raw)
+    if head_end <= MAX_HEADER_BYTES:
+        return raw
+    kept: list[bytes] = []
+    trace = 0
+    dropping = False
+    for line in raw[:head_end].splitlines(keepends=True):
+        if line[:1] in (b" ", b"\t"):
+            if not dropping:
+                kept.append(line)
+            continue
+        dropping = False
+        if line[:20].lower().startswith(_TRACE_NAMES):
+            trace += 1
+            dropping = trace > MAX_TRACE_FIELDS
+        if not dropping:
+            kept.append(line)
+    return b"".join(kept) + raw[head_end:]
 
 
 def _cut(raw: bytes, limit: int) -> bytes:
@@ -422,6 +457,9 @@ def normalise_address(addr: str | None) -> str | None:
     addr = addr.strip().strip("<>").replace('"', "").strip().rstrip(".")
     if addr.lower().startswith("mailto:"):
         addr = addr[7:]
+    if addr.startswith("@") and ":" in addr:
+        # An RFC 5321 source route ("@relay.example:user@example.com"): the mailbox follows.
+        addr = addr.partition(":")[2].strip()
     local, at, domain = addr.rpartition("@")
     if not at or not local or not domain:
         return None
