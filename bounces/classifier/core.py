@@ -52,7 +52,8 @@ _BOUNCE_SUBJECT = re.compile(
     r"undeliver|undelivered|not delivered|non-?deliver|delivery (?:status|fail|notif|report|"
     r"problem)|failure notice|returned mail|mail delivery|delivery failure|could not be delivered|"
     r"returned to sender|bounce|rejected|warning: could not|delayed mail|mail system error|"
-    r"mail not deliverable|message you sent|fail(?:ed|ure)|error|loop|不達|エラー|配信",
+    r"mail not deliverable|message you sent|fail(?:ed|ure)|error|loop|user unknown|"
+    r"unknown user|no such user|不達|エラー|配信",
     re.I,
 )
 _BOUNCE_BODY = re.compile(
@@ -62,7 +63,7 @@ _BOUNCE_BODY = re.compile(
     r"was not able to deliver|wasn't able to deliver|following address(?:es)? failed|"
     r"delivery (?:problem|error|failure)|message (?:was )?(?:rejected|refused|bounced)|"
     r"delivery status notification|could not deliver|error delivering|"
-    r"transcript of session|user unknown|does not exist",
+    r"transcript of session|user unknown|unknown user|no such user|does not exist",
     re.I,
 )
 _MSGID = re.compile(r"<([^<>\s]+@[^<>\s]+)>")
@@ -337,7 +338,9 @@ def _analyse_message(msg: Message, degraded: bool, depth: int = 0) -> Analysis:
     # The bounce's own correspondents and the sender of the original are never the failed
     # recipients a text names.
     bounce_reply_to = _address_list(get_all_headers(headers, "Reply-To"))
-    excluded = {a.lower() for a in bounce_to + enclosed_from + bounce_reply_to}
+    excluded = {a.lower() for a in bounce_to + bounce_reply_to}
+    # The original's From is often us, but a test message to oneself has it as the recipient.
+    soft_excluded = {a.lower() for a in enclosed_from}
     if sender:
         excluded.add(sender.lower())
     if original_return_path:
@@ -375,7 +378,7 @@ def _analyse_message(msg: Message, degraded: bool, depth: int = 0) -> Analysis:
 
     # 6. Non-standard bounce text.
     if bounce_like:
-        verdicts = _from_text(headers, own_text, excluded, enclosed_to)
+        verdicts = _from_text(headers, own_text, excluded, soft_excluded, enclosed_to)
         if verdicts:
             return Analysis(True, "", KIND_NON_STANDARD, tuple(verdicts), **common)
 
@@ -507,11 +510,15 @@ def _dsn_context(recipient: str | None, text: str, others: set[str]) -> str | No
 
 
 def _from_text(
-    headers: HeaderIndex | Message, text: str, excluded: set[str], enclosed_to: list[str]
+    headers: HeaderIndex | Message,
+    text: str,
+    excluded: set[str],
+    soft_excluded: set[str],
+    enclosed_to: list[str],
 ) -> list[Verdict]:
     failed_header = _address_list(get_all_headers(headers, "X-Failed-Recipients"))
     recipients = []
-    for addr in heuristics.candidate_recipients(text, excluded):
+    for addr in heuristics.candidate_recipients(text, excluded, soft_excluded):
         norm = normalise_address(addr)
         if norm and norm not in recipients and not _is_own_return_path(norm):
             recipients.append(norm)
@@ -522,7 +529,9 @@ def _from_text(
     recipients = [a for a in recipients if not _is_own_return_path(a)]
     if not recipients:
         recipients = [
-            a for a in enclosed_to if a.lower() not in excluded and not _is_own_return_path(a)
+            a
+            for a in enclosed_to
+            if a.lower() not in excluded | soft_excluded and not _is_own_return_path(a)
         ]
     if not recipients:
         return []

@@ -179,6 +179,10 @@ def recipient_groups(groups: list[dict[str, str]]) -> list[RecipientFields]:
         if final is None and original is None:
             continue
         diagnostic = strip_diagnostic_type(g.get("diagnostic-code"))
+        raw_status = (g.get("status") or "").strip()
+        if diagnostic is None and any(c.isalpha() for c in raw_status):
+            # "Status: 5.0.0 (recipient reached disk quota)": the comment is the only reason.
+            diagnostic = raw_status
         reply = parse_reply_code(diagnostic)
         # The remote server's own code (in the diagnostic) beats the relay's summary.
         status = inner_status(parse_status(g.get("status")), parse_status(diagnostic), reply)

@@ -47,7 +47,7 @@ _HEADER_BLOCK = re.compile(
 
 # Contexts in which an address in bounce text names a failed recipient.
 _STRONG_BEFORE = re.compile(
-    r"(?:^\s*<?|rcpt to:\s*<?|\bto\s*:?\s*<|\bto:\s*|recipient(?: address)?\s*:?\s*<?|"
+    r"(?:^\s*[*\-]?\s*[<\[]?|rcpt to:\s*<?|\bto\s*:?\s*<|\bto:\s*|recipient(?: address)?\s*:?\s*<?|"
     r"address(?:es)?\s*:\s*<?|\bfor\s*<|\buser\s*<?|original-recipient:.*?|"
     r"final-recipient:.*?|mailbox\s*<?|delivering (?:your )?mail to\s*<?|"
     r"deliver(?:ed)? to\s*<?|\bto\s+<?|<)$",
@@ -95,27 +95,67 @@ def split_original(text: str) -> tuple[str, str]:
     return text, ""
 
 
-def candidate_recipients(text: str, excluded: set[str]) -> list[str]:
-    """Return addresses that ``text`` names as failed recipients, strongest contexts first."""
+# The quoted header block of the original in an NDR ("Your message / To: list@... / Subject:
+# ... / Sent: ..."): its To names whom we wrote to, which for a list is not the mailbox.
+_QUOTED_HEADER_LINE = re.compile(r"^\s*[*\-]?\s*to\s*:", re.I)
+_QUOTED_HEADER_NEXT = re.compile(r"^\s*[*\-]?\s*(?:subject|sent|date|cc)\s*:", re.I)
+# An X.400 domain-defined attribute carrying the SMTP address ("dda:SMTP=user@example.com").
+_X400_BEFORE = ("smtp=", "rfc-822=", "rfc822=")
+
+
+def _in_quoted_header(text: str, line_start: int) -> bool:
+    line_end = text.find("\n", line_start)
+    line = text[line_start : line_end if line_end >= 0 else len(text)]
+    if not _QUOTED_HEADER_LINE.match(line):
+        return False
+    following = text[line_end + 1 : line_end + 400].split("\n")[:3] if line_end >= 0 else []
+    return any(_QUOTED_HEADER_NEXT.match(nxt) for nxt in following)
+
+
+def candidate_recipients(
+    text: str, excluded: set[str], soft_excluded: frozenset[str] | set[str] = frozenset()
+) -> list[str]:
+    """Return addresses that ``text`` names as failed recipients, strongest contexts first.
+
+    ``excluded`` addresses are never recipients (the bounce's own sender and addressees, our
+    return path); ``soft_excluded`` ones (the original's From) only where the text does not
+    name them in a recipient's place."""
     strong: list[str] = []
     weak: list[str] = []
+    quoted: set[str] = set()
     for m in ADDRESS.finditer(text):
         addr = m.group(0).strip(".")
+        start = m.start()
+        if addr.startswith("'"):
+            addr = addr.lstrip("'")  # 'user@example.com' quoted with apostrophes
+            start += m.group(0).find(addr)
+        x400 = addr.lower().startswith(_X400_BEFORE)
+        if x400:  # the address pattern allows "=", so it took the attribute name in
+            cut = addr.index("=") + 1
+            addr, start = addr[cut:], start + cut
         key = addr.lower()
         if key in excluded:
             continue
-        start = m.start()
-        before = text[max(0, text.rfind("\n", 0, start) + 1) : start]
-        if before.endswith(("/", "=", "?", "mailto:", "&")):
+        line_start = max(0, text.rfind("\n", 0, start) + 1)
+        before = text[line_start:start]
+        x400 = x400 or before.lower().endswith(_X400_BEFORE)
+        if before.endswith(("/", "=", "?", "mailto:", "&")) and not x400:
             continue  # part of a URL or a query string
         word = before[max(before.rfind(" "), before.rfind("\t"), before.rfind("<")) + 1 :]
-        if "://" in word or "?" in word:
+        if ("://" in word or "?" in word) and not x400:
             continue  # inside a URL (a query string's value)
         if _NOT_RECIPIENT_BEFORE.search(before[-60:]):
             continue  # a message id, or a help-desk address to contact
-        target = strong if _STRONG_BEFORE.search(before[-60:]) else weak
+        is_strong = x400 or _STRONG_BEFORE.search(before[-60:]) is not None
+        if key in soft_excluded and not is_strong:
+            continue
+        if is_strong and _in_quoted_header(text, line_start):
+            quoted.add(key)
+        target = strong if is_strong else weak
         if key not in (a.lower() for a in strong) and key not in (a.lower() for a in target):
             target.append(addr)
+    if quoted and any(a.lower() not in quoted for a in strong):
+        strong = [a for a in strong if a.lower() not in quoted]
     strong_keys = {a.lower() for a in strong}
     weak = [a for a in weak if a.lower() not in strong_keys]
     picked = strong or weak

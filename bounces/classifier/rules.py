@@ -288,7 +288,8 @@ PHRASE_RULES: list[tuple[str, int, Alternatives]] = [
             ("client host rejected", r"client host rejected"),
             ("helo command rejected", r"helo command rejected"),
             ("name was rejected", r"(?:your|my) (?:host)?name was rejected"),
-            (" not ", r"(?:does|did) not (?:resolve|match)"),
+            # Not "did not match an address": that one is about the mailbox.
+            (" not ", r"(?:does|did) not (?:resolve|match)(?! (?:exactly )?(?:an?|any) )"),
             ("hostname does", r"hostname (?:does not|doesn't) match"),
             (
                 "mismatch",
@@ -359,6 +360,13 @@ PHRASE_RULES: list[tuple[str, int, Alternatives]] = [
             ("exceed", r"exceeds? (?:the )?(?:maximum |max )?(?:message |allowed )?size"),
             (" limit ", r"(?:size|line|length) limit (?:exceeded|reached)"),
             ("size limit", r"size limit"),
+            (
+                "exceed",
+                r"exceed(?:s|ed|ing)? (?:the )?(?:maximum|max|allowed|permitted)[\w ]{0,24}size",
+            ),
+            ("quota", r"(?:reached|exceed(?:s|ed|ing)?|over) (?:\w+ ){0,2}quota"),
+            ("disk quota", r"disk quota"),
+            ("quota ", r"quota (?:reached|violation)"),
             ("too ", r"too (?:big|large) for"),
         ),
     ),
@@ -368,6 +376,13 @@ PHRASE_RULES: list[tuple[str, int, Alternatives]] = [
         _rx(
             ("retry time", r"retry time(?:out)? (?:exceeded|expired)"),
             ("retry time not reached", r"retry time not reached"),
+            ("greylist", r"greylist"),
+            ("graylist", r"graylist"),
+            ("within", r"not (?:be )?(?:delivered|reachable) within"),
+            ("queue period", r"queue period"),
+            ("respond", r"(?:server|host) (?:did not|does not|didn't|doesn't) respond"),
+            ("not responding", r"not responding"),
+            ("no response from", r"no response from"),
             ("at a rate", r"at a rate that prevents"),
             ("rate", r"receiving (?:mail|messages) (?:at )?(?:a|too high a) rate"),
             ("for the last ", r"for the last \d+ (?:second|minute|hour|day)"),
@@ -473,6 +488,22 @@ PHRASE_RULES: list[tuple[str, int, Alternatives]] = [
         STRONG,
         _rx(
             ("access denied", r"recipient address rejected: access denied"),
+            (
+                "invalid ",
+                r"invalid (?:[\w-]+ ){0,3}(?:userid|user id|user ?name|recipient|mail ?box|"
+                r"address)",
+            ),
+            (
+                "match",
+                r"(?:did not|does not|doesn't) (?:exactly )?match (?:an?|any) (?:[\w-]+ ){0,2}"
+                r"(?:e-?mail address|address|user|account|mail ?box)",
+            ),
+            # The same in French, German, Spanish, Italian, Portuguese, Chinese and Japanese.
+            (
+                ("existe", "existiert", "esiste", "unbekannt", "不存在", "存在しません"),
+                r"n'existe pas|existiert nicht|no existe|non esiste|não existe|"
+                r"(?:empfänger|benutzer|adresse) unbekannt|不存在|存在しません",
+            ),
             ("unknown", r"user ?unknown"),
             (
                 "unknown ",
@@ -538,7 +569,7 @@ PHRASE_RULES: list[tuple[str, int, Alternatives]] = [
             ("not our customer", r"not our customer"),
             ("not listed in", r"not listed in"),
             ("address rejected", r"(?<!recipient )(?<!sender )\baddress rejected"),
-            ("undeliverable address", r"undeliverable address"),
+            ("undeliverable address", r"undeliverable address(?!\s*:)"),
             ("bad destination mail", r"bad destination mail ?box"),
             (" does", r"(?:this|that|the) (?:user|account) (?:doesn't|does not)"),
         ),
@@ -825,7 +856,9 @@ _TEMPORARY_FOR = {
 # Text saying the failure is transient: "try again", "deferred", "expired", "gave up"...
 # Used only when neither a status nor a reply code gives the class.
 _TRANSIENT_WORDING = re.compile(
-    r"(?<!not going to )(?<!do not )(?<!don't )try(?:ing)? again|temporar|deferr|delayed|"
+    # Not a bare "try again": permanent failures often end "check the address and try again".
+    r"try(?:ing)? again later|will try again|temporar|deferr|delayed|queue period|"
+    r"not (?:be )?(?:delivered|reachable) within|"
     r"expired|gave up|giving up|retry time|retry timeout|will (?:be )?retr|still trying|"
     r"too long in (?:the )?queue|in the queue too long|(?:for|in) the last \d+ (?:second|minute|"
     r"hour|day)|not yet been delivered|has not been delivered yet|timed? ?out|try later"
@@ -897,7 +930,7 @@ def decide(
             SENDER,
             "Google Groups refused the post: the sender may not post to this group",
         )
-    klass = status_class(status, reply_code, action, diagnostic or context)
+    klass = status_class(status, reply_code, action, f"{diagnostic or ''}\n{context or ''}")
     entry = STATUS_TABLE.get(_status_key(status)) if status else None
     matches = phrase_matches(diagnostic) or phrase_matches(context)
     if any(m[3] == "after mail from" for m in matches):
