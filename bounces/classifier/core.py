@@ -351,9 +351,9 @@ def _analyse_message(msg: Message, degraded: bool, depth: int = 0) -> Analysis:
 
     # 3. An ESP's JSON notification sent as mail (Amazon SES through SNS).
     own_text = body.own
-    ses = esp.ses_recipients(own_text) if "{" in own_text else None
-    if ses:
-        return _from_esp(ses, common)
+    notified = esp.esp_recipients(own_text) if "{" in own_text else None
+    if notified:
+        return _from_esp(notified, common)
 
     # 3b. A challenge-response system (Boxbe, Bluebottle...) asking us to prove we are human:
     # the recipient's own filter answered, as an auto-reply would.
@@ -568,32 +568,44 @@ def _from_esp(found: list[esp.EspRecipient], common: dict) -> Analysis:
     kinds = set()
     for r in found:
         addr = normalise_address(r.address)
-        if addr is None:
+        if addr is None or _is_own_return_path(addr):
             continue
         text = strip_diagnostic_type(r.diagnostic)
         diagnostic = clean_line(text) if text else None
         if r.kind == "delivery":
             kinds.add(KIND_SUCCESS)
-            why = "Delivery succeeded (Amazon SES delivery notification); nothing to block"
+            why = f"Delivery succeeded ({r.esp} delivery notification); nothing to block"
             verdicts.append(Verdict(addr, None, None, diagnostic, "delivered", None, None, why))
         elif r.kind == "complaint":
             kinds.add(KIND_COMPLAINT)
-            why = "Spam complaint relayed by Amazon SES: the recipient reported the message"
+            why = f"Spam complaint relayed by {r.esp}: the recipient reported the message"
             verdicts.append(
                 Verdict(addr, None, None, diagnostic, None, TEMPORARY, "content_related", why)
+            )
+        elif r.kind == "auto_reply":
+            kinds.add(KIND_AUTO_REPLY)
+            why = f"Automatic reply reported by {r.esp}: the recipient is away"
+            verdicts.append(
+                Verdict(addr, None, None, diagnostic, None, TEMPORARY, "auto_reply", why)
             )
         else:
             kinds.add(KIND_DSN)
             reply = parse_reply_code(diagnostic)
-            # The receiving server's code inside the diagnostic beats SES's summary status.
+            # The receiving server's code inside the diagnostic beats the ESP's summary status.
             status = inner_status(parse_status(r.status), parse_status(diagnostic), reply)
-            type_, category, why = esp.ses_decision(
-                r.bounce_type, r.bounce_subtype, status, reply, diagnostic
-            )
+            if r.esp == "Amazon SES":
+                type_, category, why = esp.ses_decision(
+                    r.bounce_type, r.bounce_subtype, status, reply, diagnostic
+                )
+            else:
+                decision = rules.decide(status, reply, diagnostic, r.action, None, addr)
+                type_, category = decision.type, decision.category
+                why = f"{r.esp} bounce: {decision.explanation}"
             verdicts.append(
                 Verdict(addr, status, reply, diagnostic, r.action, type_, category, why)
             )
     if not verdicts:
         return _not_parsed("ESP notification names no recipient", **common)
-    kind = next(k for k in (KIND_DSN, KIND_COMPLAINT, KIND_SUCCESS) if k in kinds)
+    order = (KIND_DSN, KIND_COMPLAINT, KIND_AUTO_REPLY, KIND_SUCCESS)
+    kind = next(k for k in order if k in kinds)
     return Analysis(True, "", kind, tuple(verdicts), **common)

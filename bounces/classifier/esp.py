@@ -80,6 +80,7 @@ class EspRecipient:
     transient: bool
     bounce_type: str = ""
     bounce_subtype: str = ""
+    esp: str = "Amazon SES"
 
 
 def _load(text: str) -> dict | None:
@@ -123,7 +124,8 @@ def _loads_wrapped(text: str) -> object:
 
 def ses_recipients(text: str) -> list[EspRecipient] | None:
     """Return the recipients of an SES notification in ``text``, or None when it is not one."""
-    if '"notificationType"' not in text and '"eventType"' not in text:
+    # Also inside an SNS envelope, where the notification is a string of escaped JSON.
+    if "notificationType" not in text and "eventType" not in text:
         return None
     data = _load(text)
     if data is None:
@@ -155,6 +157,22 @@ def ses_recipients(text: str) -> list[EspRecipient] | None:
                 out.append(
                     EspRecipient(str(r["emailAddress"]), "complaint", None, feedback, None, True)
                 )
+    elif kind == "deliverydelay":
+        delay = data.get("deliveryDelay") or {}
+        for r in delay.get("delayedRecipients") or []:
+            if isinstance(r, dict) and r.get("emailAddress"):
+                out.append(
+                    EspRecipient(
+                        str(r["emailAddress"]),
+                        "bounce",
+                        r.get("status"),
+                        r.get("diagnosticCode") or delay.get("delayType"),
+                        "delayed",
+                        True,
+                        "Transient",
+                        str(delay.get("delayType", "")),
+                    )
+                )
     elif kind == "delivery":
         delivery = data.get("delivery") or {}
         for addr in delivery.get("recipients") or []:
@@ -166,3 +184,162 @@ def ses_recipients(text: str) -> list[EspRecipient] | None:
     else:
         return None
     return out
+
+
+def _load_any(text: str) -> object:
+    """Parse the JSON object or array in ``text`` (line-wrapped or not), or return None."""
+    starts = [i for i in (text.find("{"), text.find("[")) if i >= 0]
+    if not starts:
+        return None
+    start = min(starts)
+    end = text.rfind("}" if text[start] == "{" else "]")
+    if end <= start:
+        return None
+    return _loads_wrapped(text[start : end + 1])
+
+
+def _events(data: object) -> list[dict]:
+    items = data if isinstance(data, list) else [data]
+    return [item for item in items if isinstance(item, dict)]
+
+
+def _sendgrid(data: object) -> list[EspRecipient]:
+    """SendGrid's Event Webhook: an array of events with ``email`` and ``event``."""
+    out = []
+    for ev in _events(data):
+        kind, addr = str(ev.get("event", "")).lower(), ev.get("email")
+        if not addr:
+            continue
+        text = ev.get("reason") or ev.get("response") or ""
+        status = ev.get("status")
+        if kind in ("bounce", "blocked"):
+            # SendGrid's "blocked" bounce type is a temporary refusal by the receiving server.
+            transient = kind == "blocked" or str(ev.get("type", "")).lower() == "blocked"
+            action = "delayed" if transient else "failed"
+            out.append(
+                EspRecipient(str(addr), "bounce", status, text, action, transient, esp="SendGrid")
+            )
+        elif kind == "deferred":
+            out.append(
+                EspRecipient(str(addr), "bounce", status, text, "delayed", True, esp="SendGrid")
+            )
+        elif kind == "spamreport":
+            out.append(
+                EspRecipient(str(addr), "complaint", None, "abuse", None, True, esp="SendGrid")
+            )
+        elif kind == "delivered":
+            out.append(
+                EspRecipient(str(addr), "delivery", None, text, "delivered", False, esp="SendGrid")
+            )
+    return out
+
+
+def _mailgun(data: object) -> list[EspRecipient]:
+    """Mailgun's webhooks: ``event-data`` with ``event``, ``recipient``, ``delivery-status``."""
+    out = []
+    for ev in _events(data):
+        ev = ev.get("event-data") if isinstance(ev.get("event-data"), dict) else ev
+        kind, addr = str(ev.get("event", "")).lower(), ev.get("recipient")
+        if not addr:
+            continue
+        ds = ev.get("delivery-status") if isinstance(ev.get("delivery-status"), dict) else {}
+        text = " ".join(str(ds.get(k) or "") for k in ("message", "description")).strip()
+        code = str(ds.get("code") or "")
+        if code and not text.startswith(code):
+            text = f"{code} {text}".strip()
+        status = ds.get("enhanced-code")
+        if kind == "failed":
+            transient = str(ev.get("severity", "")).lower() == "temporary"
+            action = "delayed" if transient else "failed"
+            out.append(
+                EspRecipient(
+                    str(addr),
+                    "bounce",
+                    status,
+                    text or ev.get("reason"),
+                    action,
+                    transient,
+                    esp="Mailgun",
+                )
+            )
+        elif kind == "complained":
+            out.append(
+                EspRecipient(str(addr), "complaint", None, "abuse", None, True, esp="Mailgun")
+            )
+        elif kind == "delivered":
+            out.append(
+                EspRecipient(str(addr), "delivery", None, text, "delivered", False, esp="Mailgun")
+            )
+    return out
+
+
+# Postmark bounce types that describe a temporary condition, and those that are not failures.
+_POSTMARK_TRANSIENT = frozenset({"SoftBounce", "Transient", "DnsError", "ChallengeVerification"})
+_POSTMARK_AUTO_REPLY = frozenset({"AutoResponder", "ChallengeVerification"})
+
+
+def _postmark(data: object) -> list[EspRecipient]:
+    """Postmark's bounce, spam complaint and delivery webhooks (``RecordType``)."""
+    out = []
+    for ev in _events(data):
+        kind, addr = str(ev.get("RecordType", "")), ev.get("Email") or ev.get("Recipient")
+        if not addr:
+            continue
+        btype = str(ev.get("Type", ""))
+        text = ev.get("Details") or ev.get("Description") or btype
+        if kind == "SpamComplaint" or btype == "SpamComplaint":
+            out.append(
+                EspRecipient(str(addr), "complaint", None, "abuse", None, True, esp="Postmark")
+            )
+        elif kind == "Bounce" and btype in _POSTMARK_AUTO_REPLY:
+            out.append(
+                EspRecipient(str(addr), "auto_reply", None, text, None, True, esp="Postmark")
+            )
+        elif kind == "Bounce":
+            transient = btype in _POSTMARK_TRANSIENT
+            action = "delayed" if transient else "failed"
+            out.append(
+                EspRecipient(
+                    str(addr),
+                    "bounce",
+                    None,
+                    text,
+                    action,
+                    transient,
+                    bounce_type=btype,
+                    esp="Postmark",
+                )
+            )
+        elif kind == "Delivery":
+            out.append(
+                EspRecipient(
+                    str(addr),
+                    "delivery",
+                    None,
+                    ev.get("Details"),
+                    "delivered",
+                    False,
+                    esp="Postmark",
+                )
+            )
+    return out
+
+
+def esp_recipients(text: str) -> list[EspRecipient] | None:
+    """Return the recipients of an ESP notification (Amazon SES, SendGrid, Mailgun, Postmark
+    JSON in a message's text), or None when ``text`` holds none."""
+    found = ses_recipients(text)
+    if found:
+        return found
+    if '"sg_event_id"' in text or '"sg_message_id"' in text:
+        reader = _sendgrid
+    elif '"event-data"' in text or ('"event"' in text and '"delivery-status"' in text):
+        reader = _mailgun
+    elif '"RecordType"' in text:
+        reader = _postmark
+    else:
+        return None
+    data = _load_any(text)
+    if data is None:
+        return None
+    return reader(data) or None

@@ -50,16 +50,23 @@ _STRONG_BEFORE = re.compile(
     r"(?:^\s*[*\-]?\s*[<\[]?|rcpt to:\s*<?|\bto\s*:?\s*<|\bto:\s*|recipient(?: address)?\s*:?\s*<?|"
     r"address(?:es)?\s*:\s*<?|\bfor\s*<|\buser\s*<?|original-recipient:.*?|"
     r"final-recipient:.*?|mailbox\s*<?|delivering (?:your )?mail to\s*<?|"
-    r"deliver(?:ed)? to\s*<?|\bto\s+<?|<)$",
+    r"deliver(?:ed)? to\s*<?|\bto\s+<?|<|"
+    # Exim's "(generated from jane@...)" names the address we wrote to; "quota violation for"
+    # and the like name the mailbox the reason is about.
+    r"generated from\s*<?|(?:violation|exceeded|full|unknown|rejected|failed|denied) for\s*<?)$",
     re.I,
 )
 _NOT_RECIPIENT_BEFORE = re.compile(
-    r"(?:message-?id|\bid|contact|e-?mail us at|write to|reply to|sent by|from|sender|"
-    r"send (?:an )?e-?mail to|reach us at|questions?[^.]{0,30}\b(?:to|at)):?\s*<?\s*$"
+    r"(?:message-?id|\bid|contact|e-?mail us at|write to|reply to|sent by|"
+    r"(?<!generated )from|sender|send (?:an )?e-?mail to|reach us at|"
+    r"questions?[^.]{0,30}\b(?:to|at)):?\s*<?\s*$"
     r"|\bcontact\b.*$"
     # The sender identity of an ESP's JSON notification ("source", an ARN), not a recipient.
     r"|\"(?:source|sourcearn|sendingaccountid|from|returnpath|sender)\"\s*:\s*\[?\s*\"[^\"]*$"
-    r"|\barn:aws:\S*$",
+    r"|\barn:aws:\S*$"
+    # Examples in explanatory text: "e.g., if jane@... fails, try emailing to NAME@...".
+    r"|\b(?:e\.g\.|i\.e\.|for example|for instance|such as)[,:]?(?:\s+\w+){0,2}\s*$"
+    r"|\btry(?:\s+\w+)?(?:\s+(?:to|at))?\s*$",
     re.I,
 )
 _ROLE = re.compile(
@@ -103,6 +110,10 @@ _QUOTED_HEADER_NEXT = re.compile(r"^\s*[*\-]?\s*(?:subject|sent|date|cc)\s*:", r
 _X400_BEFORE = ("smtp=", "rfc-822=", "rfc822=")
 
 
+# Placeholders in instructions ("try NAME@cs.example.edu"), written in capitals.
+_PLACEHOLDERS = frozenset({"NAME", "USERNAME", "YOURNAME", "USERID", "NICKNAME", "ALIAS"})
+
+
 def _in_quoted_header(text: str, line_start: int) -> bool:
     line_end = text.find("\n", line_start)
     line = text[line_start : line_end if line_end >= 0 else len(text)]
@@ -134,7 +145,7 @@ def candidate_recipients(
             cut = addr.index("=") + 1
             addr, start = addr[cut:], start + cut
         key = addr.lower()
-        if key in excluded:
+        if key in excluded or addr.partition("@")[0] in _PLACEHOLDERS:
             continue
         line_start = max(0, text.rfind("\n", 0, start) + 1)
         before = text[line_start:start]
@@ -144,7 +155,11 @@ def candidate_recipients(
         word = before[max(before.rfind(" "), before.rfind("\t"), before.rfind("<")) + 1 :]
         if ("://" in word or "?" in word) and not x400:
             continue  # inside a URL (a query string's value)
-        if _NOT_RECIPIENT_BEFORE.search(before[-60:]):
+        context = before
+        if not before.strip() and line_start > 0:
+            # Wrapped prose: the words before the address end the previous line.
+            context = text[max(0, line_start - 61) : line_start - 1] + " " + before
+        if _NOT_RECIPIENT_BEFORE.search(context[-60:]):
             continue  # a message id, or a help-desk address to contact
         is_strong = x400 or _STRONG_BEFORE.search(before[-60:]) is not None
         if key in soft_excluded and not is_strong:

@@ -169,8 +169,11 @@ def _encode(name: str) -> bytes:
 
 
 ZONE_A = {"mx.remote.test": B_ADDR, "mx.crm.test": A_ADDR}
-ZONE_MX = {"remote.test": (10, "mx.remote.test"), "crm.test": (10, "mx.crm.test"),
-           "nullmx.test": (0, "")}
+ZONE_MX = {
+    "remote.test": (10, "mx.remote.test"),
+    "crm.test": (10, "mx.crm.test"),
+    "nullmx.test": (0, ""),
+}
 
 
 class DnsHandler(socketserver.BaseRequestHandler):
@@ -265,9 +268,7 @@ def _inside(out: Path, keep: bool) -> int:
     a_root, b_root = tmp / "a", tmp / "b"
     confs: list[Path] = []
     try:
-        confs.append(
-            _instance(a_root, A_MAIN, f"{A_ADDR}:{A_PORT}", {"transport": transport_a})
-        )
+        confs.append(_instance(a_root, A_MAIN, f"{A_ADDR}:{A_PORT}", {"transport": transport_a}))
         # The "full" mailbox is already over the 25 kB limit.
         (b_root / "mail").mkdir(parents=True, exist_ok=True)
         (b_root / "mail" / "full").write_text("From x\n" + "y" * 30000 + "\n")
@@ -333,8 +334,18 @@ def main(argv: list[str] | None = None) -> int:
     if os.geteuid() != 0:
         parser.error("run as root (Postfix and the namespaces need it)")
     if not args.inside:
-        cmd = ["unshare", "--net", "--mount", "--propagation", "private", sys.executable,
-               __file__, "--inside", "--out", str(args.out.resolve())]
+        cmd = [
+            "unshare",
+            "--net",
+            "--mount",
+            "--propagation",
+            "private",
+            sys.executable,
+            __file__,
+            "--inside",
+            "--out",
+            str(args.out.resolve()),
+        ]
         if args.keep:
             cmd.append("--keep")
         return subprocess.run(cmd, check=False).returncode
