@@ -57,12 +57,150 @@ def parse_message(
     raw = trim_trace_fields(raw)
     data = raw if len(raw) <= MAX_STRUCTURED_BYTES else _cut(raw, MAX_STRUCTURED_BYTES)
     degraded = len(data) != len(raw)
-    if keep_whole is not None and len(data) > MIN_CUT_BYTES:
-        data = originals_as_headers(data, keep_whole)
     try:
-        return email.message_from_bytes(data), degraded
+        return lazy_message(data.decode("ascii", "surrogateescape"), keep_whole), degraded
     except (RecursionError, MemoryError, Exception):  # noqa: BLE001 - any parser failure
         return _headers_and_text(data), True
+
+
+# --- lazy MIME reading ------------------------------------------------------------------------
+# compat32's feedparser reads a message line by line in Python, every part and every returned
+# original included.  The classifier needs the header fields, the MIME tree and the text of a
+# few leaf parts, so this reader splits the message with string searches and builds the same
+# compat32 Message objects (``set_raw``/``set_payload``) with leaf bodies left as undecoded
+# strings, which is how compat32 stores them too.  A returned original (message/rfc822) gets
+# its header fields only, unless ``keep_whole`` asks for all of it (a bounce inside a bounce).
+
+# A header field line (as compat32's headerRE), a folded continuation, or the mbox "From ".
+_FIELD_LINE = re.compile(r"[\x21-\x39\x3b-\x7e]+:")
+_BOUNDARY = re.compile(r"""(?:^|;)\s*boundary\s*=\s*(?:"([^"]*)"|([^\s;]+))""", re.I)
+
+
+def _split_head(text: str) -> tuple[list[tuple[str, str]], str, str | None]:
+    """Return (header fields, body, unixfrom) of one entity's text, as compat32 splits them."""
+    if text.startswith("\n"):
+        return [], text[1:], None
+    if text.startswith("\r\n"):
+        return [], text[2:], None
+    blank = _BLANK_TEXT_LINE.search(text)
+    head_end, body_start = (blank.start(), blank.end()) if blank else (len(text), len(text))
+    lines = text[:head_end].split("\n")
+    fields: list[tuple[str, str]] = []
+    unixfrom = None
+    name: str | None = None
+    value: list[str] = []
+    for i, line in enumerate(lines):
+        if line[:1] in (" ", "\t") and name is not None:
+            value.append(line)
+        elif i == 0 and line.startswith("From "):
+            unixfrom = line.rstrip("\r")
+        elif _FIELD_LINE.match(line):
+            if name is not None:
+                fields.append((name, "\n".join(value).rstrip("\r\n")))
+            name, _, first = line.partition(":")
+            value = [first.lstrip(" \t")]
+        else:
+            # Not a header line: the body starts here (compat32 does the same).
+            if name is not None:
+                fields.append((name, "\n".join(value).rstrip("\r\n")))
+            return fields, "\n".join(lines[i:]) + text[head_end:], unixfrom
+    if name is not None:
+        fields.append((name, "\n".join(value).rstrip("\r\n")))
+    return fields, text[body_start:], unixfrom
+
+
+def _entity(
+    text: str,
+    keep_whole: Callable[[str], bool] | None,
+    depth: int,
+    default_type: str = "text/plain",
+) -> Message:
+    fields, body, unixfrom = _split_head(text)
+    msg = Message()
+    if unixfrom:
+        msg.set_unixfrom(unixfrom)
+    if default_type != "text/plain":
+        msg.set_default_type(default_type)
+    for name, value in fields:
+        msg.set_raw(name, value)
+    ctype = content_type(msg)
+    if depth >= MAX_DEPTH:
+        msg.set_payload(body)
+    elif ctype.startswith("multipart/"):
+        _fill_multipart(msg, ctype, body, keep_whole, depth)
+    elif ctype in ("message/rfc822", "message/global") and not _encoded(msg):
+        head_end = _blank_line_end(body)
+        inner_text = body if keep_whole is None or keep_whole(body[:head_end]) else body[:head_end]
+        msg.set_payload([_entity(inner_text, keep_whole, depth + 1)])
+    else:
+        msg.set_payload(body)
+    return msg
+
+
+def _encoded(msg: Message) -> bool:
+    cte = str(msg.get("content-transfer-encoding", "")).strip().lower()
+    return cte not in ("", "7bit", "8bit", "binary")
+
+
+def _blank_line_end(text: str) -> int:
+    m = _BLANK_TEXT_LINE.search(text)
+    return m.end() if m else len(text)
+
+
+_BLANK_TEXT_LINE = re.compile(r"\r?\n\r?\n")
+
+
+def _fill_multipart(
+    msg: Message, ctype: str, body: str, keep_whole: Callable[[str], bool] | None, depth: int
+) -> None:
+    m = _BOUNDARY.search(str(msg.get("content-type", "")))
+    boundary = (m.group(1) if m.group(1) is not None else m.group(2)) if m else None
+    if not boundary:
+        msg.set_payload(body)
+        return
+    delimiter = "--" + boundary
+    child_type = "message/rfc822" if ctype == "multipart/digest" else "text/plain"
+    starts: list[int] = []
+    parts: list[Message] = []
+    at = 0
+    closed = False
+    while len(parts) < MAX_PARTS:
+        at = body.find(delimiter, at)
+        if at < 0:
+            break
+        if at and body[at - 1] not in "\r\n":
+            at += 1  # a delimiter only counts at the start of a line
+            continue
+        line_end = body.find("\n", at)
+        rest = body[at + len(delimiter) : line_end if line_end >= 0 else len(body)]
+        tail = rest.rstrip()
+        if tail not in ("", "--"):
+            at += 1  # a longer boundary that starts with this one
+            continue
+        if starts:
+            end = at - 1
+            if end > starts[-1] and body[end - 1 : end] == "\r":
+                end -= 1
+            parts.append(
+                _entity(body[starts[-1] : max(end, starts[-1])], keep_whole, depth + 1, child_type)
+            )
+        if tail == "--" or line_end < 0:
+            closed = True
+            break
+        starts.append(line_end + 1)
+        at = line_end + 1
+    if not starts:
+        msg.set_payload(body)  # the boundary never occurs: in effect one text body
+        return
+    if not closed and len(parts) < len(starts):  # truncated: the last part runs to the end
+        parts.append(_entity(body[starts[-1] :], keep_whole, depth + 1, child_type))
+    msg.set_payload(parts)
+
+
+def lazy_message(text: str, keep_whole: Callable[[str], bool] | None = None) -> Message:
+    """Return ``text`` (a message decoded as ASCII with surrogate escapes, as compat32 does) as
+    a compat32 Message tree, reading only what the classifier uses (see above)."""
+    return _entity(text, keep_whole, 0)
 
 
 _BLANK_LINE = re.compile(rb"\n\r?\n")
