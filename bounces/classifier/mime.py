@@ -82,8 +82,7 @@ def _split_head(text: str) -> tuple[list[tuple[str, str]], str, str | None]:
         return [], text[1:], None
     if text.startswith("\r\n"):
         return [], text[2:], None
-    blank = _BLANK_TEXT_LINE.search(text)
-    head_end, body_start = (blank.start(), blank.end()) if blank else (len(text), len(text))
+    head_end, body_start = _blank_line(text)
     lines = text[:head_end].split("\n")
     fields: list[tuple[str, str]] = []
     unixfrom = None
@@ -142,12 +141,21 @@ def _encoded(msg: Message) -> bool:
     return cte not in ("", "7bit", "8bit", "binary")
 
 
+def _blank_line(text: str) -> tuple[int, int]:
+    """Return where the first blank line of ``text`` starts and ends (LF or CRLF lines);
+    (len, len) when there is none.  Two plain searches: a regular expression that may start
+    with an optional CR cannot skip ahead as fast."""
+    lf = text.find("\n\n")
+    crlf = text.find("\n\r\n")
+    if lf < 0 and crlf < 0:
+        return len(text), len(text)
+    if crlf < 0 or 0 <= lf < crlf:
+        return lf, lf + 2
+    return crlf, crlf + 3
+
+
 def _blank_line_end(text: str) -> int:
-    m = _BLANK_TEXT_LINE.search(text)
-    return m.end() if m else len(text)
-
-
-_BLANK_TEXT_LINE = re.compile(r"\r?\n\r?\n")
+    return _blank_line(text)[1]
 
 
 def _fill_multipart(
