@@ -30,6 +30,7 @@ from .mime import (
     parse_message,
     part_text,
     walk,
+    wanted_fields,
 )
 from .models import (
     KIND_AUTO_REPLY,
@@ -208,9 +209,6 @@ class TextHeaders:
         return self._fields.get(name.lower(), default)
 
 
-_HEADER_LINE = re.compile(r"^([A-Za-z][A-Za-z0-9-]*)[ \t]*:[ \t]*(.*(?:\n[ \t]+.*)*)", re.M)
-
-
 def _headers_of(text: str) -> TextHeaders | None:
     text = text.lstrip()
     if not text:
@@ -219,8 +217,8 @@ def _headers_of(text: str) -> TextHeaders | None:
     end = text.find("\n\n", 0, 60_000)
     head = text[: end + 1] if end >= 0 else text[:60_000]
     fields: dict[str, list[str]] = {}
-    for m in _HEADER_LINE.finditer(head):
-        fields.setdefault(m.group(1).lower(), []).append(m.group(2).replace("\n", " "))
+    for name, value in wanted_fields(head):
+        fields.setdefault(name.lower(), []).append(value.replace("\n", " "))
     return TextHeaders(fields) if fields else None
 
 

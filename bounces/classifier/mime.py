@@ -71,9 +71,11 @@ def parse_message(
 # strings, which is how compat32 stores them too.  A returned original (message/rfc822) gets
 # its header fields only, unless ``keep_whole`` asks for all of it (a bounce inside a bounce).
 
-# A header field line (as compat32's headerRE), a folded continuation, or the mbox "From ".
-_FIELD_LINE = re.compile(r"[\x21-\x39\x3b-\x7e]+:")
 _BOUNDARY = re.compile(r"""(?:^|;)\s*boundary\s*=\s*(?:"([^"]*)"|([^\s;]+))""", re.I)
+
+
+# One header field with its folded continuation lines (compat32 keeps the line breaks inside).
+_HEADER_FIELD = re.compile(r"([\x21-\x39\x3b-\x7e]+):[ \t]*([^\n]*(?:\n[ \t][^\n]*)*)\n?")
 
 
 def _split_head(text: str) -> tuple[list[tuple[str, str]], str, str | None]:
@@ -83,29 +85,37 @@ def _split_head(text: str) -> tuple[list[tuple[str, str]], str, str | None]:
     if text.startswith("\r\n"):
         return [], text[2:], None
     head_end, body_start = _blank_line(text)
-    lines = text[:head_end].split("\n")
-    fields: list[tuple[str, str]] = []
+    pos = 0
     unixfrom = None
-    name: str | None = None
-    value: list[str] = []
-    for i, line in enumerate(lines):
-        if line[:1] in (" ", "\t") and name is not None:
-            value.append(line)
-        elif i == 0 and line.startswith("From "):
-            unixfrom = line.rstrip("\r")
-        elif _FIELD_LINE.match(line):
-            if name is not None:
-                fields.append((name, "\n".join(value).rstrip("\r\n")))
-            name, _, first = line.partition(":")
-            value = [first.lstrip(" \t")]
-        else:
+    if text.startswith("From "):
+        nl = text.find("\n", 0, head_end)
+        unixfrom = text[: nl if nl >= 0 else head_end].rstrip("\r")
+        pos = nl + 1 if nl >= 0 else head_end
+    fields: list[tuple[str, str]] = []
+    match = _HEADER_FIELD.match
+    while pos < head_end:
+        m = match(text, pos, head_end)
+        if m is None:
             # Not a header line: the body starts here (compat32 does the same).
-            if name is not None:
-                fields.append((name, "\n".join(value).rstrip("\r\n")))
-            return fields, "\n".join(lines[i:]) + text[head_end:], unixfrom
-    if name is not None:
-        fields.append((name, "\n".join(value).rstrip("\r\n")))
+            return fields, text[pos:], unixfrom
+        fields.append((m.group(1), m.group(2).rstrip("\r\n")))
+        pos = m.end()
     return fields, text[body_start:], unixfrom
+
+
+# The header fields the classifier reads from a returned original; the rest (dozens of
+# Received, DKIM, ARC... lines) is never parsed.
+_WANTED_FIELD = re.compile(
+    r"\n(message-id|return-path|to|cc|from|sender|reply-to|content-type|subject|date|"
+    r"in-reply-to|references)[ \t]*:[ \t]*([^\n]*(?:\n[ \t][^\n]*)*)",
+    re.I,
+)
+
+
+def wanted_fields(head: str) -> list[tuple[str, str]]:
+    """Return (name, value) of the header fields the classifier reads, found in ``head`` (a
+    header block) with one scan."""
+    return [(m.group(1), m.group(2).rstrip("\r\n")) for m in _WANTED_FIELD.finditer("\n" + head)]
 
 
 def _entity(
@@ -128,9 +138,14 @@ def _entity(
     elif ctype.startswith("multipart/"):
         _fill_multipart(msg, ctype, body, keep_whole, depth)
     elif ctype in ("message/rfc822", "message/global") and not _encoded(msg):
-        head_end = _blank_line_end(body)
-        inner_text = body if keep_whole is None or keep_whole(body[:head_end]) else body[:head_end]
-        msg.set_payload([_entity(inner_text, keep_whole, depth + 1)])
+        head = body[: _blank_line(body)[0]]
+        if keep_whole is None or keep_whole(head):
+            msg.set_payload([_entity(body, keep_whole, depth + 1)])
+        else:
+            inner = Message()
+            for name, value in wanted_fields(head):
+                inner.set_raw(name, value)
+            msg.set_payload([inner])
     else:
         msg.set_payload(body)
     return msg
@@ -152,10 +167,6 @@ def _blank_line(text: str) -> tuple[int, int]:
     if crlf < 0 or 0 <= lf < crlf:
         return lf, lf + 2
     return crlf, crlf + 3
-
-
-def _blank_line_end(text: str) -> int:
-    return _blank_line(text)[1]
 
 
 def _fill_multipart(
