@@ -161,7 +161,7 @@ def _blank_line(text: str) -> tuple[int, int]:
     (len, len) when there is none.  Two plain searches: a regular expression that may start
     with an optional CR cannot skip ahead as fast."""
     lf = text.find("\n\n")
-    crlf = text.find("\n\r\n")
+    crlf = text.find("\n\r\n", 0, lf if lf >= 0 else len(text))
     if lf < 0 and crlf < 0:
         return len(text), len(text)
     if crlf < 0 or 0 <= lf < crlf:
