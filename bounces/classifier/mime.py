@@ -118,6 +118,23 @@ def wanted_fields(head: str) -> list[tuple[str, str]]:
     return [(m.group(1), m.group(2).rstrip("\r\n")) for m in _WANTED_FIELD.finditer("\n" + head)]
 
 
+class LazyMessage(Message):
+    """A compat32 Message built by ``lazy_message`` that remembers its Content-Type: the
+    classifier asks each part for it several times, and compat32 rescans the fields each time."""
+
+    ctype: str = "text/plain"
+    ctype_value: str | None = None
+
+
+def _ctype_of(fields: list[tuple[str, str]], default_type: str) -> tuple[str, str | None]:
+    """Return (MIME type as ``get_content_type`` gives it, raw Content-Type value)."""
+    for name, value in fields:
+        if name.lower() == "content-type":
+            ctype = value.partition(";")[0].strip().lower()
+            return (ctype if ctype.count("/") == 1 else "text/plain"), value
+    return default_type, None
+
+
 def _entity(
     text: str,
     keep_whole: Callable[[str], bool] | None,
@@ -125,14 +142,15 @@ def _entity(
     default_type: str = "text/plain",
 ) -> Message:
     fields, body, unixfrom = _split_head(text)
-    msg = Message()
+    msg = LazyMessage()
     if unixfrom:
         msg.set_unixfrom(unixfrom)
     if default_type != "text/plain":
         msg.set_default_type(default_type)
     for name, value in fields:
         msg.set_raw(name, value)
-    ctype = content_type(msg)
+    ctype, msg.ctype_value = _ctype_of(fields, default_type)
+    msg.ctype = ctype
     if depth >= MAX_DEPTH:
         msg.set_payload(body)
     elif ctype.startswith("multipart/"):
@@ -142,9 +160,11 @@ def _entity(
         if keep_whole is None or keep_whole(head):
             msg.set_payload([_entity(body, keep_whole, depth + 1)])
         else:
-            inner = Message()
-            for name, value in wanted_fields(head):
+            inner = LazyMessage()
+            wanted = wanted_fields(head)
+            for name, value in wanted:
                 inner.set_raw(name, value)
+            inner.ctype, inner.ctype_value = _ctype_of(wanted, "text/plain")
             msg.set_payload([inner])
     else:
         msg.set_payload(body)
@@ -493,6 +513,8 @@ def get_all_headers(msg: HeaderIndex | Message, name: str) -> list[str]:
 
 def content_type(part: Message) -> str:
     """Return the part's lower-cased MIME type, tolerating broken Content-Type headers."""
+    if isinstance(part, LazyMessage):
+        return part.ctype
     try:
         return part.get_content_type()
     except Exception:  # noqa: BLE001
@@ -529,7 +551,7 @@ def charset_of(part: Message) -> str | None:
     A plain regular expression over the header: ``Message.get_param`` parses every parameter
     (RFC 2231 continuations included) and costs more than decoding a typical bounce part."""
     try:
-        value = part.get("content-type")
+        value = part.ctype_value if isinstance(part, LazyMessage) else part.get("content-type")
     except Exception:  # noqa: BLE001 - malformed header objects
         return None
     if value is None:
