@@ -46,29 +46,66 @@ _HEADER_BLOCK = re.compile(
 )
 
 # Contexts in which an address in bounce text names a failed recipient.
-_STRONG_BEFORE = re.compile(
-    r"(?:^\s*[*\-]?\s*[<\[]?|rcpt to:\s*<?|\bto\s*:?\s*<|\bto:\s*|recipient(?: address)?\s*:?\s*<?|"
-    r"address(?:es)?\s*:\s*<?|\bfor\s*<|\buser\s*<?|original-recipient:.*?|"
-    r"final-recipient:.*?|mailbox\s*<?|delivering (?:your )?mail to\s*<?|"
-    r"deliver(?:ed)? to\s*<?|\bto\s+<?|<|"
+# Contexts in which an address in bounce text names a failed recipient, matched against the
+# lower-cased end of the text before it (see _strong_context for the cheap cases).  Every
+# alternative is anchored at the end, which the matcher tries at each position: the window is
+# kept short and the expression free of re.IGNORECASE.
+_STRONG_TAIL = re.compile(
+    r"(?:rcpt to:\s*<?|\bto\s*:?\s*<|\bto:\s*|recipient(?: address)?\s*:?\s*<?|"
+    r"address(?:es)?\s*:\s*<?|\bfor\s*<|\buser\s*<?|mailbox\s*<?|"
+    r"delivering (?:your )?mail to\s*<?|deliver(?:ed)? to\s*<?|\bto\s+<?|"
     # Exim's "(generated from jane@...)" names the address we wrote to; "quota violation for"
     # and the like name the mailbox the reason is about.
-    r"generated from\s*<?|(?:violation|exceeded|full|unknown|rejected|failed|denied) for\s*<?)$",
-    re.I,
+    r"generated from\s*<?|(?:violation|exceeded|full|unknown|rejected|failed|denied) for\s*<?)$"
 )
-_NOT_RECIPIENT_BEFORE = re.compile(
+# Contexts in which an address is not a recipient: a message id, a help desk to write to.
+_NOT_RECIPIENT_TAIL = re.compile(
     r"(?:message-?id|\bid|contact|e-?mail us at|write to|reply to|sent by|"
-    r"(?<!generated )from|sender|send (?:an )?e-?mail to|reach us at|"
-    r"questions?[^.]{0,30}\b(?:to|at)):?\s*<?\s*$"
-    r"|\bcontact\b.*$"
-    # The sender identity of an ESP's JSON notification ("source", an ARN), not a recipient.
-    r"|\"(?:source|sourcearn|sendingaccountid|from|returnpath|sender)\"\s*:\s*\[?\s*\"[^\"]*$"
-    r"|\barn:aws:\S*$"
-    # Examples in explanatory text: "e.g., if jane@... fails, try emailing to NAME@...".
-    r"|\b(?:e\.g\.|i\.e\.|for example|for instance|such as)[,:]?(?:\s+\w+){0,2}\s*$"
-    r"|\btry(?:\s+\w+)?(?:\s+(?:to|at))?\s*$",
-    re.I,
+    r"(?<!generated )from|sender|send (?:an )?e-?mail to|reach us at):?\s*<?\s*$"
 )
+# Rarer ones, each tried only when a word it needs occurs: (needed words, expression).
+_NOT_RECIPIENT_RARE = (
+    (("contact",), re.compile(r"\bcontact\b")),
+    (("question",), re.compile(r"questions?[^.]{0,30}\b(?:to|at):?\s*<?\s*$")),
+    # The sender identity of an ESP's JSON notification ("source", an ARN), not a recipient.
+    (
+        ('"',),
+        re.compile(
+            r"\"(?:source|sourcearn|sendingaccountid|from|returnpath|sender)\"\s*:\s*\[?\s*\"[^\"]*$"
+        ),
+    ),
+    (("arn:aws:",), re.compile(r"\barn:aws:\S*$")),
+    # Examples in explanatory text: "e.g., if jane@... fails, try emailing to NAME@...".
+    (
+        ("e.g.", "i.e.", "for example", "for instance", "such as"),
+        re.compile(r"\b(?:e\.g\.|i\.e\.|for example|for instance|such as)[,:]?(?:\s+\w+){0,2}\s*$"),
+    ),
+    (("try",), re.compile(r"\btry(?:\s+\w+)?(?:\s+(?:to|at))?\s*$")),
+)
+
+
+def _strong_context(before: str) -> bool:
+    """Return whether the text ``before`` an address puts it in a recipient's place."""
+    tail = before[-60:]
+    if not tail.strip(" \t*-<[") or tail.endswith("<"):
+        return True  # at the start of a line (a list of addresses), or in angle brackets
+    low = tail.lower()
+    if "original-recipient:" in low or "final-recipient:" in low:
+        return True
+    return _STRONG_TAIL.search(low[-40:]) is not None
+
+
+def _not_recipient_context(before: str) -> bool:
+    """Return whether the text ``before`` an address says it is not a failed recipient."""
+    low = before[-60:].lower()
+    if _NOT_RECIPIENT_TAIL.search(low[-40:]):
+        return True
+    return any(
+        any(word in low for word in words) and rx.search(low) is not None
+        for words, rx in _NOT_RECIPIENT_RARE
+    )
+
+
 _ROLE = re.compile(
     r"^(?:mailer-daemon|postmaster|hostmaster|webmaster|abuse|noreply|no-reply|do-not-reply|"
     r"donotreply|help|helpdesk|help-desk|support|it-?support|servicedesk|service-desk|"
@@ -159,9 +196,9 @@ def candidate_recipients(
         if not before.strip() and line_start > 0:
             # Wrapped prose: the words before the address end the previous line.
             context = text[max(0, line_start - 61) : line_start - 1] + " " + before
-        if _NOT_RECIPIENT_BEFORE.search(context[-60:]):
+        if _not_recipient_context(context):
             continue  # a message id, or a help-desk address to contact
-        is_strong = x400 or _STRONG_BEFORE.search(before[-60:]) is not None
+        is_strong = x400 or _strong_context(before)
         if key in soft_excluded and not is_strong:
             continue
         if is_strong and _in_quoted_header(text, line_start):
