@@ -294,18 +294,10 @@ def _analyse_message(msg: Message, degraded: bool, depth: int = 0) -> Analysis:
 
     original_id = None
     original_return_path = None
-    enclosed_to: list[str] = []
-    enclosed_from: list[str] = []
     if enclosed is not None:
         original_id = _message_id(get_header(enclosed, "Message-ID")) or None
         rp = first_address(get_header(enclosed, "Return-Path"))
         original_return_path = normalise_address(rp) if rp else None
-        enclosed_to = _address_list(
-            get_all_headers(enclosed, "To") + get_all_headers(enclosed, "Cc")
-        )
-        enclosed_from = _address_list(
-            get_all_headers(enclosed, "From") + get_all_headers(enclosed, "Sender")
-        )
     if original_id is None:
         refs = get_header(headers, "In-Reply-To") or get_header(headers, "References")
         original_id = _message_id(refs) if refs else None
@@ -322,7 +314,7 @@ def _analyse_message(msg: Message, degraded: bool, depth: int = 0) -> Analysis:
 
     # 1. RFC 5965 complaint.
     if parts.feedback_parts:
-        return _complaint(parts, enclosed_to, common)
+        return _complaint(parts, _enclosed_addresses(enclosed, "To", "Cc"), common)
 
     # 2. RFC 3464 DSN (or DSN fields pasted into a text body).
     groups: list[dict[str, str]] = []
@@ -333,19 +325,21 @@ def _analyse_message(msg: Message, degraded: bool, depth: int = 0) -> Analysis:
         low = body.own.lower()
         if "final-recipient:" in low or "action:" in low:
             fields = recipient_groups(field_groups_from_text(body.own))
+    fields = [f for f in fields if not _is_own_return_path(f.recipient)]
+    if fields:
+        return _from_dsn(fields, body, common)
+
     # The bounce's own correspondents and the sender of the original are never the failed
     # recipients a text names.
     bounce_reply_to = _address_list(get_all_headers(headers, "Reply-To"))
     excluded = {a.lower() for a in bounce_to + bounce_reply_to}
     # The original's From is often us, but a test message to oneself has it as the recipient.
-    soft_excluded = {a.lower() for a in enclosed_from}
+    soft_excluded = {a.lower() for a in _enclosed_addresses(enclosed, "From", "Sender")}
     if sender:
         excluded.add(sender.lower())
     if original_return_path:
         excluded.add(original_return_path.lower())
-    fields = [f for f in fields if not _is_own_return_path(f.recipient)]
-    if fields:
-        return _from_dsn(fields, body, common)
+    enclosed_to = _enclosed_addresses(enclosed, "To", "Cc")
 
     # 3. An ESP's JSON notification sent as mail (Amazon SES through SNS).
     own_text = body.own
@@ -390,6 +384,15 @@ def _analyse_message(msg: Message, degraded: bool, depth: int = 0) -> Analysis:
     if degraded:
         reason += " (message too large or malformed; only part of it was read)"
     return _not_parsed(reason, **common)
+
+
+def _enclosed_addresses(
+    enclosed: HeaderIndex | Message | TextHeaders | None, *names: str
+) -> list[str]:
+    """Return the addresses in the returned original's ``names`` header fields."""
+    if enclosed is None:
+        return []
+    return _address_list([v for name in names for v in get_all_headers(enclosed, name)])
 
 
 def _bounce_like(

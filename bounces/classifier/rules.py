@@ -865,9 +865,33 @@ _TRANSIENT_WORDING = re.compile(
 )
 
 
+# Each alternative of _TRANSIENT_WORDING contains one of these.
+_TRANSIENT_WORDS = (
+    "again",
+    "temporar",
+    "deferr",
+    "delayed",
+    "queue",
+    "within",
+    "expired",
+    "gave up",
+    "giving up",
+    "retr",
+    "the last",
+    "not yet",
+    "not been delivered yet",
+    "still trying",
+    "time",
+    "try later",
+)
+
+
 def is_transient_wording(text: str | None) -> bool:
     """Return whether ``text`` says the failure is temporary (deferred, expired, retry)."""
-    return bool(text) and _TRANSIENT_WORDING.search(text.lower()) is not None
+    if not text:
+        return False
+    low = text.lower()
+    return any(w in low for w in _TRANSIENT_WORDS) and _TRANSIENT_WORDING.search(low) is not None
 
 
 def _type_for(reason: str, klass: str) -> str:
