@@ -147,7 +147,7 @@ def _address_field(value: str | None) -> str | None:
     if semi and kind.strip().lower() == "utf-8":
         candidate = _decode_utf8_address(candidate)
     token = candidate.strip("<>").strip()
-    if token and "@" in token and not any(c.isspace() for c in token) and not token.isascii():
+    if not token.isascii() and "@" in token and len(token.split()) == 1:
         # An internationalised address (RFC 6531): taken whole, as the ASCII pattern would
         # only find its ASCII tail.
         return normalise_address(token)

@@ -100,10 +100,13 @@ def _not_recipient_context(before: str) -> bool:
     low = before[-60:].lower()
     if _NOT_RECIPIENT_TAIL.search(low[-40:]):
         return True
-    return any(
-        any(word in low for word in words) and rx.search(low) is not None
-        for words, rx in _NOT_RECIPIENT_RARE
-    )
+    for words, rx in _NOT_RECIPIENT_RARE:
+        for word in words:
+            if word in low:
+                if rx.search(low) is not None:
+                    return True
+                break
+    return False
 
 
 _ROLE = re.compile(
