@@ -773,8 +773,9 @@ def _trie_pattern(words: list[str]) -> str:
 
 
 _BY_LITERAL, _UNFILTERED = _index_rules()
-# Matches the longest literal starting at a position.
-_LITERAL_FINDER = re.compile(_trie_pattern(list(_BY_LITERAL)))
+# Finds, at every position, the longest literal starting there (a look-ahead, so one findall
+# returns overlapping finds).
+_LITERAL_FINDER = re.compile("(?=(" + _trie_pattern(list(_BY_LITERAL)) + "))")
 # The alternatives a found literal makes worth running: its own and those of the shorter
 # literals it starts with (they occur at the same place).
 _RULES_FOR = {
@@ -788,11 +789,8 @@ _RULES_FOR = {
 def _candidate_rules(low: str) -> set[tuple[int, int]]:
     """Return the (rule, alternative) pairs whose required literal occurs in ``low``."""
     todo = set(_UNFILTERED)
-    pos = 0
-    # Search again just after each find's start, not after its end: literals overlap.
-    while (m := _LITERAL_FINDER.search(low, pos)) is not None:
-        todo |= _RULES_FOR[m.group(0)]
-        pos = m.start() + 1
+    for literal in set(_LITERAL_FINDER.findall(low)):
+        todo |= _RULES_FOR[literal]
     return todo
 
 
