@@ -351,7 +351,9 @@ def _analyse_message(msg: Message, degraded: bool, depth: int = 0) -> Analysis:
     # the recipient's own filter answered, as an auto-reply would.
     challenge = autoreply.challenge_evidence(headers, own_text)
     if challenge:
-        target = next((a for a in enclosed_to if a.lower() not in excluded), None)
+        # Whom we wrote to: the original's To, else the person the request names.
+        named = [normalise_address(a) for a in heuristics.candidate_recipients(own_text, excluded)]
+        target = next((a for a in enclosed_to + named if a and a.lower() not in excluded), None)
         return _auto_reply(target or sender, challenge, common)
 
     # 4. A bounce forwarded inside another message (e.g. by a postmaster): read the inner one.
