@@ -14,9 +14,6 @@ from email.policy import compat32
 
 # Parse at most this much structurally; the rest of a huge bounce is an attachment we never read.
 MAX_STRUCTURED_BYTES = 1_500_000
-# Below this size a returned original is mostly header fields: scanning for it to cut its
-# body costs about what parsing the body would (measured on the dev corpus).
-MIN_CUT_BYTES = 32_768
 # Deeper nesting than this is hostile or broken; stop walking rather than recurse.
 MAX_DEPTH = 60
 MAX_PARTS = 400
@@ -45,14 +42,13 @@ _CHARSET = re.compile(r"(?:^|;)\s*charset\s*=\s*(?:\"([^\"]*)\"|([^\s;]*))", re.
 def parse_message(
     raw: bytes, keep_whole: Callable[[str], bool] | None = None
 ) -> tuple[Message, bool]:
-    """Parse ``raw`` with compat32; return the message and whether a fallback was needed.
+    """Read ``raw`` into compat32 Message objects (see ``lazy_message``); return the message
+    and whether a fallback was needed.
 
-    Oversized input is parsed structurally only up to a cap; input the parser cannot cope with
-    (e.g. MIME nested thousands deep) is reread as headers plus one plain-text body so the
-    text heuristics still see its words.  With ``keep_whole``, a returned original
-    (message/rfc822 part) is parsed as its header block only, as text/rfc822-headers, unless
-    ``keep_whole(its header text)`` says it must be read whole (see ``originals_as_headers``);
-    only a message over ``MIN_CUT_BYTES`` has a body worth the scan.
+    Oversized input is read structurally only up to a cap; input the reader cannot cope with
+    is reread as headers plus one plain-text body so the text heuristics still see its words.
+    With ``keep_whole``, a returned original (message/rfc822 part) gets its header fields
+    only, unless ``keep_whole(its header text)`` says it must be read whole.
     """
     raw = trim_trace_fields(raw)
     data = raw if len(raw) <= MAX_STRUCTURED_BYTES else _cut(raw, MAX_STRUCTURED_BYTES)
@@ -249,106 +245,6 @@ def lazy_message(text: str, keep_whole: Callable[[str], bool] | None = None) -> 
 
 
 _BLANK_LINE = re.compile(rb"\n\r?\n")
-# An entity's Content-Type field with its folded continuation lines.
-_CONTENT_TYPE = re.compile(
-    rb"^content-type:[ \t]*([^\r\n]*\r?\n(?:[ \t][^\r\n]*\r?\n)*)", re.I | re.M
-)
-# Lines compat32 takes for header fields (or their continuations), as feedparser.headerRE.
-_HEADER_BLOCK = re.compile(rb"(?:(?:From |[\x21-\x39\x3b-\x7e]*:|[ \t])[^\n]*\n)*")
-_MESSAGE_TYPE = re.compile(rb"[ \t]*message/(?:rfc822|global)[ \t]*(?:;|\r?\n)", re.I)
-# compat32 parses an enclosed message's body whatever its transfer encoding says, so only an
-# identity encoding keeps the bytes the same when read as text.
-_ENCODED = re.compile(
-    rb"^content-transfer-encoding:[ \t]*(?!(?:7bit|8bit|binary)\b)\S", re.I | re.M
-)
-
-
-def originals_as_headers(data: bytes, keep_whole: Callable[[str], bool]) -> bytes:
-    """Return ``data`` with each enclosed message/rfc822 part cut down to its header block and
-    relabelled text/rfc822-headers (RFC 6522's type for just that).
-
-    The classifier reads only a returned original's header fields, and parsing the original
-    (often a whole newsletter with attachments) costs as much as the bounce around it.  The
-    MIME structure is followed from the top (boundaries read as compat32 reads them), so text
-    that merely looks like MIME is never touched.  A part stays whole when
-    ``keep_whole(its header text)`` is true (a bounce forwarded inside another is analysed
-    whole) or when its transfer encoding is not an identity one."""
-    if b"message/" not in data.lower():
-        return data
-    cuts: list[tuple[int, int, int, int]] = []
-    try:
-        _find_originals(data, 0, len(data), 0, keep_whole, cuts)
-    except Exception:  # noqa: BLE001 - a structure too odd to follow: parse it all
-        return data
-    if not cuts:
-        return data
-    out: list[bytes] = []
-    done = 0
-    for type_start, type_end, inner_end, close in cuts:
-        newline = b"\r\n" if data[type_end - 2 : type_end] == b"\r\n" else b"\n"
-        out += (data[done:type_start], b"text/rfc822-headers", newline, data[type_end:inner_end])
-        done = close
-    out.append(data[done:])
-    return b"".join(out)
-
-
-def _find_originals(
-    data: bytes,
-    start: int,
-    end: int,
-    depth: int,
-    keep_whole: Callable[[str], bool],
-    cuts: list[tuple[int, int, int, int]],
-) -> None:
-    """Collect in ``cuts`` the enclosed messages of the entity ``data[start:end]``: (start and
-    end of the Content-Type value, end of the enclosed header block, end of the part)."""
-    blank = _BLANK_LINE.search(data, start, end)
-    if blank is None or depth > MAX_DEPTH:
-        return
-    head_end = blank.start() + 1
-    if not _HEADER_BLOCK.fullmatch(data, start, head_end):
-        return  # the parser would end this header block elsewhere: leave it to the parser
-    ctype = _CONTENT_TYPE.search(data, start, head_end)
-    if ctype is None:
-        return
-    body = blank.end()
-    value = ctype.group(1)
-    if depth and _MESSAGE_TYPE.match(value):
-        if _ENCODED.search(data, start, head_end):
-            return
-        inner = _BLANK_LINE.search(data, body, end)
-        inner_end = inner.end() if inner else end
-        if not keep_whole(data[body:inner_end].decode("utf-8", "replace")):
-            cuts.append((ctype.start(1), ctype.end(1), inner_end, end))
-        return
-    if not value.lstrip()[:10].lower().startswith(b"multipart/"):
-        return
-    probe = Message()
-    probe["Content-Type"] = value.decode("ascii", "surrogateescape").strip()
-    boundary = probe.get_boundary()
-    if not boundary:
-        return
-    delimiter = b"\n--" + boundary.encode("ascii", "surrogateescape")
-    # Part i runs from the line after delimiter i to the line break before delimiter i + 1.
-    starts: list[int] = []
-    at = body - 1
-    while True:
-        at = data.find(delimiter, at, end)
-        if at < 0:
-            break
-        line_end = data.find(b"\n", at + 1, end)
-        rest = data[at + len(delimiter) : line_end if line_end >= 0 else end].rstrip()
-        if rest not in (b"", b"--"):
-            at += 1  # a longer boundary that starts with this one
-            continue
-        if starts:
-            _find_originals(data, starts[-1], at, depth + 1, keep_whole, cuts)
-        if rest == b"--" or line_end < 0:
-            return
-        starts.append(line_end + 1)
-        at = line_end
-    if starts:  # truncated: the last part runs to the end
-        _find_originals(data, starts[-1], end, depth + 1, keep_whole, cuts)
 
 
 # A header block larger than this is mostly trace fields (a mail loop adds one Received per
