@@ -262,10 +262,18 @@ def diagnostic_for(
     low_lines = low_text.split("\n")
     if len(low_lines) != len(lines):  # lower() never adds newlines, but stay safe
         low_lines = [ln.lower() for ln in lines]
+    # The lines naming the recipient, found with plain searches rather than a loop over lines.
+    hits: list[int] = []
+    pos, counted, line_no = low_text.find(key), 0, 0
+    while pos >= 0:
+        line_no += low_text.count("\n", counted, pos)
+        counted = pos
+        if not hits or hits[-1] != line_no:
+            hits.append(line_no)
+        pos = low_text.find(key, pos + len(key))
     windows: list[str] = []
-    for i, line in enumerate(lines):
-        if key not in low_lines[i]:
-            continue
+    for i in hits:
+        line = lines[i]
         # An SMTP transcript puts the server's answer ("<<< 550 ...") above the summary line.
         above = []
         for prev in reversed(lines[max(0, i - 4) : i]):
