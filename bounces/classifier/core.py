@@ -550,7 +550,7 @@ def _from_text(
                 general.append(heuristics.evidence_lines(text, _reason_at))
             diag = general[0] or (found[1] if found is not None else None)
         status, reply = heuristics.codes_in(diag) if diag else (None, None)
-        decision = rules.decide(status, reply, diag, None, text[:4000], r)
+        decision = rules.decide(status, reply, diag, None, text[: heuristics.CONTEXT_CHARS], r)
         verdicts.append(
             Verdict(
                 r,

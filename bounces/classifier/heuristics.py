@@ -46,6 +46,10 @@ _HEADER_BLOCK = re.compile(
 )
 
 # Contexts in which an address in bounce text names a failed recipient.
+# How much of a non-standard bounce's own text is read for its reason.  The same slice is used
+# everywhere, so the wording cache (rules.phrase_matches) answers the second time.
+CONTEXT_CHARS = 4000
+
 # Contexts in which an address in bounce text names a failed recipient, matched against the
 # lower-cased end of the text before it (see _strong_context for the cheap cases).  Every
 # alternative is anchored at the end, which the matcher tries at each position: the window is
@@ -339,7 +343,7 @@ def evidence_lines(text: str, reason_at, limit: int = 3) -> str | None:
     coded = _coded_lines(text[:20_000], limit)
     if coded:
         return clean_line("\n".join(coded))
-    head = text[:6000]
+    head = text[:CONTEXT_CHARS]
     pos = reason_at(head)
     if pos is None:
         return None
