@@ -33,6 +33,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+import ahocorasick
+
 from .models import PERMANENT, TEMPORARY
 
 # Internal reasons; each maps onto one DESIGN.md category (see CATEGORY_OF).  "domain" and
@@ -751,46 +753,20 @@ def _index_rules() -> tuple[dict[str, list[tuple[int, int]]], list[tuple[int, in
     return by_literal, unfiltered
 
 
-def _trie_pattern(words: list[str]) -> str:
-    """Return a regular expression matching any of ``words``, written as a prefix tree
-    ("deni|deliver" becomes "de(?:ni|liver)") so the matcher rejects a position after a
-    character or two instead of trying every word; the longest word is preferred."""
-    trie: dict[str, dict] = {}
-    for word in words:
-        node = trie
-        for ch in word:
-            node = node.setdefault(ch, {})
-        node[""] = {}  # a word ends here
-
-    def emit(node: dict[str, dict]) -> str:
-        branches = [re.escape(ch) + emit(child) for ch, child in sorted(node.items()) if ch]
-        if not branches:
-            return ""
-        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        return f"(?:{body})?" if "" in node else body
-
-    return emit(trie)
-
-
 _BY_LITERAL, _UNFILTERED = _index_rules()
-# Finds, at every position, the longest literal starting there (a look-ahead, so one findall
-# returns overlapping finds).
-_LITERAL_FINDER = re.compile("(?=(" + _trie_pattern(list(_BY_LITERAL)) + "))")
-# The alternatives a found literal makes worth running: its own and those of the shorter
-# literals it starts with (they occur at the same place).
-_RULES_FOR = {
-    lit: frozenset(
-        pair for other in _BY_LITERAL if lit.startswith(other) for pair in _BY_LITERAL[other]
-    )
-    for lit in _BY_LITERAL
-}
+# Every literal found in one pass over the text (Aho-Corasick, a C extension): a regular
+# expression alternating over ~200 literals tries each at every position.
+_LITERALS = ahocorasick.Automaton()
+for _literal in _BY_LITERAL:
+    _LITERALS.add_word(_literal, _literal)
+_LITERALS.make_automaton()
 
 
 def _candidate_rules(low: str) -> set[tuple[int, int]]:
     """Return the (rule, alternative) pairs whose required literal occurs in ``low``."""
     todo = set(_UNFILTERED)
-    for literal in set(_LITERAL_FINDER.findall(low)):
-        todo |= _RULES_FOR[literal]
+    for literal in {found for _end, found in _LITERALS.iter(low)}:
+        todo.update(_BY_LITERAL[literal])
     return todo
 
 
