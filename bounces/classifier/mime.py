@@ -130,7 +130,7 @@ class LazyMessage(Message):
 def _ctype_of(fields: list[tuple[str, str]], default_type: str) -> tuple[str, str | None]:
     """Return (MIME type as ``get_content_type`` gives it, raw Content-Type value)."""
     for name, value in fields:
-        if name.lower() == "content-type":
+        if len(name) == 12 and name.lower() == "content-type":
             ctype = value.partition(";")[0].strip().lower()
             return (ctype if ctype.count("/") == 1 else "text/plain"), value
     return default_type, None
@@ -260,6 +260,8 @@ def trim_trace_fields(raw: bytes) -> bytes:
 
     Tens of thousands of Received fields would otherwise push the bounce's own parts past
     the structural cap, and the message would be read as headers only."""
+    if len(raw) <= MAX_HEADER_BYTES:
+        return raw  # no header block can be too big
     blank = _BLANK_LINE.search(raw)
     head_end = blank.start() + 1 if blank else len(raw)
     if head_end <= MAX_HEADER_BYTES:
@@ -305,6 +307,8 @@ def header_text(value: object) -> str:
     """Return a header value as clean text: RFC 2047 words decoded, 8-bit bytes as UTF-8."""
     if value is None:
         return ""
+    if type(value) is str and value.isascii() and "=?" not in value and "\x00" not in value:
+        return value  # the common case: nothing to decode
     if isinstance(value, email.header.Header):
         value = str(value)
     text = value if isinstance(value, str) else str(value)
