@@ -128,11 +128,52 @@ _CODE = re.compile(r"([245](?<![\d.].)[0-5]\d)(?=[\s\-]|$)")
 _CODE_LEADS = (":", "(", "<<<", "...", "]:")
 
 
+# Every alternative of _ORIGINAL_MARKER contains one of these words on its first line, or (after
+# a line break its white space crosses) on the next one.
+_MARKER_WORDS = (
+    "copy",
+    "original",
+    "returned",
+    "undelivered",
+    "unsent",
+    "rejected",
+    "bounced",
+    "header",
+    "rfc822",
+    "text follows",
+    "included",
+    "enclosed",
+    "attached",
+)
+
+
+def find_original_marker(low: str) -> re.Match[str] | None:
+    """Return the first match of _ORIGINAL_MARKER in ``low`` (lower-cased text), as
+    ``_ORIGINAL_MARKER.search(low)`` would, trying the expression only at the starts of lines
+    holding one of its words (and of the line before) instead of at every line."""
+    starts: set[int] = set()
+    for word in _MARKER_WORDS:
+        at = low.find(word)
+        while at >= 0:
+            line = low.rfind("\n", 0, at)
+            if line >= 0:
+                starts.add(line)
+                before = low.rfind("\n", 0, line)
+                if before >= 0:
+                    starts.add(before)
+            at = low.find(word, low.find("\n", at) + 1 if low.find("\n", at) >= 0 else len(low))
+    for start in sorted(starts):
+        m = _ORIGINAL_MARKER.match(low, start)
+        if m:
+            return m
+    return None
+
+
 def split_original(text: str) -> tuple[str, str]:
     """Split a plain-text bounce into (the bounce's own words, the returned original)."""
     low = lower_in_place(text)
     cut = len(text)
-    m = _ORIGINAL_MARKER.search(low)
+    m = find_original_marker(low)
     if m:
         cut = m.start() + 1  # after the newline
         nl = text.find("\n", m.end())

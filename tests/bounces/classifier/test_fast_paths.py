@@ -62,3 +62,20 @@ def test_lower_in_place_keeps_positions() -> None:
     low = lower_in_place(text)
     assert len(low) == len(text)
     assert low.index("user unknown") == text.index("User Unknown")
+
+
+marker_text = st.lists(
+    st.sampled_from(
+        list(heuristics._MARKER_WORDS)
+        + ["\n", " ", "message", "mail", "follows", "below", ":", "-", "the ", "a ", "is ", "x"]
+    ),
+    max_size=20,
+).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(marker_text)
+def test_original_marker_search_matches_the_plain_search(text: str) -> None:
+    plain = heuristics._ORIGINAL_MARKER.search(text)
+    fast = heuristics.find_original_marker(text)
+    assert (plain and plain.span()) == (fast and fast.span())
