@@ -187,8 +187,9 @@ def _rx(*alternatives: tuple[str | tuple[str, ...], str]) -> Alternatives:
     """Compile wording alternatives, each given with the literal(s) one of which must occur
     in any text it matches (written out by hand, checked by the tests).
 
-    Python's matcher tries every branch of an alternation at every position; testing the
-    literal with ``in`` first skips most patterns at C speed.  Patterns are matched against
+    Python's matcher tries every branch of an alternation at every position; finding the
+    literals first (one Aho-Corasick pass, see _candidate_rules) leaves only the few patterns
+    whose literal occurs to run.  Patterns are matched against
     lower-cased text (re.IGNORECASE is about 3x slower).  An empty tuple means "no literal
     is certain": the pattern is always run.
     """
