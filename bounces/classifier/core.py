@@ -83,6 +83,7 @@ def analyse(raw: bytes) -> Analysis:
         # The wording cache only serves one message (rating, then deciding, the same text);
         # clearing it keeps memory flat and timings honest across messages.
         rules.phrase_matches.cache_clear()
+        heuristics.clear_caches()
         if not raw.strip():
             return _not_parsed("empty message")
         return _analyse(raw)

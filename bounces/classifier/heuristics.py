@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+
+import ahocorasick
 
 from .dsn import STATUS
 from .mime import clean_line, lower_in_place
@@ -147,21 +150,24 @@ _MARKER_WORDS = (
 )
 
 
+_MARKER_FINDER = ahocorasick.Automaton()
+for _word in _MARKER_WORDS:
+    _MARKER_FINDER.add_word(_word, _word)
+_MARKER_FINDER.make_automaton()
+
+
 def find_original_marker(low: str) -> re.Match[str] | None:
     """Return the first match of _ORIGINAL_MARKER in ``low`` (lower-cased text), as
     ``_ORIGINAL_MARKER.search(low)`` would, trying the expression only at the starts of lines
     holding one of its words (and of the line before) instead of at every line."""
     starts: set[int] = set()
-    for word in _MARKER_WORDS:
-        at = low.find(word)
-        while at >= 0:
-            line = low.rfind("\n", 0, at)
-            if line >= 0:
-                starts.add(line)
-                before = low.rfind("\n", 0, line)
-                if before >= 0:
-                    starts.add(before)
-            at = low.find(word, low.find("\n", at) + 1 if low.find("\n", at) >= 0 else len(low))
+    for end, _word in _MARKER_FINDER.iter(low):
+        line = low.rfind("\n", 0, end)
+        if line >= 0 and line not in starts:
+            starts.add(line)
+            before = low.rfind("\n", 0, line)
+            if before >= 0:
+                starts.add(before)
     for start in sorted(starts):
         m = _ORIGINAL_MARKER.match(low, start)
         if m:
@@ -290,6 +296,23 @@ def code_score(text: str) -> int:
     return (4 if status else 0) + (2 if reply else 0)
 
 
+@lru_cache(maxsize=4)
+def _lines_of(text: str) -> tuple[str, list[str], list[str]]:
+    """Return ``text`` lower-cased, its lines and its lower-cased lines (cached: a bounce's
+    text is searched once per recipient it names)."""
+    low_text = text.lower()
+    lines = text.split("\n")
+    low_lines = low_text.split("\n")
+    if len(low_lines) != len(lines):  # lower() never adds newlines, but stay safe
+        low_lines = [ln.lower() for ln in lines]
+    return low_text, lines, low_lines
+
+
+def clear_caches() -> None:
+    """Forget the texts cached for the previous message."""
+    _lines_of.cache_clear()
+
+
 def diagnostic_for(
     recipient: str, text: str, others: set[str], has_reason
 ) -> tuple[int, str] | None:
@@ -300,13 +323,9 @@ def diagnostic_for(
     whose wording ``has_reason`` recognises (score 1); otherwise the first window (score 0).
     """
     key = recipient.lower()
-    low_text = text.lower()
+    low_text, lines, low_lines = _lines_of(text)
     if key not in low_text:
         return None
-    lines = text.split("\n")
-    low_lines = low_text.split("\n")
-    if len(low_lines) != len(lines):  # lower() never adds newlines, but stay safe
-        low_lines = [ln.lower() for ln in lines]
     # The lines naming the recipient, found with plain searches rather than a loop over lines.
     hits: list[int] = []
     pos, counted, line_no = low_text.find(key), 0, 0

@@ -36,6 +36,8 @@ _ADDRESS = re.compile(
 _TAG = re.compile(r"<(?:script|style)\b.*?</(?:script|style)\s*>|<[^>]{0,2000}>", re.S | re.I)
 _BR = re.compile(r"<\s*(?:br|/p|/div|/tr|/li|/h\d)\b[^>]*>", re.I)
 _SPACES = re.compile(r"[ \t\r\f\v]+")
+# Control characters str.split() takes for white space and _SPACES does not.
+_ASCII_SEPARATORS = re.compile(r"[\x1c-\x1f]")
 _CHARSET = re.compile(r"(?:^|;)\s*charset\s*=\s*(?:\"([^\"]*)\"|([^\s;]*))", re.I)
 
 
@@ -553,6 +555,9 @@ def normalise_address(addr: str | None) -> str | None:
 
 def clean_line(text: str, limit: int = 1000) -> str:
     """Collapse ``text`` into one line of at most ``limit`` characters."""
+    if text.isascii() and not _ASCII_SEPARATORS.search(text):
+        # str.split() knows the same white space here, in C.
+        return " ".join(text.replace("\x00", "").split())[:limit]
     text = _SPACES.sub(" ", text.replace("\n", " ").replace("\x00", "")).strip()
     return text[:limit]
 
