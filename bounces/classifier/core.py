@@ -217,10 +217,15 @@ def _headers_of(text: str) -> TextHeaders | None:
     # Only the header block: the body of the returned message is not ours to read.
     end = text.find("\n\n", 0, 60_000)
     head = text[: end + 1] if end >= 0 else text[:60_000]
+    wanted = wanted_fields(head)
+    return _text_headers(wanted) if wanted else None
+
+
+def _text_headers(wanted: list[tuple[str, str]]) -> TextHeaders:
     fields: dict[str, list[str]] = {}
-    for name, value in wanted_fields(head):
+    for name, value in wanted:
         fields.setdefault(name.lower(), []).append(value.replace("\n", " "))
-    return TextHeaders(fields) if fields else None
+    return TextHeaders(fields)
 
 
 def _address_list(values: list[str]) -> list[str]:
@@ -264,9 +269,9 @@ def _enclosed_bounce(
     return None
 
 
-def _is_bounce_head(text: str) -> bool:
-    headers = _headers_of(text)
-    return headers is not None and _is_bounce_message(headers)
+def _is_bounce_head(fields: list[tuple[str, str]]) -> bool:
+    """Return whether a returned original with these header fields is itself a bounce."""
+    return bool(fields) and _is_bounce_message(_text_headers(fields))
 
 
 def _is_bounce_message(headers: HeaderIndex | Message | TextHeaders) -> bool:

@@ -12,6 +12,9 @@ from collections.abc import Callable, Iterator
 from email.message import Message
 from email.policy import compat32
 
+# Decides from a returned original's header fields (``wanted_fields``) whether to read it whole.
+KeepWhole = Callable[[list[tuple[str, str]]], bool]
+
 # Parse at most this much structurally; the rest of a huge bounce is an attachment we never read.
 MAX_STRUCTURED_BYTES = 1_500_000
 # Deeper nesting than this is hostile or broken; stop walking rather than recurse.
@@ -41,16 +44,14 @@ _ASCII_SEPARATORS = re.compile(r"[\x1c-\x1f]")
 _CHARSET = re.compile(r"(?:^|;)\s*charset\s*=\s*(?:\"([^\"]*)\"|([^\s;]*))", re.I)
 
 
-def parse_message(
-    raw: bytes, keep_whole: Callable[[str], bool] | None = None
-) -> tuple[Message, bool]:
+def parse_message(raw: bytes, keep_whole: KeepWhole | None = None) -> tuple[Message, bool]:
     """Read ``raw`` into compat32 Message objects (see ``lazy_message``); return the message
     and whether a fallback was needed.
 
     Oversized input is read structurally only up to a cap; input the reader cannot cope with
     is reread as headers plus one plain-text body so the text heuristics still see its words.
     With ``keep_whole``, a returned original (message/rfc822 part) gets its header fields
-    only, unless ``keep_whole(its header text)`` says it must be read whole.
+    only, unless ``keep_whole(its wanted header fields)`` says it must be read whole.
     """
     raw = trim_trace_fields(raw)
     data = raw if len(raw) <= MAX_STRUCTURED_BYTES else _cut(raw, MAX_STRUCTURED_BYTES)
@@ -140,7 +141,7 @@ def _ctype_of(fields: list[tuple[str, str]], default_type: str) -> tuple[str, st
 
 def _entity(
     text: str,
-    keep_whole: Callable[[str], bool] | None,
+    keep_whole: KeepWhole | None,
     depth: int,
     default_type: str = "text/plain",
 ) -> Message:
@@ -160,12 +161,11 @@ def _entity(
     elif ctype.startswith("multipart/"):
         _fill_multipart(msg, ctype, body, keep_whole, depth)
     elif ctype in ("message/rfc822", "message/global") and not _encoded(msg):
-        head = body[: _blank_line(body)[0]]
-        if keep_whole is None or keep_whole(head):
+        wanted = wanted_fields(body[: _blank_line(body)[0]])
+        if keep_whole is None or keep_whole(wanted):
             msg.set_payload([_entity(body, keep_whole, depth + 1)])
         else:
             inner = LazyMessage()
-            wanted = wanted_fields(head)
             for name, value in wanted:
                 inner.set_raw(name, value)
             inner.ctype, inner.ctype_value = _ctype_of(wanted, "text/plain")
@@ -194,7 +194,7 @@ def _blank_line(text: str) -> tuple[int, int]:
 
 
 def _fill_multipart(
-    msg: Message, ctype: str, body: str, keep_whole: Callable[[str], bool] | None, depth: int
+    msg: Message, ctype: str, body: str, keep_whole: KeepWhole | None, depth: int
 ) -> None:
     m = _BOUNDARY.search(str(msg.get("content-type", "")))
     boundary = (m.group(1) if m.group(1) is not None else m.group(2)) if m else None
@@ -240,7 +240,7 @@ def _fill_multipart(
     msg.set_payload(parts)
 
 
-def lazy_message(text: str, keep_whole: Callable[[str], bool] | None = None) -> Message:
+def lazy_message(text: str, keep_whole: KeepWhole | None = None) -> Message:
     """Return ``text`` (a message decoded as ASCII with surrogate escapes, as compat32 does) as
     a compat32 Message tree, reading only what the classifier uses (see above)."""
     return _entity(text, keep_whole, 0)
