@@ -354,8 +354,10 @@ def _analyse_message(msg: Message, degraded: bool, depth: int = 0) -> Analysis:
         return _from_esp(notified, common)
 
     # 3b. A challenge-response system (Boxbe, Bluebottle...) asking us to prove we are human:
-    # the recipient's own filter answered, as an auto-reply would.
-    challenge = autoreply.challenge_evidence(headers, own_text)
+    # the recipient's own filter answered, as an auto-reply would.  A mailer daemon's own
+    # message is never one.
+    from_daemon = _BOUNCE_SENDER.search(sender_header) is not None
+    challenge = None if from_daemon else autoreply.challenge_evidence(headers, own_text)
     if challenge:
         # Whom we wrote to: the original's To, else the person the request names.
         named = [normalise_address(a) for a in heuristics.candidate_recipients(own_text, excluded)]
@@ -372,9 +374,11 @@ def _analyse_message(msg: Message, degraded: bool, depth: int = 0) -> Analysis:
                 return inner
 
     # 5. Auto-reply marked as such by its headers, unless it is a bounce in disguise.
-    header_auto = autoreply.header_evidence(headers)
-    if header_auto and not bounce_like:
-        return _auto_reply(sender, header_auto, common)
+    header_auto = None
+    if not bounce_like:
+        header_auto = autoreply.header_evidence(headers)
+        if header_auto:
+            return _auto_reply(sender, header_auto, common)
 
     # 6. Non-standard bounce text.
     if bounce_like:
@@ -382,7 +386,9 @@ def _analyse_message(msg: Message, degraded: bool, depth: int = 0) -> Analysis:
         if verdicts:
             return Analysis(True, "", KIND_NON_STANDARD, tuple(verdicts), **common)
 
-    # 7. Auto-reply recognised by its words only.
+    # 7. Auto-reply recognised by its headers or its words only.
+    if bounce_like:
+        header_auto = autoreply.header_evidence(headers)
     body_auto = autoreply.body_evidence(own_text) if not bounce_like else None
     if header_auto or body_auto:
         return _auto_reply(sender, header_auto or body_auto or "", common)
