@@ -365,7 +365,7 @@ def _analyse_message(msg: Message, degraded: bool, depth: int = 0) -> Analysis:
         return _auto_reply(target or sender, challenge, common)
 
     # 4. A bounce forwarded inside another message (e.g. by a postmaster): read the inner one.
-    bounce_like = _bounce_like(headers, sender_header, subject or "", own_text)
+    bounce_like = _bounce_like(headers, from_daemon, subject or "", own_text)
     if depth < 2:
         inner_msg = _enclosed_bounce(parts, body, enclosed)
         if inner_msg is not None:
@@ -410,11 +410,9 @@ def _enclosed_addresses(
 
 
 def _bounce_like(
-    headers: HeaderIndex | Message, sender_header: str, subject: str, text: str
+    headers: HeaderIndex | Message, from_daemon: bool, subject: str, text: str
 ) -> bool:
-    if get_header(headers, "X-Failed-Recipients"):
-        return True
-    if _BOUNCE_SENDER.search(sender_header):
+    if from_daemon or get_header(headers, "X-Failed-Recipients"):
         return True
     if subject and _BOUNCE_SUBJECT.search(subject):
         return True
