@@ -160,18 +160,20 @@ def find_original_marker(low: str) -> re.Match[str] | None:
     """Return the first match of _ORIGINAL_MARKER in ``low`` (lower-cased text), as
     ``_ORIGINAL_MARKER.search(low)`` would, trying the expression only at the starts of lines
     holding one of its words (and of the line before) instead of at every line."""
-    starts: set[int] = set()
+    # Aho-Corasick reports the words in the order they end, so candidate lines come in order:
+    # the first line where the expression matches is the first match.
+    tested: set[int] = set()
     for end, _word in _MARKER_FINDER.iter(low):
         line = low.rfind("\n", 0, end)
-        if line >= 0 and line not in starts:
-            starts.add(line)
-            before = low.rfind("\n", 0, line)
-            if before >= 0:
-                starts.add(before)
-    for start in sorted(starts):
-        m = _ORIGINAL_MARKER.match(low, start)
-        if m:
-            return m
+        if line < 0 or line in tested:
+            continue
+        before = low.rfind("\n", 0, line)
+        for start in (before, line):
+            if start >= 0 and start not in tested:
+                tested.add(start)
+                m = _ORIGINAL_MARKER.match(low, start)
+                if m:
+                    return m
     return None
 
 
