@@ -13,6 +13,15 @@ _SUBJECT = re.compile(
     r"|auto:|autoreply|out of (?:the )?office|ooo\b|vacation|on leave|away from"
     r"|abwesen|absence|réponse automatique|respuesta automática|risposta automatica"
     r"|自動応答|自動返信|不在"
+    # German, Dutch, Scandinavian, Finnish, Polish, Czech, Portuguese, Spanish, Italian,
+    # French, Turkish, Russian, Chinese and Korean out-of-office subjects.
+    r"|automatische antwort|abwesenheit|automatisch antwoord|afwezig|niet aanwezig"
+    r"|frånvaro|fravær|fraværende|automatiskt svar|automatisk svar|automaattinen vastaus"
+    r"|poissa|lomalla|odpowied[źz] automatyczna|automatyczna odpowied|nieobecno"
+    r"|automatická odpověď|nepřítomnost|resposta automática|ausência|ausente"
+    r"|fuera de la oficina|fuori ufficio|assente|en congé|absent du bureau|otomatik yanıt"
+    r"|ofis dışı|автоответ|автоматический ответ|нет на месте|в отпуске"
+    r"|自动回复|自動回覆|休假|자동 ?응답|부재"
     r")",
     re.I,
 )
@@ -20,7 +29,29 @@ _BODY = re.compile(
     r"out of (?:the )?office|on (?:vacation|holiday|leave|annual leave|maternity|paternity)"
     r"|i (?:will|shall) be (?:out|away|travel|on|back|return)|i am (?:currently )?(?:out|away|on)"
     r"|(?:limited|intermittent|no) access to (?:e-?mail|my e-?mail)|(?:will|shall) (?:be )?return"
-    r"|away from (?:the|my) (?:office|desk)|abwesend|zurück|en congé|absent",
+    r"|away from (?:the|my) (?:office|desk)|abwesend|zurück|en congé|absent"
+    r"|außer haus|nicht im büro|im urlaub|afwezig|op vakantie|fuera de la oficina"
+    r"|de vacaciones|fuori ufficio|in ferie|hors du bureau|en vacances|em férias"
+    r"|fora do escritório|på semester|på ferie|lomalla|na urlopie|nieobecn|mimo kancelář"
+    r"|в отпуске|вне офиса|不在|休暇|休假|自动回复|출장|휴가",
+    re.I,
+)
+
+# Challenge-response filters hold our message until we prove we are a person: the
+# recipient's own system answering, so an auto-reply rather than a failure.
+_CHALLENGE_SENDER = re.compile(
+    r"boxbe|bluebottle|spamarrest|spam arrest|mailblocks|choicemail|sendio|qurb|"
+    r"(?:challenge|verify|verification)[\w.+-]*@",
+    re.I,
+)
+_CHALLENGE_TEXT = re.compile(  # matched against lower-cased text
+    r"(?:added|add) (?:you |yourself )?to (?:my|the|their|his|her) (?:guest|approved|allowed)"
+    r"(?: sender)? list|verify (?:that )?you are (?:a )?(?:human|real person|not a (?:robot|"
+    r"spammer))|prove (?:that )?you are (?:a )?(?:human|real)|(?:sender|e-?mail) "
+    r"verification (?:request|required|needed)|awaiting (?:your )?verification|"
+    r"(?:protected|protecting (?:myself|me)) (?:from|against) (?:spam|junk)|challenge[- ]response|"
+    r"click (?:on )?the (?:link|button) below to (?:verify|confirm|deliver)|"
+    r"(?:held|queued|pending) (?:until|for) (?:you|your) (?:verify|verification|confirm)",
     re.I,
 )
 
@@ -47,3 +78,33 @@ def body_evidence(text: str) -> str | None:
     """Return the out-of-office wording found in ``text``, or None."""
     m = _BODY.search(text[:4000])
     return f'text "{m.group(0)}"' if m else None
+
+
+# Each alternative of _CHALLENGE_TEXT contains one of these.
+_CHALLENGE_WORDS = (
+    "guest",
+    "approved",
+    "allowed",
+    "verif",
+    "prove",
+    "protect",
+    "challenge",
+    "click the",
+    "confirm",
+)
+
+
+def challenge_evidence(msg: HeaderIndex | Message, text: str) -> str | None:
+    """Return why ``msg`` is a challenge-response request (Boxbe, Bluebottle...), or None."""
+    origin = get_header(msg, "From") + " " + get_header(msg, "Sender")
+    if get_header(msg, "X-Boxbe-Challenge") or get_header(msg, "X-Bluebottle-Request"):
+        return "challenge-response request (header)"
+    low = text[:6000].lower()
+    # The expression is costly over a whole bounce; its words cannot match without these.
+    if any(word in low for word in _CHALLENGE_WORDS):
+        m = _CHALLENGE_TEXT.search(low)
+        if m:
+            return f'challenge-response request: "{m.group(0)}"'
+    if "verif" in low and _CHALLENGE_SENDER.search(origin):
+        return "challenge-response request from a sender-verification service"
+    return None

@@ -11,6 +11,7 @@ from .dsn import (
     RecipientFields,
     field_groups,
     field_groups_from_text,
+    inner_status,
     parse_reply_code,
     parse_status,
     recipient_groups,
@@ -29,6 +30,7 @@ from .mime import (
     parse_message,
     part_text,
     walk,
+    wanted_fields,
 )
 from .models import (
     KIND_AUTO_REPLY,
@@ -51,7 +53,8 @@ _BOUNCE_SUBJECT = re.compile(
     r"undeliver|undelivered|not delivered|non-?deliver|delivery (?:status|fail|notif|report|"
     r"problem)|failure notice|returned mail|mail delivery|delivery failure|could not be delivered|"
     r"returned to sender|bounce|rejected|warning: could not|delayed mail|mail system error|"
-    r"mail not deliverable|message you sent|fail(?:ed|ure)|error|loop|不達|エラー|配信",
+    r"mail not deliverable|message you sent|fail(?:ed|ure)|error|loop|user unknown|"
+    r"unknown user|no such user|不達|エラー|配信",
     re.I,
 )
 _BOUNCE_BODY = re.compile(
@@ -61,10 +64,13 @@ _BOUNCE_BODY = re.compile(
     r"was not able to deliver|wasn't able to deliver|following address(?:es)? failed|"
     r"delivery (?:problem|error|failure)|message (?:was )?(?:rejected|refused|bounced)|"
     r"delivery status notification|could not deliver|error delivering|"
-    r"transcript of session|user unknown|does not exist",
+    r"transcript of session|user unknown|unknown user|no such user|does not exist",
     re.I,
 )
 _MSGID = re.compile(r"<([^<>\s]+@[^<>\s]+)>")
+# Our VERP return paths look like bounces+<token>@BOUNCE_DOMAIN (bounces/verp.py, which needs
+# Django settings): never a failed recipient, wherever a bounce quotes one.
+OWN_RETURN_PATH_PREFIX = "bounces+"
 _EMPTY = Analysis(False, "", KIND_UNKNOWN, (), None, None, None, None)
 
 
@@ -77,6 +83,7 @@ def analyse(raw: bytes) -> Analysis:
         # The wording cache only serves one message (rating, then deciding, the same text);
         # clearing it keeps memory flat and timings honest across messages.
         rules.phrase_matches.cache_clear()
+        heuristics.clear_caches()
         if not raw.strip():
             return _not_parsed("empty message")
         return _analyse(raw)
@@ -203,9 +210,6 @@ class TextHeaders:
         return self._fields.get(name.lower(), default)
 
 
-_HEADER_LINE = re.compile(r"^([A-Za-z][A-Za-z0-9-]*)[ \t]*:[ \t]*(.*(?:\n[ \t]+.*)*)", re.M)
-
-
 def _headers_of(text: str) -> TextHeaders | None:
     text = text.lstrip()
     if not text:
@@ -213,10 +217,15 @@ def _headers_of(text: str) -> TextHeaders | None:
     # Only the header block: the body of the returned message is not ours to read.
     end = text.find("\n\n", 0, 60_000)
     head = text[: end + 1] if end >= 0 else text[:60_000]
+    wanted = wanted_fields(head)
+    return _text_headers(wanted) if wanted else None
+
+
+def _text_headers(wanted: list[tuple[str, str]]) -> TextHeaders:
     fields: dict[str, list[str]] = {}
-    for m in _HEADER_LINE.finditer(head):
-        fields.setdefault(m.group(1).lower(), []).append(m.group(2).replace("\n", " "))
-    return TextHeaders(fields) if fields else None
+    for name, value in wanted:
+        fields.setdefault(name.lower(), []).append(value.replace("\n", " "))
+    return TextHeaders(fields)
 
 
 def _address_list(values: list[str]) -> list[str]:
@@ -260,9 +269,9 @@ def _enclosed_bounce(
     return None
 
 
-def _is_bounce_head(text: str) -> bool:
-    headers = _headers_of(text)
-    return headers is not None and _is_bounce_message(headers)
+def _is_bounce_head(fields: list[tuple[str, str]]) -> bool:
+    """Return whether a returned original with these header fields is itself a bounce."""
+    return bool(fields) and _is_bounce_message(_text_headers(fields))
 
 
 def _is_bounce_message(headers: HeaderIndex | Message | TextHeaders) -> bool:
@@ -291,18 +300,10 @@ def _analyse_message(msg: Message, degraded: bool, depth: int = 0) -> Analysis:
 
     original_id = None
     original_return_path = None
-    enclosed_to: list[str] = []
-    enclosed_from: list[str] = []
     if enclosed is not None:
         original_id = _message_id(get_header(enclosed, "Message-ID")) or None
         rp = first_address(get_header(enclosed, "Return-Path"))
         original_return_path = normalise_address(rp) if rp else None
-        enclosed_to = _address_list(
-            get_all_headers(enclosed, "To") + get_all_headers(enclosed, "Cc")
-        )
-        enclosed_from = _address_list(
-            get_all_headers(enclosed, "From") + get_all_headers(enclosed, "Sender")
-        )
     if original_id is None:
         refs = get_header(headers, "In-Reply-To") or get_header(headers, "References")
         original_id = _message_id(refs) if refs else None
@@ -319,7 +320,7 @@ def _analyse_message(msg: Message, degraded: bool, depth: int = 0) -> Analysis:
 
     # 1. RFC 5965 complaint.
     if parts.feedback_parts:
-        return _complaint(parts, enclosed_to, common)
+        return _complaint(parts, _enclosed_addresses(enclosed, "To", "Cc"), common)
 
     # 2. RFC 3464 DSN (or DSN fields pasted into a text body).
     groups: list[dict[str, str]] = []
@@ -330,22 +331,41 @@ def _analyse_message(msg: Message, degraded: bool, depth: int = 0) -> Analysis:
         low = body.own.lower()
         if "final-recipient:" in low or "action:" in low:
             fields = recipient_groups(field_groups_from_text(body.own))
-    excluded = {a.lower() for a in bounce_to + enclosed_from}
+    fields = [f for f in fields if not _is_own_return_path(f.recipient)]
+    if fields:
+        return _from_dsn(fields, body, common)
+
+    # The bounce's own correspondents and the sender of the original are never the failed
+    # recipients a text names.
+    bounce_reply_to = _address_list(get_all_headers(headers, "Reply-To"))
+    excluded = {a.lower() for a in bounce_to + bounce_reply_to}
+    # The original's From is often us, but a test message to oneself has it as the recipient.
+    soft_excluded = {a.lower() for a in _enclosed_addresses(enclosed, "From", "Sender")}
     if sender:
         excluded.add(sender.lower())
     if original_return_path:
         excluded.add(original_return_path.lower())
-    if fields:
-        return _from_dsn(fields, body, common)
+    enclosed_to = _enclosed_addresses(enclosed, "To", "Cc")
 
     # 3. An ESP's JSON notification sent as mail (Amazon SES through SNS).
     own_text = body.own
-    ses = esp.ses_recipients(own_text) if "{" in own_text else None
-    if ses:
-        return _from_esp(ses, common)
+    notified = esp.esp_recipients(own_text) if "{" in own_text else None
+    if notified:
+        return _from_esp(notified, common)
+
+    # 3b. A challenge-response system (Boxbe, Bluebottle...) asking us to prove we are human:
+    # the recipient's own filter answered, as an auto-reply would.  A mailer daemon's own
+    # message is never one.
+    from_daemon = _BOUNCE_SENDER.search(sender_header) is not None
+    challenge = None if from_daemon else autoreply.challenge_evidence(headers, own_text)
+    if challenge:
+        # Whom we wrote to: the original's To, else the person the request names.
+        named = [normalise_address(a) for a in heuristics.candidate_recipients(own_text, excluded)]
+        target = next((a for a in enclosed_to + named if a and a.lower() not in excluded), None)
+        return _auto_reply(target or sender, challenge, common)
 
     # 4. A bounce forwarded inside another message (e.g. by a postmaster): read the inner one.
-    bounce_like = _bounce_like(headers, sender_header, subject or "", own_text)
+    bounce_like = _bounce_like(headers, from_daemon, subject or "", own_text)
     if depth < 2:
         inner_msg = _enclosed_bounce(parts, body, enclosed)
         if inner_msg is not None:
@@ -354,17 +374,21 @@ def _analyse_message(msg: Message, degraded: bool, depth: int = 0) -> Analysis:
                 return inner
 
     # 5. Auto-reply marked as such by its headers, unless it is a bounce in disguise.
-    header_auto = autoreply.header_evidence(headers)
-    if header_auto and not bounce_like:
-        return _auto_reply(sender, header_auto, common)
+    header_auto = None
+    if not bounce_like:
+        header_auto = autoreply.header_evidence(headers)
+        if header_auto:
+            return _auto_reply(sender, header_auto, common)
 
     # 6. Non-standard bounce text.
     if bounce_like:
-        verdicts = _from_text(headers, own_text, excluded, enclosed_to)
+        verdicts = _from_text(headers, own_text, excluded, soft_excluded, enclosed_to)
         if verdicts:
             return Analysis(True, "", KIND_NON_STANDARD, tuple(verdicts), **common)
 
-    # 7. Auto-reply recognised by its words only.
+    # 7. Auto-reply recognised by its headers or its words only.
+    if bounce_like:
+        header_auto = autoreply.header_evidence(headers)
     body_auto = autoreply.body_evidence(own_text) if not bounce_like else None
     if header_auto or body_auto:
         return _auto_reply(sender, header_auto or body_auto or "", common)
@@ -376,12 +400,19 @@ def _analyse_message(msg: Message, degraded: bool, depth: int = 0) -> Analysis:
     return _not_parsed(reason, **common)
 
 
+def _enclosed_addresses(
+    enclosed: HeaderIndex | Message | TextHeaders | None, *names: str
+) -> list[str]:
+    """Return the addresses in the returned original's ``names`` header fields."""
+    if enclosed is None:
+        return []
+    return _address_list([v for name in names for v in get_all_headers(enclosed, name)])
+
+
 def _bounce_like(
-    headers: HeaderIndex | Message, sender_header: str, subject: str, text: str
+    headers: HeaderIndex | Message, from_daemon: bool, subject: str, text: str
 ) -> bool:
-    if get_header(headers, "X-Failed-Recipients"):
-        return True
-    if _BOUNCE_SENDER.search(sender_header):
+    if from_daemon or get_header(headers, "X-Failed-Recipients"):
         return True
     if subject and _BOUNCE_SUBJECT.search(subject):
         return True
@@ -423,12 +454,17 @@ def _auto_reply(sender: str | None, evidence: str, common: dict) -> Analysis:
     return Analysis(True, "", KIND_AUTO_REPLY, (verdict,), **common)
 
 
+def _is_own_return_path(address: str | None) -> bool:
+    """Return whether ``address`` is one of our VERP return paths (bounces/verp.py)."""
+    return bool(address) and address.lower().startswith(OWN_RETURN_PATH_PREFIX)
+
+
 def _from_dsn(fields: list[RecipientFields], body: _Body, common: dict) -> Analysis:
     verdicts = []
     others = {f.recipient.lower() for f in fields if f.recipient}
     failed = 0
     for f in fields:
-        if f.action in SUCCESS_ACTIONS:
+        if f.action in SUCCESS_ACTIONS or (f.status or "").startswith("2"):
             verdicts.append(
                 Verdict(
                     f.recipient,
@@ -487,20 +523,29 @@ def _dsn_context(recipient: str | None, text: str, others: set[str]) -> str | No
 
 
 def _from_text(
-    headers: HeaderIndex | Message, text: str, excluded: set[str], enclosed_to: list[str]
+    headers: HeaderIndex | Message,
+    text: str,
+    excluded: set[str],
+    soft_excluded: set[str],
+    enclosed_to: list[str],
 ) -> list[Verdict]:
     failed_header = _address_list(get_all_headers(headers, "X-Failed-Recipients"))
     recipients = []
-    for addr in heuristics.candidate_recipients(text, excluded):
+    for addr in heuristics.candidate_recipients(text, excluded, soft_excluded):
         norm = normalise_address(addr)
-        if norm and norm not in recipients:
+        if norm and norm not in recipients and not _is_own_return_path(norm):
             recipients.append(norm)
     lowered = text.lower()
     if failed_header and (not recipients or any(a.lower() in lowered for a in failed_header)):
         # The header is authoritative unless the text names other addresses and not it.
         recipients = failed_header
+    recipients = [a for a in recipients if not _is_own_return_path(a)]
     if not recipients:
-        recipients = [a for a in enclosed_to if a.lower() not in excluded]
+        recipients = [
+            a
+            for a in enclosed_to
+            if a.lower() not in excluded | soft_excluded and not _is_own_return_path(a)
+        ]
     if not recipients:
         return []
     others = {r.lower() for r in recipients}
@@ -515,7 +560,7 @@ def _from_text(
                 general.append(heuristics.evidence_lines(text, _reason_at))
             diag = general[0] or (found[1] if found is not None else None)
         status, reply = heuristics.codes_in(diag) if diag else (None, None)
-        decision = rules.decide(status, reply, diag, None, text[:8000], r)
+        decision = rules.decide(status, reply, diag, None, text[: heuristics.CONTEXT_CHARS], r)
         verdicts.append(
             Verdict(
                 r,
@@ -536,40 +581,44 @@ def _from_esp(found: list[esp.EspRecipient], common: dict) -> Analysis:
     kinds = set()
     for r in found:
         addr = normalise_address(r.address)
-        if addr is None:
+        if addr is None or _is_own_return_path(addr):
             continue
         text = strip_diagnostic_type(r.diagnostic)
         diagnostic = clean_line(text) if text else None
         if r.kind == "delivery":
             kinds.add(KIND_SUCCESS)
-            why = "Delivery succeeded (Amazon SES delivery notification); nothing to block"
+            why = f"Delivery succeeded ({r.esp} delivery notification); nothing to block"
             verdicts.append(Verdict(addr, None, None, diagnostic, "delivered", None, None, why))
         elif r.kind == "complaint":
             kinds.add(KIND_COMPLAINT)
-            why = "Spam complaint relayed by Amazon SES: the recipient reported the message"
+            why = f"Spam complaint relayed by {r.esp}: the recipient reported the message"
             verdicts.append(
                 Verdict(addr, None, None, diagnostic, None, TEMPORARY, "content_related", why)
             )
+        elif r.kind == "auto_reply":
+            kinds.add(KIND_AUTO_REPLY)
+            why = f"Automatic reply reported by {r.esp}: the recipient is away"
+            verdicts.append(
+                Verdict(addr, None, None, diagnostic, None, TEMPORARY, "auto_reply", why)
+            )
         else:
             kinds.add(KIND_DSN)
-            status = parse_status(r.status) or parse_status(diagnostic)
             reply = parse_reply_code(diagnostic)
-            if status is None and r.transient:
-                status = "4.0.0"
-            decision = rules.decide(status, reply, diagnostic, r.action, None, addr)
-            verdicts.append(
-                Verdict(
-                    addr,
-                    status,
-                    reply,
-                    diagnostic,
-                    r.action,
-                    decision.type,
-                    decision.category,
-                    decision.explanation,
+            # The receiving server's code inside the diagnostic beats the ESP's summary status.
+            status = inner_status(parse_status(r.status), parse_status(diagnostic), reply)
+            if r.esp == "Amazon SES":
+                type_, category, why = esp.ses_decision(
+                    r.bounce_type, r.bounce_subtype, status, reply, diagnostic
                 )
+            else:
+                decision = rules.decide(status, reply, diagnostic, r.action, None, addr)
+                type_, category = decision.type, decision.category
+                why = f"{r.esp} bounce: {decision.explanation}"
+            verdicts.append(
+                Verdict(addr, status, reply, diagnostic, r.action, type_, category, why)
             )
     if not verdicts:
         return _not_parsed("ESP notification names no recipient", **common)
-    kind = next(k for k in (KIND_DSN, KIND_COMPLAINT, KIND_SUCCESS) if k in kinds)
+    order = (KIND_DSN, KIND_COMPLAINT, KIND_AUTO_REPLY, KIND_SUCCESS)
+    kind = next(k for k in order if k in kinds)
     return Analysis(True, "", kind, tuple(verdicts), **common)

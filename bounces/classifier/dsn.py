@@ -11,12 +11,15 @@ from .mime import first_address, fix_surrogates, normalise_address, part_text
 # The leading word boundary is written as a look-behind after the first digit: a pattern that
 # starts with a character class lets the matcher skip ahead to candidate digits at C speed,
 # where one that starts with an assertion is tried at every position (about 3x slower).
-STATUS = re.compile(r"([245])(?<!\w.)\.(\d{1,3})\.(\d{1,3})\b")
+# Neither a dot nor a digit may touch it on either side: "policy (3.2.1.1)" holds no status.
+STATUS = re.compile(r"([245])(?<![\w.].)\.(\d{1,3})\.(\d{1,3})\b(?!\.\d)")
 REPLY_CODE = re.compile(r"^\s*([245][0-5]\d)(?:[\s\-]|$)")
 _FIELD = re.compile(r"^([A-Za-z][A-Za-z0-9-]*)\s*:\s?(.*)$")
 # Fields that mark a per-recipient group, in RFC 3464 and in its look-alikes inside text bodies.
 _RECIPIENT_FIELDS = ("final-recipient", "original-recipient", "x-actual-recipient")
-SUCCESS_ACTIONS = frozenset({"delivered", "relayed", "expanded"})
+# RFC 3464's non-failures, plus sendmail's "deliverable" (an address verification).
+SUCCESS_ACTIONS = frozenset({"delivered", "relayed", "expanded", "deliverable"})
+_UNITEXT = re.compile(r"\\x\{([0-9A-Fa-f]{1,6})\}")
 
 
 @dataclass(slots=True)
@@ -90,7 +93,8 @@ def field_groups(part: Message) -> list[dict[str, str]]:
             if not isinstance(block, Message):
                 continue
             fields: dict[str, str] = {}
-            for name, value in block.items():
+            # raw_items: compat32 would turn 8-bit bytes (RFC 6531 addresses) into U+FFFD.
+            for name, value in block.raw_items():
                 key = name.lower()
                 if key in fields:
                     if key in _RECIPIENT_FIELDS:
@@ -113,11 +117,40 @@ def field_groups(part: Message) -> list[dict[str, str]]:
     return field_groups_from_text(part_text(part))
 
 
+def inner_status(outer: str | None, inner: str | None, reply: str | None) -> str | None:
+    """Return the status to believe when a wrapper (a relay's DSN field, an ESP's summary)
+    says ``outer`` and the remote server's own text says ``inner``: the inner one wins when
+    it is at least as specific and of the same class, or when the reply code agrees with it."""
+    if not inner or inner == outer:
+        return outer or inner
+    if outer is None:
+        return inner
+    if inner[0] == outer[0] and (outer.endswith(".0.0") or not inner.endswith(".0.0")):
+        return inner
+    if reply is not None and inner[0] == reply[0] != outer[0]:
+        return inner
+    return outer
+
+
+def _decode_utf8_address(text: str) -> str:
+    """Decode RFC 6533's utf-8-addr-unitext escapes (\\x{HHHH}); raw UTF-8 stays as it is."""
+    if "\\x{" in text:
+        text = _UNITEXT.sub(lambda m: chr(int(m.group(1), 16)), text)
+    return text
+
+
 def _address_field(value: str | None) -> str | None:
     if not value:
         return None
-    _, semi, rest = value.partition(";")
-    candidate = rest if semi else value
+    kind, semi, rest = value.partition(";")
+    candidate = (rest if semi else value).strip()
+    if semi and kind.strip().lower() == "utf-8":
+        candidate = _decode_utf8_address(candidate)
+    token = candidate.strip("<>").strip()
+    if not token.isascii() and "@" in token and len(token.split()) == 1:
+        # An internationalised address (RFC 6531): taken whole, as the ASCII pattern would
+        # only find its ASCII tail.
+        return normalise_address(token)
     addr = first_address(candidate)
     if addr is None:
         addr = candidate.strip().strip("<>").strip()
@@ -146,17 +179,13 @@ def recipient_groups(groups: list[dict[str, str]]) -> list[RecipientFields]:
         if final is None and original is None:
             continue
         diagnostic = strip_diagnostic_type(g.get("diagnostic-code"))
-        status = parse_status(g.get("status"))
-        diag_status = parse_status(diagnostic)
-        # A bare class status (x.0.0) says less than the code inside the diagnostic.
+        raw_status = (g.get("status") or "").strip()
+        if diagnostic is None and any(c.isalpha() for c in raw_status):
+            # "Status: 5.0.0 (recipient reached disk quota)": the comment is the only reason.
+            diagnostic = raw_status
         reply = parse_reply_code(diagnostic)
-        if diag_status and (
-            status is None
-            or (status.endswith(".0.0") and diag_status[0] == status[0])
-            # The remote server's own words beat a relay's class when the reply code agrees.
-            or (reply is not None and diag_status[0] == reply[0] != status[0])
-        ):
-            status = diag_status
+        # The remote server's own code (in the diagnostic) beats the relay's summary.
+        status = inner_status(parse_status(g.get("status")), parse_status(diagnostic), reply)
         action = (g.get("action") or "").strip().lower().split(" ")[0] or None
         out.append(
             RecipientFields(

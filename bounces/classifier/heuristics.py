@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+
+import ahocorasick
 
 from .dsn import STATUS
 from .mime import clean_line, lower_in_place
@@ -46,33 +49,139 @@ _HEADER_BLOCK = re.compile(
 )
 
 # Contexts in which an address in bounce text names a failed recipient.
-_STRONG_BEFORE = re.compile(
-    r"(?:^\s*<?|rcpt to:\s*<?|\bto\s*:?\s*<|\bto:\s*|recipient(?: address)?\s*:?\s*<?|"
-    r"address(?:es)?\s*:\s*<?|\bfor\s*<|\buser\s*<?|original-recipient:.*?|"
-    r"final-recipient:.*?|mailbox\s*<?|delivering (?:your )?mail to\s*<?|"
-    r"deliver(?:ed)? to\s*<?|\bto\s+<?|<)$",
+# How much of a non-standard bounce's own text is read for its reason.  The same slice is used
+# everywhere, so the wording cache (rules.phrase_matches) answers the second time.
+CONTEXT_CHARS = 4000
+
+# Contexts in which an address in bounce text names a failed recipient, matched against the
+# lower-cased end of the text before it (see _strong_context for the cheap cases).  Every
+# alternative is anchored at the end, which the matcher tries at each position: the window is
+# kept short and the expression free of re.IGNORECASE.
+_STRONG_TAIL = re.compile(
+    r"(?:rcpt to:\s*<?|\bto\s*:?\s*<|\bto:\s*|recipient(?: address)?\s*:?\s*<?|"
+    r"address(?:es)?\s*:\s*<?|\bfor\s*<|\buser\s*<?|mailbox\s*<?|"
+    r"delivering (?:your )?mail to\s*<?|deliver(?:ed)? to\s*<?|\bto\s+<?|"
+    # Exim's "(generated from jane@...)" names the address we wrote to; "quota violation for"
+    # and the like name the mailbox the reason is about.
+    r"generated from\s*<?|(?:violation|exceeded|full|unknown|rejected|failed|denied) for\s*<?)$"
+)
+# Contexts in which an address is not a recipient: a message id, a help desk to write to.
+_NOT_RECIPIENT_TAIL = re.compile(
+    r"(?:message-?id|\bid|contact|e-?mail us at|write to|reply to|sent by|"
+    r"(?<!generated )from|sender|send (?:an )?e-?mail to|reach us at):?\s*<?\s*$"
+)
+# Rarer ones, each tried only when a word it needs occurs: (needed words, expression).
+_NOT_RECIPIENT_RARE = (
+    (("contact",), re.compile(r"\bcontact\b")),
+    (("question",), re.compile(r"questions?[^.]{0,30}\b(?:to|at):?\s*<?\s*$")),
+    # The sender identity of an ESP's JSON notification ("source", an ARN), not a recipient.
+    (
+        ('"',),
+        re.compile(
+            r"\"(?:source|sourcearn|sendingaccountid|from|returnpath|sender)\"\s*:\s*\[?\s*\"[^\"]*$"
+        ),
+    ),
+    (("arn:aws:",), re.compile(r"\barn:aws:\S*$")),
+    # Examples in explanatory text: "e.g., if jane@... fails, try emailing to NAME@...".
+    (
+        ("e.g.", "i.e.", "for example", "for instance", "such as"),
+        re.compile(r"\b(?:e\.g\.|i\.e\.|for example|for instance|such as)[,:]?(?:\s+\w+){0,2}\s*$"),
+    ),
+    (("try",), re.compile(r"\btry(?:\s+\w+)?(?:\s+(?:to|at))?\s*$")),
+)
+
+
+def _strong_context(before: str) -> bool:
+    """Return whether the text ``before`` an address puts it in a recipient's place."""
+    tail = before[-60:]
+    if not tail.strip(" \t*-<[") or tail.endswith("<"):
+        return True  # at the start of a line (a list of addresses), or in angle brackets
+    low = tail.lower()
+    if "original-recipient:" in low or "final-recipient:" in low:
+        return True
+    return _STRONG_TAIL.search(low[-40:]) is not None
+
+
+def _not_recipient_context(before: str) -> bool:
+    """Return whether the text ``before`` an address says it is not a failed recipient."""
+    low = before[-60:].lower()
+    if _NOT_RECIPIENT_TAIL.search(low[-40:]):
+        return True
+    for words, rx in _NOT_RECIPIENT_RARE:
+        for word in words:
+            if word in low:
+                if rx.search(low) is not None:
+                    return True
+                break
+    return False
+
+
+_ROLE = re.compile(
+    r"^(?:mailer-daemon|postmaster|hostmaster|webmaster|abuse|noreply|no-reply|do-not-reply|"
+    r"donotreply|help|helpdesk|help-desk|support|it-?support|servicedesk|service-desk|"
+    r"security|noc)@",
     re.I,
 )
-_NOT_RECIPIENT_BEFORE = re.compile(
-    r"(?:message-?id|\bid|contact|e-?mail us at|write to|reply to|sent by|from):?\s*<?\s*$"
-    r"|\bcontact\b.*$",
-    re.I,
-)
-_ROLE = re.compile(r"^(?:mailer-daemon|postmaster|hostmaster|abuse|noreply|no-reply)@", re.I)
 # Look-behinds come after the first digit (see dsn.STATUS): a regular expression starting
 # with a character class is scanned much faster.
-_PAIRED = re.compile(r"([245](?<![\d.].)[0-5]\d)[\s\-]+#?([245]\.\d{1,3}\.\d{1,3})\b")
+_PAIRED = re.compile(r"([245](?<![\d.].)[0-5]\d)[\s\-]+#?([245]\.\d{1,3}\.\d{1,3})\b(?!\.\d)")
 # A bare reply code; where it stands (line start, after "said:", "<<<" ...) is checked after,
 # for the same reason.
 _CODE = re.compile(r"([245](?<![\d.].)[0-5]\d)(?=[\s\-]|$)")
 _CODE_LEADS = (":", "(", "<<<", "...", "]:")
 
 
+# Every alternative of _ORIGINAL_MARKER contains one of these words on its first line, or (after
+# a line break its white space crosses) on the next one.
+_MARKER_WORDS = (
+    "copy",
+    "original",
+    "returned",
+    "undelivered",
+    "unsent",
+    "rejected",
+    "bounced",
+    "header",
+    "rfc822",
+    "text follows",
+    "included",
+    "enclosed",
+    "attached",
+)
+
+
+_MARKER_FINDER = ahocorasick.Automaton()
+for _word in _MARKER_WORDS:
+    _MARKER_FINDER.add_word(_word, _word)
+_MARKER_FINDER.make_automaton()
+
+
+def find_original_marker(low: str) -> re.Match[str] | None:
+    """Return the first match of _ORIGINAL_MARKER in ``low`` (lower-cased text), as
+    ``_ORIGINAL_MARKER.search(low)`` would, trying the expression only at the starts of lines
+    holding one of its words (and of the line before) instead of at every line."""
+    # Aho-Corasick reports the words in the order they end, so candidate lines come in order:
+    # the first line where the expression matches is the first match.
+    tested: set[int] = set()
+    for end, _word in _MARKER_FINDER.iter(low):
+        line = low.rfind("\n", 0, end)
+        if line < 0 or line in tested:
+            continue
+        before = low.rfind("\n", 0, line)
+        for start in (before, line):
+            if start >= 0 and start not in tested:
+                tested.add(start)
+                m = _ORIGINAL_MARKER.match(low, start)
+                if m:
+                    return m
+    return None
+
+
 def split_original(text: str) -> tuple[str, str]:
     """Split a plain-text bounce into (the bounce's own words, the returned original)."""
     low = lower_in_place(text)
     cut = len(text)
-    m = _ORIGINAL_MARKER.search(low)
+    m = find_original_marker(low)
     if m:
         cut = m.start() + 1  # after the newline
         nl = text.find("\n", m.end())
@@ -86,24 +195,75 @@ def split_original(text: str) -> tuple[str, str]:
     return text, ""
 
 
-def candidate_recipients(text: str, excluded: set[str]) -> list[str]:
-    """Return addresses that ``text`` names as failed recipients, strongest contexts first."""
+# The quoted header block of the original in an NDR ("Your message / To: list@... / Subject:
+# ... / Sent: ..."): its To names whom we wrote to, which for a list is not the mailbox.
+_QUOTED_HEADER_LINE = re.compile(r"^\s*[*\-]?\s*to\s*:", re.I)
+_QUOTED_HEADER_NEXT = re.compile(r"^\s*[*\-]?\s*(?:subject|sent|date|cc)\s*:", re.I)
+# An X.400 domain-defined attribute carrying the SMTP address ("dda:SMTP=user@example.com").
+_X400_BEFORE = ("smtp=", "rfc-822=", "rfc822=")
+
+
+# Placeholders in instructions ("try NAME@cs.example.edu"), written in capitals.
+_PLACEHOLDERS = frozenset({"NAME", "USERNAME", "YOURNAME", "USERID", "NICKNAME", "ALIAS"})
+
+
+def _in_quoted_header(text: str, line_start: int) -> bool:
+    line_end = text.find("\n", line_start)
+    line = text[line_start : line_end if line_end >= 0 else len(text)]
+    if not _QUOTED_HEADER_LINE.match(line):
+        return False
+    following = text[line_end + 1 : line_end + 400].split("\n")[:3] if line_end >= 0 else []
+    return any(_QUOTED_HEADER_NEXT.match(nxt) for nxt in following)
+
+
+def candidate_recipients(
+    text: str, excluded: set[str], soft_excluded: frozenset[str] | set[str] = frozenset()
+) -> list[str]:
+    """Return addresses that ``text`` names as failed recipients, strongest contexts first.
+
+    ``excluded`` addresses are never recipients (the bounce's own sender and addressees, our
+    return path); ``soft_excluded`` ones (the original's From) only where the text does not
+    name them in a recipient's place."""
     strong: list[str] = []
     weak: list[str] = []
+    quoted: set[str] = set()
     for m in ADDRESS.finditer(text):
         addr = m.group(0).strip(".")
-        key = addr.lower()
-        if key in excluded:
-            continue
         start = m.start()
-        before = text[max(0, text.rfind("\n", 0, start) + 1) : start]
-        if before.endswith(("/", "=", "?", "mailto:", "&")):
+        if addr.startswith("'"):
+            addr = addr.lstrip("'")  # 'user@example.com' quoted with apostrophes
+            start += m.group(0).find(addr)
+        x400 = addr.lower().startswith(_X400_BEFORE)
+        if x400:  # the address pattern allows "=", so it took the attribute name in
+            cut = addr.index("=") + 1
+            addr, start = addr[cut:], start + cut
+        key = addr.lower()
+        if key in excluded or addr.partition("@")[0] in _PLACEHOLDERS:
+            continue
+        line_start = max(0, text.rfind("\n", 0, start) + 1)
+        before = text[line_start:start]
+        x400 = x400 or before.lower().endswith(_X400_BEFORE)
+        if before.endswith(("/", "=", "?", "mailto:", "&")) and not x400:
             continue  # part of a URL or a query string
-        if _NOT_RECIPIENT_BEFORE.search(before[-60:]):
+        word = before[max(before.rfind(" "), before.rfind("\t"), before.rfind("<")) + 1 :]
+        if ("://" in word or "?" in word) and not x400:
+            continue  # inside a URL (a query string's value)
+        context = before
+        if not before.strip() and line_start > 0:
+            # Wrapped prose: the words before the address end the previous line.
+            context = text[max(0, line_start - 61) : line_start - 1] + " " + before
+        if _not_recipient_context(context):
             continue  # a message id, or a help-desk address to contact
-        target = strong if _STRONG_BEFORE.search(before[-60:]) else weak
+        is_strong = x400 or _strong_context(before)
+        if key in soft_excluded and not is_strong:
+            continue
+        if is_strong and _in_quoted_header(text, line_start):
+            quoted.add(key)
+        target = strong if is_strong else weak
         if key not in (a.lower() for a in strong) and key not in (a.lower() for a in target):
             target.append(addr)
+    if quoted and any(a.lower() not in quoted for a in strong):
+        strong = [a for a in strong if a.lower() not in quoted]
     strong_keys = {a.lower() for a in strong}
     weak = [a for a in weak if a.lower() not in strong_keys]
     picked = strong or weak
@@ -138,6 +298,23 @@ def code_score(text: str) -> int:
     return (4 if status else 0) + (2 if reply else 0)
 
 
+@lru_cache(maxsize=4)
+def _lines_of(text: str) -> tuple[str, list[str], list[str]]:
+    """Return ``text`` lower-cased, its lines and its lower-cased lines (cached: a bounce's
+    text is searched once per recipient it names)."""
+    low_text = text.lower()
+    lines = text.split("\n")
+    low_lines = low_text.split("\n")
+    if len(low_lines) != len(lines):  # lower() never adds newlines, but stay safe
+        low_lines = [ln.lower() for ln in lines]
+    return low_text, lines, low_lines
+
+
+def clear_caches() -> None:
+    """Forget the texts cached for the previous message."""
+    _lines_of.cache_clear()
+
+
 def diagnostic_for(
     recipient: str, text: str, others: set[str], has_reason
 ) -> tuple[int, str] | None:
@@ -148,17 +325,21 @@ def diagnostic_for(
     whose wording ``has_reason`` recognises (score 1); otherwise the first window (score 0).
     """
     key = recipient.lower()
-    low_text = text.lower()
+    low_text, lines, low_lines = _lines_of(text)
     if key not in low_text:
         return None
-    lines = text.split("\n")
-    low_lines = low_text.split("\n")
-    if len(low_lines) != len(lines):  # lower() never adds newlines, but stay safe
-        low_lines = [ln.lower() for ln in lines]
+    # The lines naming the recipient, found with plain searches rather than a loop over lines.
+    hits: list[int] = []
+    pos, counted, line_no = low_text.find(key), 0, 0
+    while pos >= 0:
+        line_no += low_text.count("\n", counted, pos)
+        counted = pos
+        if not hits or hits[-1] != line_no:
+            hits.append(line_no)
+        pos = low_text.find(key, pos + len(key))
     windows: list[str] = []
-    for i, line in enumerate(lines):
-        if key not in low_lines[i]:
-            continue
+    for i in hits:
+        line = lines[i]
         # An SMTP transcript puts the server's answer ("<<< 550 ...") above the summary line.
         above = []
         for prev in reversed(lines[max(0, i - 4) : i]):
@@ -192,7 +373,7 @@ def diagnostic_for(
 
 # An enhanced status code, or a reply code followed by a space or dash (it counts only where
 # a line's words start); written to open with a character class, see dsn.STATUS.
-_CODE_MARK = re.compile(r"([245])(?<!\w.)\.\d{1,3}\.\d{1,3}\b|[245][0-5]\d[\s-]")
+_CODE_MARK = re.compile(r"([245])(?<![\w.].)\.\d{1,3}\.\d{1,3}\b(?!\.\d)|[245][0-5]\d[\s-]")
 
 
 def _coded_lines(text: str, limit: int) -> list[str]:
@@ -224,7 +405,7 @@ def evidence_lines(text: str, reason_at, limit: int = 3) -> str | None:
     coded = _coded_lines(text[:20_000], limit)
     if coded:
         return clean_line("\n".join(coded))
-    head = text[:6000]
+    head = text[:CONTEXT_CHARS]
     pos = reason_at(head)
     if pos is None:
         return None

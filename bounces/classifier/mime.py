@@ -12,11 +12,11 @@ from collections.abc import Callable, Iterator
 from email.message import Message
 from email.policy import compat32
 
+# Decides from a returned original's header fields (``wanted_fields``) whether to read it whole.
+KeepWhole = Callable[[list[tuple[str, str]]], bool]
+
 # Parse at most this much structurally; the rest of a huge bounce is an attachment we never read.
 MAX_STRUCTURED_BYTES = 1_500_000
-# Below this size a returned original is mostly header fields: scanning for it to cut its
-# body costs about what parsing the body would (measured on the dev corpus).
-MIN_CUT_BYTES = 32_768
 # Deeper nesting than this is hostile or broken; stop walking rather than recurse.
 MAX_DEPTH = 60
 MAX_PARTS = 400
@@ -39,132 +39,283 @@ _ADDRESS = re.compile(
 _TAG = re.compile(r"<(?:script|style)\b.*?</(?:script|style)\s*>|<[^>]{0,2000}>", re.S | re.I)
 _BR = re.compile(r"<\s*(?:br|/p|/div|/tr|/li|/h\d)\b[^>]*>", re.I)
 _SPACES = re.compile(r"[ \t\r\f\v]+")
+# Control characters str.split() takes for white space and _SPACES does not.
+_ASCII_SEPARATORS = re.compile(r"[\x1c-\x1f]")
 _CHARSET = re.compile(r"(?:^|;)\s*charset\s*=\s*(?:\"([^\"]*)\"|([^\s;]*))", re.I)
 
 
-def parse_message(
-    raw: bytes, keep_whole: Callable[[str], bool] | None = None
-) -> tuple[Message, bool]:
-    """Parse ``raw`` with compat32; return the message and whether a fallback was needed.
+def parse_message(raw: bytes, keep_whole: KeepWhole | None = None) -> tuple[Message, bool]:
+    """Read ``raw`` into compat32 Message objects (see ``lazy_message``); return the message
+    and whether a fallback was needed.
 
-    Oversized input is parsed structurally only up to a cap; input the parser cannot cope with
-    (e.g. MIME nested thousands deep) is reread as headers plus one plain-text body so the
-    text heuristics still see its words.  With ``keep_whole``, a returned original
-    (message/rfc822 part) is parsed as its header block only, as text/rfc822-headers, unless
-    ``keep_whole(its header text)`` says it must be read whole (see ``originals_as_headers``);
-    only a message over ``MIN_CUT_BYTES`` has a body worth the scan.
+    Oversized input is read structurally only up to a cap; input the reader cannot cope with
+    is reread as headers plus one plain-text body so the text heuristics still see its words.
+    With ``keep_whole``, a returned original (message/rfc822 part) gets its header fields
+    only, unless ``keep_whole(its wanted header fields)`` says it must be read whole.
     """
+    raw = trim_trace_fields(raw)
     data = raw if len(raw) <= MAX_STRUCTURED_BYTES else _cut(raw, MAX_STRUCTURED_BYTES)
     degraded = len(data) != len(raw)
-    if keep_whole is not None and len(data) > MIN_CUT_BYTES:
-        data = originals_as_headers(data, keep_whole)
     try:
-        return email.message_from_bytes(data), degraded
+        return lazy_message(data.decode("ascii", "surrogateescape"), keep_whole), degraded
     except (RecursionError, MemoryError, Exception):  # noqa: BLE001 - any parser failure
         return _headers_and_text(data), True
 
 
-_BLANK_LINE = re.compile(rb"\n\r?\n")
-# An entity's Content-Type field with its folded continuation lines.
-_CONTENT_TYPE = re.compile(
-    rb"^content-type:[ \t]*([^\r\n]*\r?\n(?:[ \t][^\r\n]*\r?\n)*)", re.I | re.M
+# --- lazy MIME reading ------------------------------------------------------------------------
+# compat32's feedparser reads a message line by line in Python, every part and every returned
+# original included.  The classifier needs the header fields, the MIME tree and the text of a
+# few leaf parts, so this reader splits the message with string searches and builds the same
+# compat32 Message objects (``set_raw``/``set_payload``) with leaf bodies left as undecoded
+# strings, which is how compat32 stores them too.  A returned original (message/rfc822) gets
+# its header fields only, unless ``keep_whole`` asks for all of it (a bounce inside a bounce).
+
+_BOUNDARY = re.compile(r"""(?:^|;)\s*boundary\s*=\s*(?:"([^"]*)"|([^\s;]+))""", re.I)
+
+
+# The header block as compat32 reads it: lines that are header fields (its headerRE), folded
+# continuations or the mbox "From " line; the first other line ends it.
+_HEAD_BLOCK = re.compile(r"(?:(?:From |[\x21-\x39\x3b-\x7e]*:|[ \t])[^\n]*(?:\n|$))*")
+# One header field with its folded continuation lines (compat32 keeps the line breaks inside).
+_ANY_FIELD = re.compile(r"\n([\x21-\x39\x3b-\x7e]+):[ \t]*([^\n]*(?:\n[ \t][^\n]*)*)")
+
+
+def _field_names(*names: str) -> str:
+    """Return an expression matching any of ``names`` in any letter case, written with
+    character classes ("[tT][oO]"): re.IGNORECASE costs more on every line scanned."""
+    return "|".join(
+        "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in name)
+        for name in names
+    )
+
+
+# The header fields the classifier reads from a bounce's own header and from a returned
+# original; the rest (dozens of Received, DKIM, ARC... fields) is never parsed.
+_FIELD_VALUE = r"[ \t]*:[ \t]*([^\n]*(?:\n[ \t][^\n]*)*)"
+_ORIGINAL_FIELDS = (
+    "message-id",
+    "return-path",
+    "to",
+    "cc",
+    "from",
+    "sender",
+    "reply-to",
+    "content-type",
+    "subject",
+    "date",
+    "in-reply-to",
+    "references",
 )
-# Lines compat32 takes for header fields (or their continuations), as feedparser.headerRE.
-_HEADER_BLOCK = re.compile(rb"(?:(?:From |[\x21-\x39\x3b-\x7e]*:|[ \t])[^\n]*\n)*")
-_MESSAGE_TYPE = re.compile(rb"[ \t]*message/(?:rfc822|global)[ \t]*(?:;|\r?\n)", re.I)
-# compat32 parses an enclosed message's body whatever its transfer encoding says, so only an
-# identity encoding keeps the bytes the same when read as text.
-_ENCODED = re.compile(
-    rb"^content-transfer-encoding:[ \t]*(?!(?:7bit|8bit|binary)\b)\S", re.I | re.M
+_TOP_FIELD = re.compile(
+    r"\n("
+    + _field_names(
+        *_ORIGINAL_FIELDS,
+        "content-transfer-encoding",
+        "auto-submitted",
+        "precedence",
+        "x-failed-recipients",
+        "x-autoreply",
+        "x-autorespond",
+        "x-autoresponder",
+        "x-autogenerated",
+        "x-boxbe-challenge",
+        "x-bluebottle-request",
+    )
+    + ")"
+    + _FIELD_VALUE
 )
+_WANTED_FIELD = re.compile(r"\n(" + _field_names(*_ORIGINAL_FIELDS) + ")" + _FIELD_VALUE)
 
 
-def originals_as_headers(data: bytes, keep_whole: Callable[[str], bool]) -> bytes:
-    """Return ``data`` with each enclosed message/rfc822 part cut down to its header block and
-    relabelled text/rfc822-headers (RFC 6522's type for just that).
-
-    The classifier reads only a returned original's header fields, and parsing the original
-    (often a whole newsletter with attachments) costs as much as the bounce around it.  The
-    MIME structure is followed from the top (boundaries read as compat32 reads them), so text
-    that merely looks like MIME is never touched.  A part stays whole when
-    ``keep_whole(its header text)`` is true (a bounce forwarded inside another is analysed
-    whole) or when its transfer encoding is not an identity one."""
-    if b"message/" not in data.lower():
-        return data
-    cuts: list[tuple[int, int, int, int]] = []
-    try:
-        _find_originals(data, 0, len(data), 0, keep_whole, cuts)
-    except Exception:  # noqa: BLE001 - a structure too odd to follow: parse it all
-        return data
-    if not cuts:
-        return data
-    out: list[bytes] = []
-    done = 0
-    for type_start, type_end, inner_end, close in cuts:
-        newline = b"\r\n" if data[type_end - 2 : type_end] == b"\r\n" else b"\n"
-        out += (data[done:type_start], b"text/rfc822-headers", newline, data[type_end:inner_end])
-        done = close
-    out.append(data[done:])
-    return b"".join(out)
+def _split_head(
+    text: str, fields_rx: re.Pattern[str] = _ANY_FIELD
+) -> tuple[list[tuple[str, str]], str, str | None]:
+    """Return (header fields matching ``fields_rx``, body, unixfrom) of one entity's text, split
+    where compat32 splits it: the header block ends at a blank line or at the first line that
+    is not a header field."""
+    end = _HEAD_BLOCK.match(text).end()  # type: ignore[union-attr] - it matches the empty string
+    body = text[end:]
+    if body.startswith("\n"):
+        body = body[1:]
+    elif body.startswith("\r\n"):
+        body = body[2:]
+    unixfrom = None
+    if text.startswith("From "):
+        nl = text.find("\n", 0, end)
+        unixfrom = text[: nl if nl >= 0 else end].rstrip("\r")
+    fields = [
+        (m.group(1), m.group(2).rstrip("\r\n")) for m in fields_rx.finditer("\n" + text[:end])
+    ]
+    return fields, body, unixfrom
 
 
-def _find_originals(
-    data: bytes,
-    start: int,
-    end: int,
+def wanted_fields(head: str) -> list[tuple[str, str]]:
+    """Return (name, value) of the header fields the classifier reads, found in ``head`` (a
+    header block) with one scan."""
+    return [(m.group(1), m.group(2).rstrip("\r\n")) for m in _WANTED_FIELD.finditer("\n" + head)]
+
+
+class LazyMessage(Message):
+    """A compat32 Message built by ``lazy_message`` that remembers its Content-Type: the
+    classifier asks each part for it several times, and compat32 rescans the fields each time."""
+
+    ctype: str = "text/plain"
+    ctype_value: str | None = None
+
+
+def _ctype_of(fields: list[tuple[str, str]], default_type: str) -> tuple[str, str | None]:
+    """Return (MIME type as ``get_content_type`` gives it, raw Content-Type value)."""
+    for name, value in fields:
+        if len(name) == 12 and name.lower() == "content-type":
+            ctype = value.partition(";")[0].strip().lower()
+            return (ctype if ctype.count("/") == 1 else "text/plain"), value
+    return default_type, None
+
+
+def _entity(
+    text: str,
+    keep_whole: KeepWhole | None,
     depth: int,
-    keep_whole: Callable[[str], bool],
-    cuts: list[tuple[int, int, int, int]],
+    default_type: str = "text/plain",
+) -> Message:
+    # The top level keeps only the fields the classifier reads; a MIME part has only a few.
+    fields, body, unixfrom = _split_head(text, _TOP_FIELD if depth == 0 else _ANY_FIELD)
+    msg = LazyMessage()
+    if unixfrom:
+        msg.set_unixfrom(unixfrom)
+    if default_type != "text/plain":
+        msg.set_default_type(default_type)
+    for name, value in fields:
+        msg.set_raw(name, value)
+    ctype, msg.ctype_value = _ctype_of(fields, default_type)
+    msg.ctype = ctype
+    if depth >= MAX_DEPTH:
+        msg.set_payload(body)
+    elif ctype.startswith("multipart/"):
+        _fill_multipart(msg, ctype, body, keep_whole, depth)
+    elif ctype in ("message/rfc822", "message/global") and not _encoded(msg):
+        wanted = wanted_fields(body[: _blank_line(body)[0]])
+        if keep_whole is None or keep_whole(wanted):
+            msg.set_payload([_entity(body, keep_whole, depth + 1)])
+        else:
+            inner = LazyMessage()
+            for name, value in wanted:
+                inner.set_raw(name, value)
+            inner.ctype, inner.ctype_value = _ctype_of(wanted, "text/plain")
+            msg.set_payload([inner])
+    else:
+        msg.set_payload(body)
+    return msg
+
+
+def _encoded(msg: Message) -> bool:
+    cte = str(msg.get("content-transfer-encoding", "")).strip().lower()
+    return cte not in ("", "7bit", "8bit", "binary")
+
+
+def _blank_line(text: str) -> tuple[int, int]:
+    """Return where the first blank line of ``text`` starts and ends (LF or CRLF lines);
+    (len, len) when there is none.  Two plain searches: a regular expression that may start
+    with an optional CR cannot skip ahead as fast."""
+    lf = text.find("\n\n")
+    crlf = text.find("\n\r\n", 0, lf if lf >= 0 else len(text))
+    if lf < 0 and crlf < 0:
+        return len(text), len(text)
+    if crlf < 0 or 0 <= lf < crlf:
+        return lf, lf + 2
+    return crlf, crlf + 3
+
+
+def _fill_multipart(
+    msg: Message, ctype: str, body: str, keep_whole: KeepWhole | None, depth: int
 ) -> None:
-    """Collect in ``cuts`` the enclosed messages of the entity ``data[start:end]``: (start and
-    end of the Content-Type value, end of the enclosed header block, end of the part)."""
-    blank = _BLANK_LINE.search(data, start, end)
-    if blank is None or depth > MAX_DEPTH:
-        return
-    head_end = blank.start() + 1
-    if not _HEADER_BLOCK.fullmatch(data, start, head_end):
-        return  # the parser would end this header block elsewhere: leave it to the parser
-    ctype = _CONTENT_TYPE.search(data, start, head_end)
-    if ctype is None:
-        return
-    body = blank.end()
-    value = ctype.group(1)
-    if depth and _MESSAGE_TYPE.match(value):
-        if _ENCODED.search(data, start, head_end):
-            return
-        inner = _BLANK_LINE.search(data, body, end)
-        inner_end = inner.end() if inner else end
-        if not keep_whole(data[body:inner_end].decode("utf-8", "replace")):
-            cuts.append((ctype.start(1), ctype.end(1), inner_end, end))
-        return
-    if not value.lstrip()[:10].lower().startswith(b"multipart/"):
-        return
-    probe = Message()
-    probe["Content-Type"] = value.decode("ascii", "surrogateescape").strip()
-    boundary = probe.get_boundary()
+    m = _BOUNDARY.search(str(msg.get("content-type", "")))
+    boundary = (m.group(1) if m.group(1) is not None else m.group(2)) if m else None
     if not boundary:
+        msg.set_payload(body)
         return
-    delimiter = b"\n--" + boundary.encode("ascii", "surrogateescape")
-    # Part i runs from the line after delimiter i to the line break before delimiter i + 1.
+    delimiter = "--" + boundary
+    child_type = "message/rfc822" if ctype == "multipart/digest" else "text/plain"
     starts: list[int] = []
-    at = body - 1
-    while True:
-        at = data.find(delimiter, at, end)
+    parts: list[Message] = []
+    at = 0
+    closed = False
+    while len(parts) < MAX_PARTS:
+        at = body.find(delimiter, at)
         if at < 0:
             break
-        line_end = data.find(b"\n", at + 1, end)
-        rest = data[at + len(delimiter) : line_end if line_end >= 0 else end].rstrip()
-        if rest not in (b"", b"--"):
+        if at and body[at - 1] not in "\r\n":
+            at += 1  # a delimiter only counts at the start of a line
+            continue
+        line_end = body.find("\n", at)
+        rest = body[at + len(delimiter) : line_end if line_end >= 0 else len(body)]
+        tail = rest.rstrip()
+        if tail not in ("", "--"):
             at += 1  # a longer boundary that starts with this one
             continue
         if starts:
-            _find_originals(data, starts[-1], at, depth + 1, keep_whole, cuts)
-        if rest == b"--" or line_end < 0:
-            return
+            end = at - 1
+            if end > starts[-1] and body[end - 1 : end] == "\r":
+                end -= 1
+            parts.append(
+                _entity(body[starts[-1] : max(end, starts[-1])], keep_whole, depth + 1, child_type)
+            )
+        if tail == "--" or line_end < 0:
+            closed = True
+            break
         starts.append(line_end + 1)
-        at = line_end
-    if starts:  # truncated: the last part runs to the end
-        _find_originals(data, starts[-1], end, depth + 1, keep_whole, cuts)
+        at = line_end + 1
+    if not starts:
+        msg.set_payload(body)  # the boundary never occurs: in effect one text body
+        return
+    if not closed and len(parts) < len(starts):  # truncated: the last part runs to the end
+        parts.append(_entity(body[starts[-1] :], keep_whole, depth + 1, child_type))
+    msg.set_payload(parts)
+
+
+def lazy_message(text: str, keep_whole: KeepWhole | None = None) -> Message:
+    """Return ``text`` (a message decoded as ASCII with surrogate escapes, as compat32 does) as
+    a compat32 Message tree, reading only what the classifier uses (see above)."""
+    return _entity(text, keep_whole, 0)
+
+
+_BLANK_LINE = re.compile(rb"\n\r?\n")
+
+
+# A header block larger than this is mostly trace fields (a mail loop adds one Received per
+# hop): beyond the first MAX_TRACE_FIELDS of them they say nothing about the failure.
+MAX_HEADER_BYTES = 64 * 1024
+MAX_TRACE_FIELDS = 100
+_TRACE_NAMES = (b"received:", b"x-received:", b"arc-", b"dkim-signature:", b"x-google-")
+
+
+def trim_trace_fields(raw: bytes) -> bytes:
+    """Return ``raw`` with the top header block's trace fields (Received...) beyond the first
+    ``MAX_TRACE_FIELDS`` dropped, when that block is over ``MAX_HEADER_BYTES``; else ``raw``.
+
+    Tens of thousands of Received fields would otherwise push the bounce's own parts past
+    the structural cap, and the message would be read as headers only."""
+    if len(raw) <= MAX_HEADER_BYTES:
+        return raw  # no header block can be too big
+    blank = _BLANK_LINE.search(raw)
+    head_end = blank.start() + 1 if blank else len(raw)
+    if head_end <= MAX_HEADER_BYTES:
+        return raw
+    kept: list[bytes] = []
+    trace = 0
+    dropping = False
+    for line in raw[:head_end].splitlines(keepends=True):
+        if line[:1] in (b" ", b"\t"):
+            if not dropping:
+                kept.append(line)
+            continue
+        dropping = False
+        if line[:20].lower().startswith(_TRACE_NAMES):
+            trace += 1
+            dropping = trace > MAX_TRACE_FIELDS
+        if not dropping:
+            kept.append(line)
+    return b"".join(kept) + raw[head_end:]
 
 
 def _cut(raw: bytes, limit: int) -> bytes:
@@ -191,6 +342,8 @@ def header_text(value: object) -> str:
     """Return a header value as clean text: RFC 2047 words decoded, 8-bit bytes as UTF-8."""
     if value is None:
         return ""
+    if type(value) is str and value.isascii() and "=?" not in value and "\x00" not in value:
+        return value  # the common case: nothing to decode
     if isinstance(value, email.header.Header):
         value = str(value)
     text = value if isinstance(value, str) else str(value)
@@ -301,6 +454,8 @@ def get_all_headers(msg: HeaderIndex | Message, name: str) -> list[str]:
 
 def content_type(part: Message) -> str:
     """Return the part's lower-cased MIME type, tolerating broken Content-Type headers."""
+    if isinstance(part, LazyMessage):
+        return part.ctype
     try:
         return part.get_content_type()
     except Exception:  # noqa: BLE001
@@ -337,7 +492,7 @@ def charset_of(part: Message) -> str | None:
     A plain regular expression over the header: ``Message.get_param`` parses every parameter
     (RFC 2231 continuations included) and costs more than decoding a typical bounce part."""
     try:
-        value = part.get("content-type")
+        value = part.ctype_value if isinstance(part, LazyMessage) else part.get("content-type")
     except Exception:  # noqa: BLE001 - malformed header objects
         return None
     if value is None:
@@ -422,6 +577,9 @@ def normalise_address(addr: str | None) -> str | None:
     addr = addr.strip().strip("<>").replace('"', "").strip().rstrip(".")
     if addr.lower().startswith("mailto:"):
         addr = addr[7:]
+    if addr.startswith("@") and ":" in addr:
+        # An RFC 5321 source route ("@relay.example:user@example.com"): the mailbox follows.
+        addr = addr.partition(":")[2].strip()
     local, at, domain = addr.rpartition("@")
     if not at or not local or not domain:
         return None
@@ -430,6 +588,9 @@ def normalise_address(addr: str | None) -> str | None:
 
 def clean_line(text: str, limit: int = 1000) -> str:
     """Collapse ``text`` into one line of at most ``limit`` characters."""
+    if text.isascii() and not _ASCII_SEPARATORS.search(text):
+        # str.split() knows the same white space here, in C.
+        return " ".join(text.replace("\x00", "").split())[:limit]
     text = _SPACES.sub(" ", text.replace("\n", " ").replace("\x00", "")).strip()
     return text[:limit]
 

@@ -1,16 +1,39 @@
 """Tables that turn evidence (status code, reply code, diagnostic wording) into a category.
 
-Sources: RFC 3463 / RFC 5248 enhanced status codes, RFC 5321 reply codes, RFC 7505 (null MX),
-RFC 8601/7372 (authentication codes), and the wording mail servers commonly use.
+Sources: RFC 3463 / RFC 5248 enhanced status codes and the IANA "SMTP Enhanced Status Codes"
+registry, RFC 5321 reply codes, RFC 7505 (null MX), RFC 7372 (authentication codes), and the
+wording mail servers commonly write.
+
+Precedence, strongest first (``decide``):
+
+1. The DSN's ``Action``: delivered, relayed, expanded (and sendmail's "deliverable") and any
+   2.x.x status block nothing (the caller reports them with no type); ``delayed`` is transient
+   whatever its codes say.
+2. The status class: 4.x.x (or, without a status, a 4xx reply code, or with neither, wording
+   such as "try again", "expired", "gave up") is transient and can never make a permanent
+   block on its own; 5.x.x may.
+3. The enhanced status code's subject and detail (``STATUS_TABLE``): a specific code decides
+   the category unless strong wording names another cause.  Faults on the sending side (our
+   sender domain 5.1.8, DKIM/SPF/DMARC/reverse DNS 5.7.20-5.7.27) are temporary whatever the
+   class: they are about us, and lifting them is a review's job once fixed.  x.0.0 only gives
+   the class.
+4. The reply code (``REPLY_TABLE``), when neither a specific status nor wording decides.
+5. Wording (``PHRASE_RULES``): refines the category within the type the class allows.  A
+   permanent reason under a transient class becomes its temporary counterpart
+   (``_TEMPORARY_FOR``); a temporary reason (mailbox full, rate limit, block list...) stays
+   temporary under 5.x.x.
+
+Within the wording rules a strong rule beats a weak one and, within a tier, the wording that
+comes first in the text wins.
 """
 
 from __future__ import annotations
 
 import re
-import re._constants as _sre
-import re._parser as _sre_parse
 from dataclasses import dataclass
 from functools import lru_cache
+
+import ahocorasick
 
 from .models import PERMANENT, TEMPORARY
 
@@ -61,7 +84,7 @@ STATUS_TABLE: dict[str, tuple[str, str, bool]] = {
     "1.4": (MAILBOX, "the destination address is ambiguous", True),
     "1.6": (MAILBOX, "the mailbox has moved", True),
     "1.7": (SENDER, "the sender address is malformed", True),
-    "1.8": (SENDER, "the sender's domain is not valid", True),
+    "1.8": (AUTH, "our sender address' domain is not valid (a fault on our side)", True),
     "1.9": (OTHER, "the message was relayed to a non-compliant mailer", False),
     "1.10": (NOT_ACCEPT, "the recipient's domain has a null MX (accepts no mail)", True),
     "2.0": (MAILBOX, "the mailbox has a problem", False),
@@ -123,11 +146,15 @@ STATUS_TABLE: dict[str, tuple[str, str, bool]] = {
     "7.24": (AUTH, "SPF validation failed with an error", True),
     "7.25": (AUTH, "the sending host has no valid reverse DNS", True),
     "7.26": (AUTH, "multiple authentication checks failed", True),
-    "7.27": (NOT_ACCEPT, "the address' domain has a null MX (accepts no mail)", True),
+    "7.27": (AUTH, "our sender address' domain has a null MX (a fault on our side)", True),
     "7.28": (NETWORK, "a mail flood was detected", True),
     "7.29": (AUTH, "ARC validation failed", True),
     "7.30": (PROTOCOL, "REQUIRETLS is not supported", True),
 }
+
+# Status subject.detail pairs that describe our side (sender domain, authentication): the
+# block they cause is temporary and no wording turns it into a recipient problem.
+SENDER_SIDE = frozenset({"1.8", "7.20", "7.21", "7.22", "7.23", "7.24", "7.25", "7.26"})
 
 # RFC 5321 reply codes, used only when neither status nor wording decides.
 REPLY_TABLE: dict[str, tuple[str, str]] = {
@@ -156,69 +183,21 @@ REPLY_TABLE: dict[str, tuple[str, str]] = {
 Alternatives = tuple[tuple[tuple[str, ...], re.Pattern[str]], ...]
 
 
-def _longest_run(items: list) -> str:
-    best = ""
+def _rx(*alternatives: tuple[str | tuple[str, ...], str]) -> Alternatives:
+    """Compile wording alternatives, each given with the literal(s) one of which must occur
+    in any text it matches (written out by hand, checked by the tests).
 
-    def scan(seq: list, run: str) -> str:
-        nonlocal best
-        for op, arg in seq:
-            if op is _sre.LITERAL:
-                run += chr(arg)
-                if len(run) > len(best):
-                    best = run
-            elif op is _sre.AT:
-                continue  # \b, ^ and $ take no room
-            elif op is _sre.SUBPATTERN:
-                run = scan(list(arg[-1]), run)
-            else:
-                run = ""
-        return run
-
-    scan(items, "")
-    return best
-
-
-def _branch_sets(items: list) -> list[tuple[str, ...]]:
-    out: list[tuple[str, ...]] = []
-    for op, arg in items:
-        if op is _sre.SUBPATTERN:
-            out.extend(_branch_sets(list(arg[-1])))
-        elif op is _sre.BRANCH:
-            union: list[str] = []
-            for seq in arg[1]:
-                need = _requirement(list(seq))
-                if not need:
-                    break
-                union.extend(need)
-            else:
-                out.append(tuple(union))
-    return out
-
-
-def _requirement(items: list) -> tuple[str, ...]:
-    """Return literals one of which every match must contain (empty when none is known)."""
-    run = _longest_run(items)
-    candidates = ([(run,)] if run else []) + _branch_sets(items)
-    if not candidates:
-        return ()
-    return max(candidates, key=lambda c: (min(len(x) for x in c), -len(c)))
-
-
-def required_literals(pattern: str) -> tuple[str, ...]:
-    """Return literals of ``pattern`` one of which must occur for it to match, or () when
-    no literal of two or more characters is certain."""
-    need = _requirement(list(_sre_parse.parse(pattern)))
-    return need if need and min(len(x) for x in need) >= 2 else ()
-
-
-def _rx(*parts: str) -> Alternatives:
-    """Compile wording alternatives, each with a literal that must occur for it to match.
-
-    Python's matcher tries every branch of an alternation at every position; testing the
-    literal with ``in`` first skips most patterns at C speed.  Patterns are matched against
-    lower-cased text (re.IGNORECASE is about 3x slower).
+    Python's matcher tries every branch of an alternation at every position; finding the
+    literals first (one Aho-Corasick pass, see _candidate_rules) leaves only the few patterns
+    whose literal occurs to run.  Patterns are matched against
+    lower-cased text (re.IGNORECASE is about 3x slower).  An empty tuple means "no literal
+    is certain": the pattern is always run.
     """
-    return tuple((required_literals(part), re.compile(part)) for part in parts)
+    out = []
+    for literals, pattern in alternatives:
+        lits = (literals,) if isinstance(literals, str) else tuple(literals)
+        out.append((lits, re.compile(pattern)))
+    return tuple(out)
 
 
 STRONG = 1
@@ -232,284 +211,519 @@ PHRASE_RULES: list[tuple[str, int, Alternatives]] = [
         RELAY,
         STRONG,
         _rx(
-            r"relay(?:ing)? (?:access )?(?:denied|not (?:permitted|allowed)|prohibited|refused)",
-            r"(?:unable|not allowed|cannot|can't) (?:to )?relay",
-            r"(?:we )?do not relay",
-            r"not (?:a )?(?:permitted|authori[sz]ed) relay",
-            r"relay not permitted",
-            r"insecure (?:mail )?relay",
-            r"smtp auth(?:entication)? (?:is )?required",
-            r"authentication (?:is )?required",
-            r"must (?:be )?authenticated?",
+            (
+                ("denied", "permitted", "allowed", "prohibited", "refused"),
+                r"relay(?:ing)? (?:access )?(?:denied|not (?:permitted|allowed)|prohibit"
+                r"ed|refused)",
+            ),
+            ("relay", r"(?:unable|not allowed|cannot|can't) (?:to )?relay"),
+            ("do not relay", r"(?:we )?do not relay"),
+            (("permitted", "authori"), r"not (?:a )?(?:permitted|authori[sz]ed) relay"),
+            ("relay not permitted", r"relay not permitted"),
+            ("insecure ", r"insecure (?:mail )?relay"),
+            ("smtp auth", r"smtp auth(?:entication)? (?:is )?required"),
+            ("authentication ", r"authentication (?:is )?required"),
+            ("authenticate", r"must (?:be )?authenticated?"),
+            ("no relaying", r"no relaying"),
+            ("configured to relay", r"not configured to relay"),
+            ("relay", r"relay(?:ing)? (?:is )?not (?:permitted|allowed|authori[sz]ed)"),
+            ("relaying ", r"relaying (?:is )?(?:denied|disallowed|forbidden)"),
         ),
     ),
     (
         PROTOCOL,
         STRONG,
         _rx(
-            r"syntax error",
-            r"command (?:not recognized|unrecognized|not implemented)",
-            r"bad sequence",
-            r"starttls",
-            r"encryption (?:is )?required",
-            r"rfc ?(?:2822|5322|5321|822)",
-            r"not (?:rfc[ -]?)?compliant",
-            r"line too long",
-            r"invalid command",
-            r"multiple\b.{0,24}\baddresses in",
-            r"(?:does not|doesn't) support (?:start)?tls",
-            r"(?:missing|duplicate|malformed|invalid|bad|multiple) (?:[\w-]+:? )?headers?\b",
-            r"header (?:is )?(?:missing|invalid|malformed)",
+            ("syntax error", r"syntax error"),
+            (
+                ("not recognized", "unrecognized", "not implemented"),
+                r"command (?:not recognized|unrecognized|not implemented)",
+            ),
+            ("bad sequence", r"bad sequence"),
+            ("starttls", r"starttls"),
+            ("encryption ", r"encryption (?:is )?required"),
+            ("rfc", r"rfc ?(?:2822|5322|5321|822)"),
+            ("compliant", r"not (?:rfc[ -]?)?compliant"),
+            ("line too long", r"line too long"),
+            ("invalid command", r"invalid command"),
+            ("addresses in", r"multiple\b.{0,24}\baddresses in"),
+            (" support ", r"(?:does not|doesn't) support (?:start)?tls"),
+            (
+                "header",
+                r"(?:missing|duplicate|malformed|invalid|bad|multiple) (?:[\w-]+:? )?hea"
+                r"ders?\b",
+            ),
+            ("header ", r"header (?:is )?(?:missing|invalid|malformed)"),
         ),
     ),
-    (PROTOCOL, WEAK, _rx(r"\btls\b", r"protocol")),
+    (
+        PROTOCOL,
+        WEAK,
+        _rx(
+            ("tls", r"\btls\b"),
+            ("protocol", r"protocol"),
+        ),
+    ),
     (
         AUTH,
         STRONG,
         _rx(
-            r"\bspf\b",
-            r"\bdkim\b",
-            r"\bdmarc\b",
-            r"sender ?id\b",
-            r"not authori[sz]ed to send",
-            r"reverse (?:dns|lookup|mapping|hostname|address)",
-            r"\bptr\b",
-            r"\brdns\b",
-            r"(?:cannot|can't|could not|unable to) (?:find|resolve|verify) (?:your )?"
-            r"(?:host ?name|ip|reverse)",
-            r"client host rejected",
-            r"helo command rejected",
-            r"(?:your|my) (?:host)?name was rejected",
-            r"(?:does|did) not (?:resolve|match)",
-            r"hostname (?:does not|doesn't) match",
-            r"mismatch(?:es|ed)? (?:the )?(?:client|connecting|sending|remote)? ?(?:ip|host)",
-            r"black ?list",
-            r"block ?list",
-            r"\bdnsbl\b",
-            r"\brbl\b",
-            r"spamhaus",
-            r"spamcop",
-            r"listed (?:at|on|in|by)",
-            r"(?:ip|address|host|server|network|domain)\b[^.]{0,30}\b(?:is|has been|was) "
-            r"(?:currently )?(?:black|block|ban|deni|refus)",
-            r"(?:poor|bad|low) reputation",
-            r"reputation",
-            r"connection (?:refused|rejected|denied) (?:from|by|due)",
-            r"(?:ip|connection|host|sender) (?:address )?(?:is )?blocked",
-            r"not accepting (?:mail|messages|connections) from",
-            r"refused to talk",
-            r"authentication fail",
-            r"unauthenticated",
-            r"unverif\w* (?:sending )?(?:ip|host)",
+            ("domain of sender", r"domain of sender address"),
+            (
+                "sender",
+                r"sender (?:address )?domain[^.\n]{0,40}(?:does not exist|not found|must "
+                r"(?:exist|resolve)|(?:could|can) ?not be (?:found|resolved)|unresolv)",
+            ),
+            (("unroutable", "unresolvable"), r"(?:unroutable|unresolvable) sender"),
+            ("spf", r"\bspf\b"),
+            ("dkim", r"\bdkim\b"),
+            ("dmarc", r"\bdmarc\b"),
+            ("sender", r"sender ?id\b"),
+            ("not authori", r"not authori[sz]ed to send"),
+            ("reverse ", r"reverse (?:dns|lookup|mapping|hostname|address)"),
+            ("ptr", r"\bptr\b"),
+            ("rdns", r"\brdns\b"),
+            (
+                ("cannot", "can't", "could not", "unable to"),
+                r"(?:cannot|can't|could not|unable to) (?:find|resolve|verify) (?:your )"
+                r"?(?:host ?name|ip|reverse)",
+            ),
+            ("client host rejected", r"client host rejected"),
+            ("helo command rejected", r"helo command rejected"),
+            ("name was rejected", r"(?:your|my) (?:host)?name was rejected"),
+            # Not "did not match an address": that one is about the mailbox.
+            (" not ", r"(?:does|did) not (?:resolve|match)(?! (?:exactly )?(?:an?|any) )"),
+            ("hostname does", r"hostname (?:does not|doesn't) match"),
+            (
+                "mismatch",
+                r"mismatch(?:es|ed)? (?:the )?(?:client|connecting|sending|remote)? ?(?:"
+                r"ip|host)",
+            ),
+            ("black", r"black ?list"),
+            ("block", r"block ?list"),
+            ("dnsbl", r"\bdnsbl\b"),
+            ("rbl", r"\brbl\b"),
+            ("spamhaus", r"spamhaus"),
+            ("spamcop", r"spamcop"),
+            ("listed ", r"listed (?:at|on|in|by)"),
+            (
+                ("black", "block", "ban", "deni", "refus"),
+                r"(?:ip|address|host|server|network|domain)\b[^.]{0,30}\b(?:is|has been|"
+                r"was) (?:currently )?(?:black|block|ban|deni|refus)",
+            ),
+            (" reputation", r"(?:poor|bad|low) reputation"),
+            ("reputation", r"reputation"),
+            ("connection ", r"connection (?:refused|rejected|denied) (?:from|by|due)"),
+            ("blocked", r"(?:ip|connection|host|sender) (?:address )?(?:is )?blocked"),
+            ("not accepting ", r"not accepting (?:mail|messages|connections) from"),
+            ("refused to talk", r"refused to talk"),
+            ("authentication fail", r"authentication fail"),
+            ("unauthenticated", r"unauthenticated"),
+            ("unverif", r"unverif\w* (?:sending )?(?:ip|host)"),
         ),
     ),
-    (AUTH, WEAK, _rx(r"\bblocked\b", r"sending (?:ip|host|server|mta)")),
+    (
+        AUTH,
+        WEAK,
+        _rx(
+            ("blocked", r"\bblocked\b"),
+            ("sending ", r"sending (?:ip|host|server|mta)"),
+        ),
+    ),
     (
         FULL,
         STRONG,
         _rx(
-            r"mail ?box (?:is )?(?:full|over|exceeded|size limit)",
-            r"(?:mail ?box|account|user|recipient|inbox|folder|mailfolder|disk)(?: is)? "
-            r"(?:is |has |was )?(?:over|exceed(?:ed|s)?)(?: (?:the|its|his|her|their|storage|"
-            r"disk|size))* ?(?:quota|limit|allocation|storage|size)",
-            r"over ?quota",
-            r"quota (?:exceeded|exceed|full|violation)",
-            r"exceed(?:ed|s)? (?:the |its |his |her |their )?(?:storage|disk|mailbox|size)? ?quota",
-            r"(?:insufficient|not enough|no) (?:disk |free |storage )?(?:space|storage)",
-            r"(?:storage|disk) (?:space )?(?:full|exceeded|limit)",
-            r"full mail ?box",
-            r"(?:mail ?box|inbox|folder) (?:has )?(?:become )?full",
-            r"\bis full\b",
-            r"message (?:size|length) (?:exceeds|is over|too)",
-            r"message (?:is )?too (?:big|large)",
-            r"(?:size|length) (?:exceeds|over) ",
-            r"exceeds? (?:the )?(?:maximum |max )?(?:message |allowed )?size",
-            r"(?:size|line|length) limit (?:exceeded|reached)",
-            r"size limit",
-            r"too (?:big|large) for",
+            ("mail", r"mail ?box (?:is )?(?:full|over|exceeded|size limit)"),
+            (
+                ("over", "exceed"),
+                r"(?:mail ?box|account|user|recipient|inbox|folder|mailfolder|disk)(?: i"
+                r"s)? (?:is |has |was )?(?:over|exceed(?:ed|s)?)(?: (?:the|its|his|her|t"
+                r"heir|storage|disk|size))* ?(?:quota|limit|allocation|storage|size)",
+            ),
+            ("quota", r"over ?quota"),
+            ("quota ", r"quota (?:exceeded|exceed|full|violation)"),
+            (
+                "exceed",
+                r"exceed(?:ed|s)? (?:the |its |his |her |their )?(?:storage|disk|mailbox"
+                r"|size)? ?quota",
+            ),
+            (
+                ("pace", "torage"),
+                r"(?:insufficient|not enough|no) (?:disk |free |storage )?(?:space|stora"
+                r"ge)",
+            ),
+            (("storage", "disk"), r"(?:storage|disk) (?:space )?(?:full|exceeded|limit)"),
+            ("full mail", r"full mail ?box"),
+            ("full", r"(?:mail ?box|inbox|folder) (?:has )?(?:become )?full"),
+            ("is full", r"\bis full\b"),
+            ("message ", r"message (?:size|length) (?:exceeds|is over|too)"),
+            ("message ", r"message (?:is )?too (?:big|large)"),
+            (("size", "length"), r"(?:size|length) (?:exceeds|over) "),
+            ("exceed", r"exceeds? (?:the )?(?:maximum |max )?(?:message |allowed )?size"),
+            (" limit ", r"(?:size|line|length) limit (?:exceeded|reached)"),
+            ("size limit", r"size limit"),
+            (
+                "exceed",
+                r"exceed(?:s|ed|ing)? (?:the )?(?:maximum|max|allowed|permitted)[\w ]{0,24}size",
+            ),
+            ("quota", r"(?:reached|exceed(?:s|ed|ing)?|over) (?:\w+ ){0,2}quota"),
+            ("disk quota", r"disk quota"),
+            ("quota ", r"quota (?:reached|violation)"),
+            ("too ", r"too (?:big|large) for"),
         ),
     ),
     (
         NETWORK,
         STRONG,
         _rx(
-            r"retry time(?:out)? (?:exceeded|expired)",
-            r"(?:delivery|message|time)(?: time)? (?:has )?expired",
-            r"(?:could not|couldn't|unable to|can't|cannot) (?:be )?deliver(?:ed)?[^.\n]{0,40}"
-            r"(?:within|for (?:more than|over)?|after) \d+",
-            r"(?:has been|was|been|is) (?:in|on) (?:the )?queue (?:for )?too long",
-            r"too long in (?:the )?queue",
-            r"have been failing",
-            r"failing for a long time",
-            r"timed? ?out",
-            r"time-?out",
-            r"connection (?:timed out|refused|reset|lost|closed|dropped)",
-            r"(?:did not|does not|refused to|would not) accept (?:our )?(?:requests? to )?connect",
-            r"socket error",
-            r"lost connection",
-            r"no route to host",
-            r"(?:network|host) (?:is )?unreachable",
-            r"(?:unable|could not|couldn't|failed) to connect",
-            r"too many (?:connections|concurrent|simultaneous|sessions)",
-            r"(?:connection|rate|sending) limit",
-            r"rate ?limit",
-            r"too many (?:messages|mails|emails|recipients)",
-            r"(?:sending|receiving) (?:too )?(?:fast|quickly|many)",
-            r"unexpected volume",
-            r"dns (?:error|lookup failed|failure|timeout)",
-            r"throttl",
+            ("retry time", r"retry time(?:out)? (?:exceeded|expired)"),
+            ("retry time not reached", r"retry time not reached"),
+            ("greylist", r"greylist"),
+            ("graylist", r"graylist"),
+            ("within", r"not (?:be )?(?:delivered|reachable) within"),
+            ("queue period", r"queue period"),
+            ("respond", r"(?:server|host) (?:did not|does not|didn't|doesn't) respond"),
+            ("not responding", r"not responding"),
+            ("no response from", r"no response from"),
+            ("at a rate", r"at a rate that prevents"),
+            ("rate", r"receiving (?:mail|messages) (?:at )?(?:a|too high a) rate"),
+            ("for the last ", r"for the last \d+ (?:second|minute|hour|day)"),
+            ("expired", r"(?:delivery|message|time)(?: time)? (?:has )?expired"),
+            (
+                "deliver",
+                r"(?:could not|couldn't|unable to|can't|cannot) (?:be )?deliver(?:ed)?[^"
+                r".\n]{0,40}(?:within|for (?:more than|over)?|after) \d+",
+            ),
+            (
+                "too long",
+                r"(?:has been|was|been|is) (?:in|on) (?:the )?queue (?:for )?too long",
+            ),
+            ("too long in ", r"too long in (?:the )?queue"),
+            ("have been failing", r"have been failing"),
+            ("failing for a long time", r"failing for a long time"),
+            ("time", r"timed? ?out"),
+            ("time", r"time-?out"),
+            ("connection ", r"connection (?:timed out|refused|reset|lost|closed|dropped)"),
+            (
+                " accept ",
+                r"(?:did not|does not|refused to|would not) accept (?:our )?(?:requests?"
+                r" to )?connect",
+            ),
+            ("socket error", r"socket error"),
+            ("lost connection", r"lost connection"),
+            ("no route to host", r"no route to host"),
+            ("unreachable", r"(?:network|host) (?:is )?unreachable"),
+            (" to connect", r"(?:unable|could not|couldn't|failed) to connect"),
+            ("too many ", r"too many (?:connections|concurrent|simultaneous|sessions)"),
+            (" limit", r"(?:connection|rate|sending) limit"),
+            ("limit", r"rate ?limit"),
+            ("too many ", r"too many (?:messages|mails|emails|recipients)"),
+            (
+                ("sending", "receiving"),
+                r"(?:sending|receiving) (?:too )?(?:fast|quickly|many)",
+            ),
+            ("unexpected volume", r"unexpected volume"),
+            (
+                ("error", "lookup failed", "failure", "timeout"),
+                r"dns (?:error|lookup failed|failure|timeout)",
+            ),
+            ("throttl", r"throttl"),
         ),
     ),
     (
         NETWORK,
         WEAK,
         _rx(
-            r"giving up on",
-            r"gave up",
-            r"try (?:again )?later",
-            r"temporar(?:y|ily) (?:deferred|unavailable|rejected|failure|blocked)",
-            r"deferred",
+            ("giving up on", r"giving up on"),
+            ("gave up", r"gave up"),
+            ("later", r"try (?:again )?later"),
+            (
+                "temporar",
+                r"temporar(?:y|ily) (?:deferred|unavailable|rejected|failure|blocked)",
+            ),
+            ("deferred", r"deferred"),
         ),
     ),
     (
         NOT_ACCEPT,
         STRONG,
         _rx(
-            r"null mx",
-            r"no mx (?:record )?found",
-            r"does not accept (?:any )?(?:e-?)?mail",
-            r"(?:domain|host|server) (?:does not|doesn't|will not) (?:accept|receive) ",
-            r"not accepting (?:any )?(?:e-?)?mail",
+            ("null", r"null ?mx"),
+            ("accepts no ", r"accepts no (?:e-?)?mail"),
+            ("no mx ", r"no mx (?:record )?found"),
+            ("does not accept ", r"does not accept (?:any )?(?:e-?)?mail"),
+            (
+                ("does not", "doesn't", "will not"),
+                r"(?:domain|host|server) (?:does not|doesn't|will not) (?:accept|receive"
+                r") ",
+            ),
+            ("not accepting ", r"not accepting (?:any )?(?:e-?)?mail"),
         ),
     ),
     (
         DOMAIN,
         STRONG,
         _rx(
-            r"host (?:or domain name )?not found",
-            r"(?:unknown|invalid|bad) (?:host|domain)",
-            r"host ?unknown",
-            r"domain (?:name )?(?:not found|does not exist|doesn't exist|is invalid|unknown)",
-            r"(?:account or )?domain may not exist",
-            r"no such (?:domain|host)",
-            r"name or service not known",
-            r"nxdomain",
-            r"unrout(?:e)?able (?:mail )?(?:address|domain)",
-            r"no (?:valid )?mx",
-            r"mx (?:record )?(?:lookup )?(?:not found|failed)",
-            r"(?:unable|failed) to (?:route|resolve)",
-            r"bad destination (?:system|host)",
-            r"nonexistentdomain",
-            r"no (?:address|a) records?",
+            ("not found", r"host (?:or domain name )?not found"),
+            (("host", "domain"), r"(?:unknown|invalid|bad) (?:host|domain)"),
+            ("unknown", r"host ?unknown"),
+            (
+                "domain ",
+                r"domain (?:name )?(?:not found|does not exist|doesn't exist|is invalid|"
+                r"unknown)",
+            ),
+            ("domain may not exist", r"(?:account or )?domain may not exist"),
+            ("no such ", r"no such (?:domain|host)"),
+            ("name or service not known", r"name or service not known"),
+            ("nxdomain", r"nxdomain"),
+            ("unrout", r"unrout(?:e)?able (?:mail )?(?:address|domain)"),
+            ("no ", r"no (?:valid )?mx"),
+            (("not found", "failed"), r"mx (?:record )?(?:lookup )?(?:not found|failed)"),
+            (("unable", "failed"), r"(?:unable|failed) to (?:route|resolve)"),
+            ("bad destination ", r"bad destination (?:system|host)"),
+            ("nonexistentdomain", r"nonexistentdomain"),
+            (" record", r"no (?:address|a) records?"),
         ),
     ),
     (
         MAILBOX,
         STRONG,
         _rx(
-            r"user ?unknown",
-            r"unknown (?:user|recipient|mail ?box|local.?part|address|account|alias)",
-            r"no such (?:user|mail ?box|recipient|address|account|person|local user)",
-            r"(?:user|mail ?box|recipient|address|account|addressee|e-?mail)(?: address)? "
-            r"(?:does not|doesn't|did not|not|no longer) (?:exist|found|valid|available|active)",
-            r"(?:does not|doesn't) exist",
-            r"not exist",
-            r"invalid (?:recipient|mail ?box|address|user|account|e-?mail)",
-            r"(?:recipient|mail ?box|address|user|account) (?:is )?(?:invalid|unknown|"
-            r"disabled|inactive|suspended|deactivated|closed|terminated|expired|locked)",
-            r"(?:account|mail ?box|address) (?:has been|was) (?:disabled|deactivated|"
-            r"suspended|closed|terminated|removed|deleted|locked)",
-            r"(?:user|recipient|mail ?box|address|account) not found",
-            r"not (?:a )?(?:valid|known) (?:mail ?box|recipient|user|address)",
-            r"addressee unknown",
-            r"no mail ?box",
-            r"mail ?box (?:unavailable|not available|not found)",
-            r"no longer (?:in use|with|valid|active|available|exists)",
-            r"has moved",
-            r"not our customer",
-            r"not listed in",
-            r"(?<!recipient )(?<!sender )\baddress rejected",
-            r"undeliverable address",
-            r"bad destination mail ?box",
-            r"(?:this|that|the) (?:user|account) (?:doesn't|does not)",
+            ("access denied", r"recipient address rejected: access denied"),
+            (
+                "invalid ",
+                r"invalid (?:[\w-]+ ){0,3}(?:userid|user id|user ?name|recipient|mail ?box|"
+                r"address)",
+            ),
+            (
+                "match",
+                r"(?:did not|does not|doesn't) (?:exactly )?match (?:an?|any) (?:[\w-]+ ){0,2}"
+                r"(?:e-?mail address|address|user|account|mail ?box)",
+            ),
+            # The same in French, German, Spanish, Italian, Portuguese, Chinese and Japanese.
+            (
+                ("existe", "existiert", "esiste", "unbekannt", "不存在", "存在しません"),
+                r"n'existe pas|existiert nicht|no existe|non esiste|não existe|"
+                r"(?:empfänger|benutzer|adresse) unbekannt|不存在|存在しません",
+            ),
+            ("unknown", r"user ?unknown"),
+            (
+                "unknown ",
+                r"unknown (?:user|recipient|mail ?box|local.?part|address|account|alias)",
+            ),
+            (
+                "no such ",
+                r"no such (?:user|mail ?box|recipient|address|account|person|local user)",
+            ),
+            (
+                ("exist", "found", "valid", "available", "active"),
+                r"(?:user|mail ?box|recipient|address|account|addressee|e-?mail)(?: addr"
+                r"ess)? (?:does not|doesn't|did not|not|no longer) (?:exist|found|valid|"
+                r"available|active)",
+            ),
+            (" exist", r"(?:does not|doesn't) exist"),
+            ("not exist", r"not exist"),
+            ("invalid ", r"invalid (?:recipient|mail ?box|address|user|account|e-?mail)"),
+            (
+                (
+                    "invalid",
+                    "unknown",
+                    "disabled",
+                    "inactive",
+                    "suspended",
+                    "deactivated",
+                    "closed",
+                    "terminated",
+                    "expired",
+                    "locked",
+                ),
+                r"(?:recipient|mail ?box|address|user|account) (?:is )?(?:invalid|unknow"
+                r"n|disabled|inactive|suspended|deactivated|closed|terminated|expired|lo"
+                r"cked)",
+            ),
+            (
+                (
+                    "disabled",
+                    "deactivated",
+                    "suspended",
+                    "closed",
+                    "terminated",
+                    "removed",
+                    "deleted",
+                    "locked",
+                ),
+                r"(?:account|mail ?box|address) (?:has been|was) (?:disabled|deactivated"
+                r"|suspended|closed|terminated|removed|deleted|locked)",
+            ),
+            (" not found", r"(?:user|recipient|mail ?box|address|account) not found"),
+            (
+                ("valid", "known"),
+                r"not (?:a )?(?:valid|known) (?:mail ?box|recipient|user|address)",
+            ),
+            ("addressee unknown", r"addressee unknown"),
+            ("no mail", r"no mail ?box"),
+            (
+                ("unavailable", "not available", "not found"),
+                r"mail ?box (?:unavailable|not available|not found)",
+            ),
+            ("no longer ", r"no longer (?:in use|with|valid|active|available|exists)"),
+            ("has moved", r"has moved"),
+            ("not our customer", r"not our customer"),
+            ("not listed in", r"not listed in"),
+            ("address rejected", r"(?<!recipient )(?<!sender )\baddress rejected"),
+            ("undeliverable address", r"undeliverable address(?!\s*:)"),
+            ("bad destination mail", r"bad destination mail ?box"),
+            (" does", r"(?:this|that|the) (?:user|account) (?:doesn't|does not)"),
         ),
     ),
-    (MAILBOX, WEAK, _rx(r"recipient (?:address )?rejected")),
-    (SENDER, WEAK, _rx(r"after mail from")),
+    (
+        MAILBOX,
+        WEAK,
+        _rx(
+            ("recipient ", r"recipient (?:address )?rejected"),
+        ),
+    ),
+    (
+        SENDER,
+        WEAK,
+        _rx(
+            ("after mail from", r"after mail from"),
+        ),
+    ),
     (
         SENDER,
         STRONG,
         _rx(
-            r"sender (?:address )?(?:rejected|refused|denied|blocked|not (?:allowed|permitted))",
-            r"sender verif",
-            r"(?:domain of )?sender address [^.\n]{0,80}(?:does not exist|rejected|invalid)",
-            r"(?:envelope|mail from|from address|return.path)[^.\n]{0,40}"
-            r"(?:rejected|refused|invalid|not allowed)",
-            r"permission to post",
-            r"not (?:allowed|permitted|authori[sz]ed) to (?:post|send (?:mail|messages) to)",
-            r"only (?:members|subscribers) (?:can|may) post",
-            r"rejected by (?:the )?recipient(?! domain)",
-            r"(?:unroutable|invalid|unknown|bad|unverifiable|unresolvable) sender",
-            r"recipient (?:has )?(?:blocked|refused|rejected) (?:you|your|mail|messages)",
-            r"your (?:e-?mail )?address (?:has been |is )?(?:blocked|rejected|refused)",
-            r"access denied",
+            (
+                "sender ",
+                r"sender (?:address )?(?:rejected|refused|denied|blocked|not (?:allowed|"
+                r"permitted))",
+            ),
+            ("sender verif", r"sender verif"),
+            (
+                "sender address ",
+                r"(?:domain of )?sender address [^.\n]{0,80}(?:does not exist|rejected|i"
+                r"nvalid)",
+            ),
+            (
+                ("rejected", "refused", "invalid", "not allowed"),
+                r"(?:envelope|mail from|from address|return.path)[^.\n]{0,40}(?:rejected"
+                r"|refused|invalid|not allowed)",
+            ),
+            ("permission to post", r"permission to post"),
+            (
+                ("allowed", "permitted", "authori"),
+                r"not (?:allowed|permitted|authori[sz]ed) to (?:post|send (?:mail|messag"
+                r"es) to)",
+            ),
+            (("members", "subscribers"), r"only (?:members|subscribers) (?:can|may) post"),
+            ("rejected by ", r"rejected by (?:the )?recipient(?! domain)"),
+            (
+                " sender",
+                r"(?:unroutable|invalid|unknown|bad|unverifiable|unresolvable) sender",
+            ),
+            (
+                "recipient ",
+                r"recipient (?:has )?(?:blocked|refused|rejected) (?:you|your|mail|messa"
+                r"ges)",
+            ),
+            (
+                "address ",
+                r"your (?:e-?mail )?address (?:has been |is )?(?:blocked|rejected|refuse"
+                r"d)",
+            ),
+            ("access denied", r"access denied"),
         ),
     ),
     (
         SPAM,
         STRONG,
-        _rx(r"spam", r"unsolicited", r"bulk (?:e-?)?mail", r"\bjunk\b", r"\bube\b", r"\buce\b"),
+        _rx(
+            ("spam", r"spam"),
+            ("unsolicited", r"unsolicited"),
+            ("bulk ", r"bulk (?:e-?)?mail"),
+            ("junk", r"\bjunk\b"),
+            ("ube", r"\bube\b"),
+            ("uce", r"\buce\b"),
+        ),
     ),
     (
         CONTENT,
         STRONG,
         _rx(
-            r"virus",
-            r"malware",
-            r"infected",
-            r"(?:forbidden|prohibited|banned|dangerous|blocked) (?:attachment|file|content)",
-            r"content filter",
+            ("virus", r"virus"),
+            ("malware", r"malware"),
+            ("infected", r"infected"),
+            (
+                ("forbidden", "prohibited", "banned", "dangerous", "blocked"),
+                r"(?:forbidden|prohibited|banned|dangerous|blocked) (?:attachment|file|c"
+                r"ontent)",
+            ),
+            ("content filter", r"content filter"),
         ),
     ),
     (
         CONTENT,
         WEAK,
         _rx(
-            r"attachment", r"content (?:rejected|not accepted)", r"message content", r"its content"
+            ("attachment", r"attachment"),
+            ("content ", r"content (?:rejected|not accepted)"),
+            ("message content", r"message content"),
+            ("its content", r"its content"),
         ),
     ),
     (
         POLICY,
         STRONG,
-        _rx(r"polic(?:y|ies)", r"administrative(?:ly)? (?:prohibited|denied|rejected)"),
+        _rx(
+            ("polic", r"polic(?:y|ies)"),
+            ("administrative", r"administrative(?:ly)? (?:prohibited|denied|rejected)"),
+        ),
     ),
     (
         POLICY,
         WEAK,
-        _rx(r"not (?:permitted|allowed)", r"prohibited", r"refused", r"rejected", r"denied"),
+        _rx(
+            (("permitted", "allowed"), r"not (?:permitted|allowed)"),
+            ("prohibited", r"prohibited"),
+            ("refused", r"refused"),
+            ("rejected", r"rejected"),
+            ("denied", r"denied"),
+        ),
     ),
     (
         ROUTING,
         STRONG,
         _rx(
-            r"mail loop",
-            r"loops? back",
-            r"loop(?:ing)? detected",
-            r"too many hops",
-            r"routing loop",
-            r"forwarded more than",
-            r"mailer error",
-            r"local (?:delivery|configuration) (?:failed|error)",
-            r"configuration error",
-            r"misconfigur",
-            r"command (?:died|failed)",
-            r"unable to deliver to program",
-            r"duplicated message-id",
-            r"pipe to \|",
-            r"no such file or directory",
+            ("mail loop", r"mail loop"),
+            (" back", r"loops? back"),
+            (" detected", r"loop(?:ing)? detected"),
+            ("too many hops", r"too many hops"),
+            ("routing loop", r"routing loop"),
+            ("forwarded more than", r"forwarded more than"),
+            ("mailer error", r"mailer error"),
+            (
+                ("delivery", "configuration"),
+                r"local (?:delivery|configuration) (?:failed|error)",
+            ),
+            ("configuration error", r"configuration error"),
+            ("misconfigur", r"misconfigur"),
+            ("command ", r"command (?:died|failed)"),
+            ("unable to deliver to program", r"unable to deliver to program"),
+            ("duplicated message-id", r"duplicated message-id"),
+            ("pipe to |", r"pipe to \|"),
+            ("no such file or directory", r"no such file or directory"),
         ),
     ),
-    (ROUTING, WEAK, _rx(r"system error", r"internal (?:server )?error")),
+    (
+        ROUTING,
+        WEAK,
+        _rx(
+            ("system error", r"system error"),
+            ("internal ", r"internal (?:server )?error"),
+        ),
+    ),
 ]
 
 
@@ -540,49 +754,33 @@ def _index_rules() -> tuple[dict[str, list[tuple[int, int]]], list[tuple[int, in
     return by_literal, unfiltered
 
 
-def _trie_pattern(words: list[str]) -> str:
-    """Return a regular expression matching any of ``words``, written as a prefix tree
-    ("deni|deliver" becomes "de(?:ni|liver)") so the matcher rejects a position after a
-    character or two instead of trying every word; the longest word is preferred."""
-    trie: dict[str, dict] = {}
-    for word in words:
-        node = trie
-        for ch in word:
-            node = node.setdefault(ch, {})
-        node[""] = {}  # a word ends here
-
-    def emit(node: dict[str, dict]) -> str:
-        branches = [re.escape(ch) + emit(child) for ch, child in sorted(node.items()) if ch]
-        if not branches:
-            return ""
-        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        return f"(?:{body})?" if "" in node else body
-
-    return emit(trie)
-
-
 _BY_LITERAL, _UNFILTERED = _index_rules()
-# Matches the longest literal starting at a position.
-_LITERAL_FINDER = re.compile(_trie_pattern(list(_BY_LITERAL)))
-# The alternatives a found literal makes worth running: its own and those of the shorter
-# literals it starts with (they occur at the same place).
-_RULES_FOR = {
-    lit: frozenset(
-        pair for other in _BY_LITERAL if lit.startswith(other) for pair in _BY_LITERAL[other]
-    )
-    for lit in _BY_LITERAL
-}
+# Every literal found in one pass over the text (Aho-Corasick, a C extension): a regular
+# expression alternating over ~200 literals tries each at every position.
+_LITERALS = ahocorasick.Automaton()
+for _literal in _BY_LITERAL:
+    _LITERALS.add_word(_literal, _literal)
+_LITERALS.make_automaton()
 
 
 def _candidate_rules(low: str) -> set[tuple[int, int]]:
     """Return the (rule, alternative) pairs whose required literal occurs in ``low``."""
     todo = set(_UNFILTERED)
-    pos = 0
-    # Search again just after each find's start, not after its end: literals overlap.
-    while (m := _LITERAL_FINDER.search(low, pos)) is not None:
-        todo |= _RULES_FOR[m.group(0)]
-        pos = m.start() + 1
+    for literal in {found for _end, found in _LITERALS.iter(low)}:
+        todo.update(_BY_LITERAL[literal])
     return todo
+
+
+# A virus scanner's banner ("scanned for all viruses") says nothing about the failure.
+_VIRUS_BANNER = re.compile(
+    r"(?:scanned|checked|protected)[^\n]{0,40}?(?:virus|viruses|malware)|virus[- ]?(?:free|"
+    r"scanned|checked|protected)|no (?:known )?virus(?:es)? (?:was |were )?(?:found|detected)|"
+    r"anti-?virus (?:software|scanner|protection)"
+)
+
+
+def _blank(m: re.Match[str]) -> str:
+    return " " * len(m.group(0))
 
 
 @lru_cache(maxsize=512)
@@ -592,6 +790,8 @@ def phrase_matches(text: str | None) -> tuple[tuple[int, int, str, str], ...]:
     if not text:
         return ()
     low = text.lower()
+    if "virus" in low:
+        low = _VIRUS_BANNER.sub(_blank, low)
     # One fast pass for the required literals decides which few patterns are worth running.
     todo = _candidate_rules(low)
     best: dict[int, tuple[int, int, re.Match[str]]] = {}
@@ -613,18 +813,98 @@ def phrase_reason(text: str | None) -> tuple[str, str] | None:
     return (found[0][2], found[0][3]) if found else None
 
 
-def _type_for(reason: str, klass: str | None) -> str:
-    if reason in _PERMANENT_CATEGORIES:
+# Where the status class (4) forbids a permanent block, a permanent reason becomes the
+# temporary category that says the same thing about a condition that may pass.
+_TEMPORARY_FOR = {
+    MAILBOX: OTHER,
+    NOT_ACCEPT: "domain_error",
+    DOMAIN: "domain_error",
+    SENDER: AUTH,
+    POLICY: AUTH,
+    RELAY: AUTH,
+    SPAM: CONTENT,
+    PROTOCOL: NETWORK,
+    ROUTING: NETWORK,
+    OTHER: OTHER,
+}
+
+# Text saying the failure is transient: "try again", "deferred", "expired", "gave up"...
+# Used only when neither a status nor a reply code gives the class.
+_TRANSIENT_WORDING = re.compile(
+    # Not a bare "try again": permanent failures often end "check the address and try again".
+    r"try(?:ing)? again later|will try again|temporar|deferr|delayed|queue period|"
+    r"not (?:be )?(?:delivered|reachable) within|"
+    r"expired|gave up|giving up|retry time|retry timeout|will (?:be )?retr|still trying|"
+    r"too long in (?:the )?queue|in the queue too long|(?:for|in) the last \d+ (?:second|minute|"
+    r"hour|day)|not yet been delivered|has not been delivered yet|timed? ?out|try later"
+)
+
+
+# Each alternative of _TRANSIENT_WORDING contains one of these.
+_TRANSIENT_WORDS = (
+    "again",
+    "temporar",
+    "deferr",
+    "delayed",
+    "queue",
+    "within",
+    "expired",
+    "gave up",
+    "giving up",
+    "retr",
+    "the last",
+    "not yet",
+    "not been delivered yet",
+    "still trying",
+    "time",
+    "try later",
+)
+
+
+def is_transient_wording(text: str | None) -> bool:
+    """Return whether ``text`` says the failure is temporary (deferred, expired, retry)."""
+    if not text:
+        return False
+    low = text.lower()
+    return any(w in low for w in _TRANSIENT_WORDS) and _TRANSIENT_WORDING.search(low) is not None
+
+
+def _type_for(reason: str, klass: str) -> str:
+    if klass == "4":
+        return TEMPORARY
+    if reason in _PERMANENT_CATEGORIES or reason in (DOMAIN, OTHER):
         return PERMANENT
-    if reason in (DOMAIN, OTHER):
-        return TEMPORARY if klass == "4" else PERMANENT
     return TEMPORARY
 
 
-def _category_for(reason: str, klass: str | None) -> str:
+def _category_for(reason: str, klass: str) -> str:
+    if klass == "4":
+        if reason in _PERMANENT_CATEGORIES or reason == DOMAIN:
+            return _TEMPORARY_FOR[reason]
+        return reason
     if reason == DOMAIN:
-        return "domain_error" if klass == "4" else "bad_domain"
+        return "bad_domain"
     return reason
+
+
+def status_class(
+    status: str | None,
+    reply_code: str | None,
+    action: str | None,
+    text: str | None = None,
+) -> str:
+    """Return the block class, "4" (temporary) or "5" (may be permanent), of one failure.
+
+    A delayed DSN is transient whatever its codes; otherwise the enhanced status's class, then
+    the reply code's; with neither, wording that says "try again", "expired"... makes it 4.
+    """
+    if action == "delayed":
+        return "4"
+    if status and status[0] in "45":
+        return status[0]
+    if reply_code and reply_code[0] in "45":
+        return reply_code[0]
+    return "4" if is_transient_wording(text) else "5"
 
 
 def decide(
@@ -637,9 +917,9 @@ def decide(
 ) -> Decision:
     """Return the block type, category and explanation for one failed recipient.
 
-    Evidence is weighed as DESIGN.md says: a specific status code, then the diagnostic
-    wording (which beats a vague status class), then the reply code, then the wider text of
-    the bounce (``context``), then the status class alone.
+    The precedence is the module's (see its docstring): the class from Action, status, reply
+    code or transient wording decides whether the block may be permanent; the status' subject
+    and detail, the wording and the reply code then choose the category within that type.
     """
     if status is None and recipient and recipient.lower().endswith("@googlegroups.com"):
         # Google Groups answers every refused post the same way, in the sender's language:
@@ -649,13 +929,7 @@ def decide(
             SENDER,
             "Google Groups refused the post: the sender may not post to this group",
         )
-    klass = None
-    if status:
-        klass = status[0]
-    elif reply_code:
-        klass = reply_code[0]
-    elif action == "delayed":
-        klass = "4"
+    klass = status_class(status, reply_code, action, f"{diagnostic or ''}\n{context or ''}")
     entry = STATUS_TABLE.get(_status_key(status)) if status else None
     matches = phrase_matches(diagnostic) or phrase_matches(context)
     if any(m[3] == "after mail from" for m in matches):
@@ -671,6 +945,8 @@ def decide(
         use_status = not matches and entry is not None
     elif entry is not None and entry[2]:
         use_status = not strong or any(m[2] == entry[0] for m in matches)
+        if _status_key(status) in SENDER_SIDE:
+            use_status = True  # our own domain or authentication: no wording overrides it
     else:
         use_status = entry is not None and not strong
     if use_status:
@@ -690,9 +966,6 @@ def decide(
         why = "Delivery failed without a recognisable reason" + (
             f" (status {status})" if status else ""
         )
-    if klass is None:
-        klass = "4" if action == "delayed" else "5"
-    if reason == ROUTING and klass == "4":
-        # A temporary routing problem (e.g. a loop that may clear) is a network matter.
-        reason = NETWORK
+    if klass == "4" and (reason in _PERMANENT_CATEGORIES or reason == DOMAIN):
+        why += " (a transient failure: no permanent block)"
     return Decision(_type_for(reason, klass), _category_for(reason, klass), why)

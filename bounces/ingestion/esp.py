@@ -13,6 +13,8 @@ from datetime import datetime
 from django.utils.dateparse import parse_datetime
 
 from bounces.classifier.dsn import parse_reply_code, parse_status
+from bounces.classifier.esp import SES_BOUNCE as CLASSIFIER_SES_BOUNCE
+from bounces.classifier.esp import ses_bounce_hint
 from bounces.classifier.models import PERMANENT, TEMPORARY, TEMPORARY_CATEGORIES
 from bounces.classifier.rules import decide
 
@@ -46,18 +48,8 @@ def is_bounce_event(event_type: str, esp_event: object) -> bool:
 
 
 # --- per-ESP hints: (type, category) the ESP's own fields imply, and whether they are decisive --
-SES_BOUNCE = {
-    ("Permanent", "NoEmail"): (P, "bad_mailbox", True),
-    ("Permanent", "Suppressed"): (P, "bad_mailbox", True),
-    ("Permanent", "OnAccountSuppressionList"): (P, "other", True),
-    ("Permanent", "General"): (P, "other", False),
-    ("Transient", "MailboxFull"): (T, "mailbox_full", True),
-    ("Transient", "MessageTooLarge"): (T, "mailbox_full", True),
-    ("Transient", "ContentRejected"): (T, "content_related", True),
-    ("Transient", "AttachmentRejected"): (T, "content_related", True),
-    ("Transient", "General"): (T, "other", False),
-    ("Undetermined", "Undetermined"): (T, "other", False),
-}
+# One SES bounce table for the e-mail and webhook paths: the classifier's.
+SES_BOUNCE = CLASSIFIER_SES_BOUNCE
 SES_DELAY = {
     "MailboxFull": "mailbox_full",
     "SpamDetected": "content_related",
@@ -220,9 +212,7 @@ def _ses(payload, event, event_type, recipient, description, mta):
         bounce = event.get("bounce") or {}
         entry = _recipient_entry(bounce.get("bouncedRecipients"), recipient)
         pair = (bounce.get("bounceType", ""), bounce.get("bounceSubType", ""))
-        hint = SES_BOUNCE.get(pair) or (
-            (T, "other", False) if pair[0] == "Transient" else (P, "other", False)
-        )
+        hint = ses_bounce_hint(*pair)
         if pair[0] == "Transient":
             event_type = "deferred"  # SES stopped retrying a soft bounce: still temporary.
         finding = _finding(

@@ -37,7 +37,8 @@ EXPECTED = {
     ),
     "lhost-exim-36.eml": (
         "non_standard",
-        [("kijitora@example.edu", PERMANENT, "sender_rejected", None)],
+        # "Unroutable sender address": our sender domain is at fault, not the recipient.
+        [("kijitora@example.edu", TEMPORARY, "authentication_failure", None)],
     ),
     "lhost-sendmail-05.eml": (
         "dsn",
@@ -63,7 +64,8 @@ EXPECTED = {
         ],
     ),
     "lhost-amazonses-12.eml": ("success", [("success@simulator.amazonses.com", None, None, None)]),
-    "lhost-opensmtpd-12.eml": ("dsn", [("neko@nyaan.jp", PERMANENT, "bad_domain", None)]),
+    # A 4.0.0 "temporary failure report": never a permanent block on its own.
+    "lhost-opensmtpd-12.eml": ("dsn", [("neko@nyaan.jp", TEMPORARY, "domain_error", None)]),
     "lhost-dragonfly-11.eml": (
         "non_standard",
         [("hostunknown@libsisimai.net", PERMANENT, "bad_domain", "5.1.2")],

@@ -11,10 +11,12 @@ from bounces.classifier import dsn, heuristics, rules
 from bounces.classifier.mime import clean_line, lower_in_place
 
 # The plain forms of the patterns that were rewritten to open with a character class.
-PLAIN_STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
-PLAIN_PAIRED = re.compile(r"(?<![\d.])([245][0-5]\d)[\s\-]+#?([245]\.\d{1,3}\.\d{1,3})\b")
+PLAIN_STATUS = re.compile(r"(?<![\w.])([245])\.(\d{1,3})\.(\d{1,3})\b(?!\.\d)")
+PLAIN_PAIRED = re.compile(r"(?<![\d.])([245][0-5]\d)[\s\-]+#?([245]\.\d{1,3}\.\d{1,3})\b(?!\.\d)")
 PLAIN_CODE = re.compile(r"(?<![\d.])([245][0-5]\d)(?=[\s\-]|$)")
-PLAIN_CODE_LINE = re.compile(r"^.*?(?:\b[245]\.\d{1,3}\.\d{1,3}\b|^\s*[245][0-5]\d[\s-]).*$", re.M)
+PLAIN_CODE_LINE = re.compile(
+    r"^.*?(?:(?<![\w.])[245]\.\d{1,3}\.\d{1,3}\b(?!\.\d)|^\s*[245][0-5]\d[\s-]).*$", re.M
+)
 
 # Text made of the pieces that matter to these patterns, so examples hit the edge cases.
 pieces = st.sampled_from(
@@ -60,3 +62,20 @@ def test_lower_in_place_keeps_positions() -> None:
     low = lower_in_place(text)
     assert len(low) == len(text)
     assert low.index("user unknown") == text.index("User Unknown")
+
+
+marker_text = st.lists(
+    st.sampled_from(
+        list(heuristics._MARKER_WORDS)
+        + ["\n", " ", "message", "mail", "follows", "below", ":", "-", "the ", "a ", "is ", "x"]
+    ),
+    max_size=20,
+).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(marker_text)
+def test_original_marker_search_matches_the_plain_search(text: str) -> None:
+    plain = heuristics._ORIGINAL_MARKER.search(text)
+    fast = heuristics.find_original_marker(text)
+    assert (plain and plain.span()) == (fast and fast.span())
