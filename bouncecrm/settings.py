@@ -302,5 +302,11 @@ CELERY_BEAT_SCHEDULE.update(
             "task": "bounces.tasks.sweep_inbound",
             "schedule": 120,
         },
+        # Background bulk unblocks started while the broker was unreachable stay queued; send
+        # them again every 2 minutes (a duplicate is harmless: only one worker claims a job).
+        "requeue-bulk-unblock-jobs": {
+            "task": "bounces.tasks.requeue_bulk_unblock_jobs",
+            "schedule": 120,
+        },
     }
 )

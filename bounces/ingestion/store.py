@@ -55,20 +55,12 @@ def max_message_bytes() -> int:
 
 
 def _queue(ids: list[int]) -> None:
-    """Queue processing once the rows are committed.
-
-    A broker that is down must not fail the delivery that was just stored: the row stays
-    pending and the sweeper queues it later.
-    """
+    """Queue processing once the rows are committed (a broker outage leaves them pending for
+    the sweeper; see `bounces.tasks.queue`)."""
     from ..tasks.ingestion import process_inbound
+    from ..tasks.queue import task_send_on_commit
 
-    def send() -> None:
-        try:
-            process_inbound.delay(ids)
-        except Exception:
-            logger.exception("could not queue inbound %s; the sweeper will", ids[:5])
-
-    transaction.on_commit(send)
+    task_send_on_commit(process_inbound, ids)
 
 
 def _insert(fields: dict, *, queue: bool) -> Stored:
