@@ -195,7 +195,13 @@ def inbound_requeue(*, ids: list[int]) -> int:
         count = (
             InboundMessage.objects.filter(pk__in=ids)
             .exclude(dedupe_key__startswith=OVERSIZE_PREFIX)
-            .update(state=InboundMessage.State.PENDING, attempts=0, error="", processed_at=None)
+            .update(
+                state=InboundMessage.State.PENDING,
+                attempts=0,
+                error="",
+                processed_at=None,
+                retry_at=None,
+            )
         )
         if count:
             _queue(list(ids))
