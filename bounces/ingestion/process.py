@@ -14,7 +14,6 @@ import importlib.util
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
-
 from datetime import timedelta
 
 from django.db import InterfaceError, OperationalError, transaction
