@@ -298,6 +298,12 @@ ANYMAIL = {
 # Only these SNS topics may post to the Amazon SES webhook (comma-separated ARNs; empty: any topic
 # that knows the webhook's basic-auth secret).
 BOUNCE_SES_TOPIC_ARNS = envlist("BOUNCE_SES_TOPIC_ARNS")
+# Verify the SNS signature of every SES webhook post (off by default only with DEBUG, where no
+# SNS can reach the app); certificates and subscription links only from URLs matching the pattern.
+BOUNCE_SNS_VERIFY = envbool("BOUNCE_SNS_VERIFY", not DEBUG)
+BOUNCE_SNS_URL_PATTERN = os.environ.get("BOUNCE_SNS_URL_PATTERN", "")
+# Largest ESP webhook body (a SendGrid batch of 10,000 events is about 3.5 MB).
+BOUNCE_WEBHOOK_MAX_BYTES = envint("BOUNCE_WEBHOOK_MAX_BYTES", 32 * 1024 * 1024)
 CELERY_BEAT_SCHEDULE.update(
     {
         # Bounces are not urgent to the second, but a mailing's bounce rate should show within a

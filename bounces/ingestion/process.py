@@ -13,7 +13,7 @@ import hashlib
 import importlib.util
 import logging
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from django.db import InterfaceError, OperationalError, transaction
@@ -25,7 +25,7 @@ from ..models import Bounce, BouncePolicy, InboundMessage, Mailing, SentEmail
 from ..services.blocks import BlockCause, BlockRequest, addresses_block
 from .correlate import Query, SentRef, sent_emails_for
 from .esp import evidence_from_event
-from .evidence import Evidence, Finding, evidence_from_raw
+from .evidence import Evidence, Finding, clean_text, evidence_from_raw, recipient_problem
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ def inbound_process(*, ids: list[int], fill: int = 0) -> ProcessResult:
 
 
 def _evidence(row: InboundMessage) -> Evidence:
-    if row.payload is not None and row.raw is None:
+    if row.payload is not None:  # an ESP event (a quarantined one also keeps its raw form)
         return evidence_from_event(row.payload)
     return evidence_from_raw(bytes(row.raw or b""), received_at=row.received_at)
 
@@ -239,6 +239,16 @@ def _bounces_for(work: list[_Work], now) -> list[_Pending]:
             and finding.recipient.lower() != ref.to_address.lower()
         ):
             ref = None
+        problem = recipient_problem(finding.recipient) if finding and finding.recipient else ""
+        if problem:
+            # A string the classifier took for an address (markup, a formula…) never becomes a
+            # block; the sent email the return path names still does.
+            finding = replace(
+                finding,
+                recipient="",
+                explanation=clean_text(f"{problem} {finding.explanation}".strip(), 500),
+                **({} if ref else {"type": "", "category": ""}),
+            )
         recipient = (finding.recipient if finding else "") or (ref.to_address if ref else "")
         recipient = recipient.strip().lower()
         marker = recipient if finding else ":unparsed" if not ev.parsed else ":none"

@@ -12,7 +12,6 @@ import time
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
@@ -21,17 +20,22 @@ from bounces.models import Block, Unblock
 from bounces.services.blocks import BlockCause, address_block
 from bounces.services.bulk import records_bulk_unblock
 from records.models import Contact
-from tests.factories import BlockFactory, ContactFactory, UserFactory
+from tests.factories import BlockFactory, ContactFactory
 
 USER_UNKNOWN = BlockCause(type=BlockType.PERMANENT, category="bad_mailbox", status="5.1.1")
 MAILBOX_FULL = BlockCause(type=BlockType.TEMPORARY, category="mailbox_full", status="4.2.2")
 
 
 @pytest.fixture
-def sales():
-    user = UserFactory()
-    user.user_permissions.add(Permission.objects.get(codename="unblock_temporary"))
-    return user
+def postgres_only(db):
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks and concurrent transactions need PostgreSQL")
+
+
+@pytest.fixture
+def sales(sales_user):
+    """The seed's sales staff persona (the Sales staff group may lift temporary blocks)."""
+    return sales_user
 
 
 def _wait_for_lock_wait(timeout: float = 10) -> None:
@@ -51,9 +55,7 @@ def _wait_for_lock_wait(timeout: float = 10) -> None:
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_bulk_lift_never_lifts_a_block_escalated_to_permanent_meanwhile(sales):
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks and concurrent transactions need PostgreSQL")
+def test_bulk_lift_never_lifts_a_block_escalated_to_permanent_meanwhile(postgres_only, sales):
     contact = ContactFactory(email="race@example.com")
     block = BlockFactory(address="race@example.com", last_bounce_at=timezone.now())
     escalated, release = threading.Event(), threading.Event()
