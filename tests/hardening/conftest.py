@@ -65,3 +65,62 @@ def dead_broker(request, settings):
         _reset_broker_connections(app)
         if server is not None:
             server.close()
+
+
+GUNICORN_PORT = 27320
+
+
+@pytest.fixture
+def gunicorn_server(transactional_db):
+    """Serve the app with gunicorn on loopback against the test database (production settings,
+    plain HTTP); yield its base URL. Requests the test makes are committed for real."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import ROOT, _database_url_for_worker, port_open
+
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url_for_worker(),
+        "DJANGO_DEBUG": "false",
+        "SECRET_KEY": "gunicorn-test-secret-key-not-for-production-0123456789abcdef",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "false",
+        "PYTHONPATH": str(ROOT),
+    }
+    env.pop("CELERY_BROKER_URL", None)
+    log = open(ROOT / "var" / "gunicorn-hardening.log", "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "bouncecrm.wsgi",
+            "--bind",
+            f"127.0.0.1:{GUNICORN_PORT}",
+            "--workers",
+            "1",
+            "--timeout",
+            "60",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while not port_open("127.0.0.1", GUNICORN_PORT):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("gunicorn did not start; see var/gunicorn-hardening.log")
+            time.sleep(0.2)
+        yield f"http://127.0.0.1:{GUNICORN_PORT}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
