@@ -101,8 +101,13 @@ class KindMixin(PermissionRequiredMixin):
 
 
 # --- home ----------------------------------------------------------------------------------------
-class HomeView(TemplateView):
+class HomeView(PermissionRequiredMixin, TemplateView):
+    """Blocked addresses and recent bounces: only for users who may see them (login alone is
+    not enough: a user in no group gets 403)."""
+
     template_name = "home.html"
+    permission_required = ("bounces.view_block", "bounces.view_bounce")
+    raise_exception = True
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -422,8 +427,11 @@ class RecordBulkUnblockView(KindMixin, View):
         return HttpResponseRedirect(back)
 
 
-class BulkUnblockJobMixin:
+class BulkUnblockJobMixin(PermissionRequiredMixin):
     """One background bulk unblock, visible to the user who started it and to admins only."""
+
+    permission_required = "bounces.view_block"
+    raise_exception = True
 
     def get_job(self) -> BulkUnblockJob:
         jobs = BulkUnblockJob.objects.all()

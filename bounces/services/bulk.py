@@ -14,6 +14,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
@@ -76,7 +77,10 @@ def _lift(targets: QuerySet, now, confirmed_at) -> list[tuple[int, str, str, str
     this call lifted, so a block lifted concurrently never gets a second audit row.
     """
     table = connection.ops.quote_name(Block._meta.db_table)
-    sql, params = targets.values("pk").query.sql_with_params()
+    try:
+        sql, params = targets.values("pk").query.sql_with_params()
+    except EmptyResultSet:  # the selection matches nothing (a category of the other type)
+        return []
     confirmed = connection.ops.adapt_datetimefield_value(confirmed_at)
     with connection.cursor() as cursor:
         cursor.execute(
