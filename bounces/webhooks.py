@@ -105,7 +105,18 @@ def _json_body(request, *, content_types: tuple[str, ...], shape: type) -> objec
 def _jsonable(value):
     if hasattr(value, "lists"):  # a QueryDict (Mailgun's legacy form posts)
         return {key: values if len(values) > 1 else values[0] for key, values in value.lists()}
+    if isinstance(value, dict | list) and _plain_json(value):
+        return value  # parsed from the request's JSON: already storable as it is
     return json.loads(json.dumps(value, default=str))
+
+
+def _plain_json(value) -> bool:
+    """Return whether `value` holds only JSON types (one shallow-to-deep walk, no copy)."""
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain_json(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_plain_json(v) for v in value)
+    return value is None or isinstance(value, str | int | float | bool)
 
 
 def _raw(esp_event) -> bytes:

@@ -6,6 +6,7 @@ shape from an ESP event. Processing then writes bounces, blocks and sent-email s
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -64,6 +65,7 @@ def clean_text(value: str | None, limit: int | None = None) -> str:
 
 
 _UNSAFE = re.compile("[\x00\ud800-\udfff]")
+_ESCAPED_UNSAFE = re.compile(r"\\u0000|\\ud[89a-f]", re.IGNORECASE)
 
 
 def sanitize_json(value):
@@ -72,6 +74,10 @@ def sanitize_json(value):
     PostgreSQL refuses both in text and JSON columns; one such character must not sink a batch.
     Surrogates become U+FFFD, NULs are dropped.
     """
+    # Fast path (nearly every event): JSON escapes both as \u0000 / \udXXX, so one search of
+    # the serialised text says whether there is anything to clean.
+    if not _ESCAPED_UNSAFE.search(json.dumps(value, default=str)):
+        return value, []
     found: set[str] = set()
 
     def clean(item):

@@ -204,6 +204,12 @@ _COPY_COLUMNS = (
 )
 
 
+def _payload_json(row: InboundMessage) -> str | None:
+    if row.payload is None:
+        return None
+    return getattr(row, "payload_json", None) or json.dumps(row.payload, default=str)
+
+
 def _insert_many(rows: list[InboundMessage]) -> None:
     """Insert new inbox rows: COPY on PostgreSQL (10,000 events in a fraction of a second, where
     a multi-row INSERT took seconds), `bulk_create` elsewhere. A row a concurrent delivery
@@ -224,7 +230,7 @@ def _insert_many(rows: list[InboundMessage]) -> None:
                                 row.source,
                                 row.dedupe_key,
                                 row.raw,
-                                None if row.payload is None else json.dumps(row.payload),
+                                _payload_json(row),
                                 row.size,
                                 row.state,
                                 0,
@@ -248,15 +254,16 @@ def inbound_store_events(*, esp: str, events: list[dict], rejected: list[Rejecte
 
     rows: list[InboundMessage] = []
     for event in events:
-        rows.append(
-            InboundMessage(
-                channel="webhook",
-                source=esp,
-                dedupe_key=event_dedupe_key(esp, event),
-                payload=event,
-                size=len(json.dumps(event, default=str)),
-            )
+        text = json.dumps(event, default=str)
+        row = InboundMessage(
+            channel="webhook",
+            source=esp,
+            dedupe_key=event_dedupe_key(esp, event),
+            payload=event,
+            size=len(text),
         )
+        row.payload_json = text  # serialised once, for COPY
+        rows.append(row)
     for bad in rejected:
         rows.append(
             InboundMessage(
