@@ -247,13 +247,17 @@ JOB_REQUEUE_AFTER = timedelta(minutes=2)
 
 
 def bulk_unblock_jobs_requeue(*, older_than: timedelta = JOB_REQUEUE_AFTER) -> int:
-    """Send the task of every job still queued after `older_than` again; return how many."""
+    """Send the task of every job still queued after `older_than` again, and of every job whose
+    worker died while running it (claimable again after `JOB_STALE_AFTER`); return how many."""
     from ..tasks.jobs import bulk_unblock_job
     from ..tasks.queue import task_send
 
-    cutoff = timezone.now() - older_than
+    now = timezone.now()
+    stale = Q(state=BulkUnblockJob.State.QUEUED, created_at__lt=now - older_than) | Q(
+        state=BulkUnblockJob.State.RUNNING, started_at__lt=now - JOB_STALE_AFTER
+    )
     ids = list(
-        BulkUnblockJob.objects.filter(state=BulkUnblockJob.State.QUEUED, created_at__lt=cutoff)
+        BulkUnblockJob.objects.filter(stale)
         .order_by("created_at")
         .values_list("pk", flat=True)[:1000]
     )

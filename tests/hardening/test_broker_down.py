@@ -68,3 +68,23 @@ def test_the_sweeper_sends_stale_queued_jobs_again(sales_user, settings):
     job.refresh_from_db()
     assert job.state == BulkUnblockJob.State.DONE and job.unblocked == 1
     assert not Block.objects.active().exists()
+
+
+def test_a_job_whose_worker_died_mid_run_is_resumed_by_the_sweeper(sales_user):
+    long_ago = timezone.now() - timedelta(hours=3)
+    ContactFactory(email="dead@example.com")
+    BlockFactory(address="dead@example.com", first_bounce_at=long_ago - timedelta(hours=1))
+    job = BulkUnblockJob.objects.create(
+        actor=sales_user,
+        record_type="contact",
+        selection={"query": "blocked=any"},
+        fields="primary",
+        total=1,
+        state=BulkUnblockJob.State.RUNNING,
+        started_at=long_ago,
+        confirmed_at=long_ago,
+    )
+    BulkUnblockJob.objects.filter(pk=job.pk).update(created_at=long_ago)
+    assert bulk_unblock_jobs_requeue() == 1
+    job.refresh_from_db()
+    assert job.state == BulkUnblockJob.State.DONE and job.unblocked == 1
