@@ -15,6 +15,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext as _
 
 DEFAULT_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -46,7 +47,8 @@ class BadParametersMiddleware:
             bad = _has_nul(request.POST)
         if bad:
             return HttpResponseBadRequest(
-                "Bad request: a parameter contains a NUL byte.", content_type="text/plain"
+                _("Bad request: a parameter contains a NUL byte."),
+                content_type="text/plain; charset=utf-8",
             )
         return self.get_response(request)
 
