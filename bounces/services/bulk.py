@@ -85,14 +85,15 @@ def _lift(targets: QuerySet, now, confirmed_at) -> list[tuple[int, str, str, str
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET lifted_at = %s "  # noqa: S608 - table name from the model
-            "WHERE lifted_at IS NULL AND type = %s AND last_bounce_at <= %s "
-            "AND (last_recorded_at IS NULL OR last_recorded_at <= %s) "
+            "WHERE lifted_at IS NULL AND type = %s "
+            # Our clock's record of the last bounce (the bounce's own date may lie in the past
+            # or, from a skewed ESP clock, the future); blocks older than the field have none.
+            "AND COALESCE(last_recorded_at, last_bounce_at) <= %s "
             f"AND id IN ({sql}) "
             "RETURNING id, address, type, category",
             [
                 connection.ops.adapt_datetimefield_value(now),
                 BlockType.TEMPORARY.value,
-                confirmed,
                 confirmed,
                 *params,
             ],
