@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Div, Field, Layout, Row, Submit
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -121,6 +125,15 @@ class UnblockForm(forms.Form):
             del self.fields["reason"]
 
 
+SHOWN_SALT = "records.bulk-unblock.shown"
+SHOWN_MAX_AGE = 24 * 3600  # a day-old page still works; its bounces since then are left alone
+
+
+def bulk_shown_token() -> str:
+    """Return the signed "shown at" value the list page puts in its bulk form."""
+    return signing.dumps(time.time(), salt=SHOWN_SALT)
+
+
 class BulkUnblockForm(forms.Form):
     """The bulk action: selected ids, or every record matching the list's filter."""
 
@@ -146,6 +159,9 @@ class BulkUnblockForm(forms.Form):
     # The list's query string, so "all rows matching this filter" is rebuilt on the server
     # instead of posting thousands of ids.
     query = forms.CharField(required=False, max_length=4000)
+    # When the list (and its confirmation) was shown, signed (`bulk_shown_token`): blocks that got
+    # a bounce after it are left in place, since the user confirmed without seeing that bounce.
+    shown = forms.CharField(required=False, max_length=200)
 
     # One page at most: a bigger selection goes through all_matching.
     MAX_IDS = 500
@@ -167,6 +183,15 @@ class BulkUnblockForm(forms.Form):
         if len(ids) > self.MAX_IDS:
             raise ValidationError(_("Select at most one page of rows, or all matching rows."))
         return ids
+
+    def clean_shown(self) -> datetime | None:
+        """Return when the confirmation was shown, or None (then the moment of posting counts)."""
+        value = self.cleaned_data.get("shown") or ""
+        try:
+            stamp = signing.loads(value, salt=SHOWN_SALT, max_age=SHOWN_MAX_AGE)
+            return datetime.fromtimestamp(float(stamp), tz=UTC)
+        except (signing.BadSignature, TypeError, ValueError, OverflowError):
+            return None
 
     def clean(self):
         cleaned = super().clean()

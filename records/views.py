@@ -38,7 +38,7 @@ from bounces.services.records import record_unblock
 from . import selectors
 from .addresses import address_key
 from .filters import ContactFilter, LeadFilter
-from .forms import BulkUnblockForm, ContactForm, LeadForm, UnblockForm
+from .forms import BulkUnblockForm, ContactForm, LeadForm, UnblockForm, bulk_shown_token
 from .models import Contact, EmailField, Lead
 from .tables import ContactTable, LeadTable, RecordPaginator
 
@@ -101,8 +101,13 @@ class KindMixin(PermissionRequiredMixin):
 
 
 # --- home ----------------------------------------------------------------------------------------
-class HomeView(TemplateView):
+class HomeView(PermissionRequiredMixin, TemplateView):
+    """Blocked addresses and recent bounces: only for users who may see them (login alone is
+    not enough: a user in no group gets 403)."""
+
     template_name = "home.html"
+    permission_required = ("bounces.view_block", "bounces.view_bounce")
+    raise_exception = True
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -151,6 +156,7 @@ class RecordListView(KindMixin, SingleTableMixin, FilterView):
             query.pop(key, None)
         context["filter_query"] = query.urlencode()
         context["bulk_form"] = BulkUnblockForm()
+        context["bulk_shown"] = bulk_shown_token()
         context["per_page_choices"] = PER_PAGE_CHOICES
         context["per_page"] = self.per_page()
         context["is_filtered"] = self.filterset.is_filtered
@@ -327,6 +333,22 @@ def bulk_summary(result: BulkUnblockResult) -> list[tuple[int, str]]:
                 % {"count": result.skipped_permanent, "examples": examples, "more": more},
             )
         )
+    if result.skipped_changed:
+        lines.append(
+            (
+                messages.WARNING,
+                ngettext(
+                    "Left %(count)d address blocked: it bounced again after you confirmed (or "
+                    "its block changed meanwhile). Check it and unblock it again if the cause "
+                    "is resolved.",
+                    "Left %(count)d addresses blocked: they bounced again after you confirmed "
+                    "(or their blocks changed meanwhile). Check them and unblock them again if "
+                    "the cause is resolved.",
+                    result.skipped_changed,
+                )
+                % {"count": result.skipped_changed},
+            )
+        )
     if result.not_blocked:
         lines.append(
             (
@@ -386,6 +408,7 @@ class RecordBulkUnblockView(KindMixin, View):
                     selection=selection,
                     fields=data["fields"],
                     confirmed=data["confirm"],
+                    confirmed_at=data["shown"],
                 )
                 return HttpResponseRedirect(reverse("records:bulk-unblock-job", args=[job.pk]))
             result = records_bulk_unblock(
@@ -394,6 +417,7 @@ class RecordBulkUnblockView(KindMixin, View):
                 actor=request.user,
                 confirmed=data["confirm"],
                 source=Unblock.Source.BULK,
+                confirmed_at=data["shown"],
             )
         except UnblockError as exc:
             messages.error(request, str(exc))
@@ -403,8 +427,11 @@ class RecordBulkUnblockView(KindMixin, View):
         return HttpResponseRedirect(back)
 
 
-class BulkUnblockJobMixin:
+class BulkUnblockJobMixin(PermissionRequiredMixin):
     """One background bulk unblock, visible to the user who started it and to admins only."""
+
+    permission_required = "bounces.view_block"
+    raise_exception = True
 
     def get_job(self) -> BulkUnblockJob:
         jobs = BulkUnblockJob.objects.all()

@@ -6,10 +6,13 @@ shape from an ESP event. Processing then writes bounces, blocks and sent-email s
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
+
+from email_validator import EmailNotValidError, validate_email
 
 from bounces.classifier import analyse
 
@@ -59,6 +62,64 @@ def clean_text(value: str | None, limit: int | None = None) -> str:
         return ""
     value = value.replace("\x00", "")
     return value[:limit] if limit else value
+
+
+_UNSAFE = re.compile("[\x00\ud800-\udfff]")
+_ESCAPED_UNSAFE = re.compile(r"\\u0000|\\ud[89a-f]", re.IGNORECASE)
+
+
+def sanitize_json(value):
+    """Return (`value` without NUL bytes and lone surrogates in any string, what was found).
+
+    PostgreSQL refuses both in text and JSON columns; one such character must not sink a batch.
+    Surrogates become U+FFFD, NULs are dropped.
+    """
+    # Fast path (nearly every event): JSON escapes both as \u0000 / \udXXX, so one search of
+    # the serialised text says whether there is anything to clean.
+    if not _ESCAPED_UNSAFE.search(json.dumps(value, default=str)):
+        return value, []
+    found: set[str] = set()
+
+    def clean(item):
+        if isinstance(item, str):
+            if _UNSAFE.search(item):
+                if "\x00" in item:
+                    found.add("a NUL byte")
+                if re.search("[\ud800-\udfff]", item):
+                    found.add("a lone surrogate")
+                return re.sub("[\ud800-\udfff]", "\ufffd", item.replace("\x00", ""))
+            return item
+        if isinstance(item, dict):
+            return {clean(k): clean(v) for k, v in item.items()}
+        if isinstance(item, list):
+            return [clean(v) for v in item]
+        return item
+
+    cleaned = clean(value)
+    return cleaned, [f"The event's text held {what}; it was removed." for what in sorted(found)]
+
+
+# A plain ASCII address (dot-atom local part, LDH domain labels): the fast path. Anything else
+# (quoted local parts, international addresses) is judged by email_validator.
+_PLAIN_ADDRESS = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+)
+
+
+def recipient_problem(address: str | None) -> str:
+    """Return why `address` cannot be a bounce's recipient (empty, bad syntax), or ""."""
+    if not address:
+        return "The event names no recipient."
+    if len(address) <= 254 and _PLAIN_ADDRESS.fullmatch(address):
+        return ""
+    if address.isascii() and '"' not in address:
+        return f"The recipient {address[:100]!r} is not a valid address."
+    try:
+        validate_email(address, check_deliverability=False)
+    except EmailNotValidError as exc:
+        return f"The recipient {address[:100]!r} is not a valid address: {exc}"
+    return ""
 
 
 def _outer_headers(raw: bytes) -> str:

@@ -13,10 +13,11 @@ import hashlib
 import importlib.util
 import logging
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
 
-from django.db import transaction
-from django.db.models import F, OuterRef, Subquery
+from django.db import InterfaceError, OperationalError, transaction
+from django.db.models import F, OuterRef, Q, Subquery
 from django.db.models.functions import Substr
 from django.utils import timezone
 
@@ -24,13 +25,24 @@ from ..models import Bounce, BouncePolicy, InboundMessage, Mailing, SentEmail
 from ..services.blocks import BlockCause, BlockRequest, addresses_block
 from .correlate import Query, SentRef, sent_emails_for
 from .esp import evidence_from_event
-from .evidence import Evidence, Finding, evidence_from_raw
+from .evidence import Evidence, Finding, clean_text, evidence_from_raw, recipient_problem
 
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 100
 MAX_ATTEMPTS = 5
+# Back-off after the n-th failed attempt: 30 s, 1 min, 2 min, 4 min, then quarantine (a row gets
+# about 7 minutes to see a transient fault pass before an admin has to look at it).
+RETRY_BASE = timedelta(seconds=30)
 State = InboundMessage.State
+# The database itself failing is not the row's fault: the task retries later, the row's attempts
+# are not counted.
+DATABASE_DOWN = (OperationalError, InterfaceError)
+
+
+def due() -> Q:
+    """Pending rows whose back-off (if any) is over."""
+    return Q(state=State.PENDING) & (Q(retry_at__isnull=True) | Q(retry_at__lte=timezone.now()))
 
 
 @dataclass
@@ -62,12 +74,10 @@ def inbound_process(*, ids: list[int], fill: int = 0) -> ProcessResult:
 
     Filling lets a backlog drain in full batches even when each row was queued on its own.
     """
-    wanted = list(
-        InboundMessage.objects.filter(pk__in=ids, state=State.PENDING).order_by("pk")[:10_000]
-    )
+    wanted = list(InboundMessage.objects.filter(due(), pk__in=ids).order_by("pk")[:10_000])
     if fill > 0:
         extra = (
-            InboundMessage.objects.filter(state=State.PENDING)
+            InboundMessage.objects.filter(due())
             .exclude(pk__in=[row.pk for row in wanted])
             .order_by("received_at")[:fill]
         )
@@ -79,7 +89,7 @@ def inbound_process(*, ids: list[int], fill: int = 0) -> ProcessResult:
 
 
 def _evidence(row: InboundMessage) -> Evidence:
-    if row.payload is not None and row.raw is None:
+    if row.payload is not None:  # an ESP event (a quarantined one also keeps its raw form)
         return evidence_from_event(row.payload)
     return evidence_from_raw(bytes(row.raw or b""), received_at=row.received_at)
 
@@ -90,6 +100,8 @@ def _process_batch(rows: list[InboundMessage]) -> ProcessResult:
         try:
             work.append(_Work(row, _evidence(row)))
         except Exception as exc:  # a mapping bug must not lose the row: count and keep it
+            if isinstance(exc, DATABASE_DOWN):
+                raise
             logger.exception("inbound %s could not be analysed", row.pk)
             work.append(_Work(row, error=f"{type(exc).__name__}: {exc}"))
     ready = [w for w in work if w.evidence is not None]
@@ -99,11 +111,15 @@ def _process_batch(rows: list[InboundMessage]) -> ProcessResult:
             result.add(_record_failure(w.row, w.error))
     try:
         result.add(_commit(ready))
+    except DATABASE_DOWN:
+        raise
     except Exception:
         logger.exception("batch of %d inbound rows failed; retrying one by one", len(ready))
         for w in ready:
             try:
                 result.add(_commit([w]))
+            except DATABASE_DOWN:
+                raise
             except Exception as exc:
                 logger.exception("inbound %s failed", w.row.pk)
                 result.add(_record_failure(w.row, f"{type(exc).__name__}: {exc}"))
@@ -125,7 +141,10 @@ def _record_failure(row: InboundMessage, error: str) -> ProcessResult:
         quarantine = locked.attempts >= MAX_ATTEMPTS
         if quarantine:
             locked.state = State.QUARANTINED
-        locked.save(update_fields=["attempts", "error", "state"])
+            locked.retry_at = None
+        else:
+            locked.retry_at = timezone.now() + RETRY_BASE * 2 ** (locked.attempts - 1)
+        locked.save(update_fields=["attempts", "error", "state", "retry_at"])
     return ProcessResult(quarantined=int(quarantine), failed=1)
 
 
@@ -220,6 +239,16 @@ def _bounces_for(work: list[_Work], now) -> list[_Pending]:
             and finding.recipient.lower() != ref.to_address.lower()
         ):
             ref = None
+        problem = recipient_problem(finding.recipient) if finding and finding.recipient else ""
+        if problem:
+            # A string the classifier took for an address (markup, a formula…) never becomes a
+            # block; the sent email the return path names still does.
+            finding = replace(
+                finding,
+                recipient="",
+                explanation=clean_text(f"{problem} {finding.explanation}".strip(), 500),
+                **({} if ref else {"type": "", "category": ""}),
+            )
         recipient = (finding.recipient if finding else "") or (ref.to_address if ref else "")
         recipient = recipient.strip().lower()
         marker = recipient if finding else ":unparsed" if not ev.parsed else ":none"

@@ -12,7 +12,8 @@ import logging
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..models import InboundMessage
@@ -35,7 +36,9 @@ class Stored:
 
 
 def raw_dedupe_key(raw: bytes) -> str:
-    return "raw:" + hashlib.sha256(raw).hexdigest()
+    """Return the key of a raw message, the same whatever its line endings: IMAP hands over
+    CRLF, the MTA pipe and most HTTP relays LF, and one bounce must be stored once."""
+    return "raw:" + hashlib.sha256(raw.replace(b"\r\n", b"\n").rstrip(b"\n")).hexdigest()
 
 
 def event_dedupe_key(esp: str, event: dict) -> str:
@@ -55,20 +58,12 @@ def max_message_bytes() -> int:
 
 
 def _queue(ids: list[int]) -> None:
-    """Queue processing once the rows are committed.
-
-    A broker that is down must not fail the delivery that was just stored: the row stays
-    pending and the sweeper queues it later.
-    """
+    """Queue processing once the rows are committed (a broker outage leaves them pending for
+    the sweeper; see `bounces.tasks.queue`)."""
     from ..tasks.ingestion import process_inbound
+    from ..tasks.queue import task_send_on_commit
 
-    def send() -> None:
-        try:
-            process_inbound.delay(ids)
-        except Exception:
-            logger.exception("could not queue inbound %s; the sweeper will", ids[:5])
-
-    transaction.on_commit(send)
+    task_send_on_commit(process_inbound, ids)
 
 
 def _insert(fields: dict, *, queue: bool) -> Stored:
@@ -185,6 +180,129 @@ def inbound_store_many_raw(
     return results
 
 
+@dataclass(frozen=True)
+class Rejected:
+    """An ESP event kept raw in the quarantine with the reason (see `inbound_store_events`)."""
+
+    raw: bytes
+    reason: str
+    # The cleaned event, when there is one: re-processing it from the admin then works.
+    payload: dict | None = None
+
+
+_COPY_COLUMNS = (
+    "channel",
+    "source",
+    "dedupe_key",
+    "raw",
+    "payload",
+    "size",
+    "state",
+    "attempts",
+    "error",
+    "received_at",
+)
+
+
+def _payload_json(row: InboundMessage) -> str | None:
+    if row.payload is None:
+        return None
+    return getattr(row, "payload_json", None) or json.dumps(row.payload, default=str)
+
+
+def _insert_many(rows: list[InboundMessage]) -> None:
+    """Insert new inbox rows: COPY on PostgreSQL (10,000 events in a fraction of a second, where
+    a multi-row INSERT took seconds), `bulk_create` elsewhere. A row a concurrent delivery
+    inserted meanwhile (same dedupe key) is skipped, not an error."""
+    if not rows:
+        return
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(InboundMessage._meta.db_table)
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                columns = ", ".join(_COPY_COLUMNS)
+                with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(
+                            (
+                                row.channel,
+                                row.source,
+                                row.dedupe_key,
+                                row.raw,
+                                _payload_json(row),
+                                row.size,
+                                row.state,
+                                0,
+                                row.error,
+                                now,
+                            )
+                        )
+            return
+        except IntegrityError:
+            logger.info("a concurrent delivery stored some of these events; inserting one by one")
+    InboundMessage.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+
+
+def inbound_store_events(*, esp: str, events: list[dict], rejected: list[Rejected]) -> dict:
+    """Store a webhook batch set-based: new events pending, rejected ones quarantined.
+
+    One SELECT for the dedupe keys already stored, one bulk INSERT, then processing queued after
+    commit in batches. Redelivered events (same key) are not stored twice. Returns the counts.
+    """
+    from .process import BATCH_SIZE
+
+    rows: list[InboundMessage] = []
+    for event in events:
+        text = json.dumps(event, default=str)
+        row = InboundMessage(
+            channel="webhook",
+            source=esp,
+            dedupe_key=event_dedupe_key(esp, event),
+            payload=event,
+            size=len(text),
+        )
+        row.payload_json = text  # serialised once, for COPY
+        rows.append(row)
+    for bad in rejected:
+        rows.append(
+            InboundMessage(
+                channel="webhook",
+                source=esp,
+                dedupe_key=f"esp-rejected:{esp}:" + hashlib.sha256(bad.raw).hexdigest(),
+                raw=bad.raw,
+                payload=bad.payload,
+                size=len(bad.raw),
+                state=InboundMessage.State.QUARANTINED,
+                error=bad.reason[:5000],
+            )
+        )
+    with transaction.atomic():
+        keys = [row.dedupe_key for row in rows]
+        seen = set(
+            InboundMessage.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True)
+        )
+        fresh = []
+        for row in rows:
+            if row.dedupe_key not in seen:
+                seen.add(row.dedupe_key)
+                fresh.append(row)
+        _insert_many(fresh)
+        pending = [row for row in fresh if row.state == InboundMessage.State.PENDING]
+        ids = list(
+            InboundMessage.objects.filter(
+                dedupe_key__in=[row.dedupe_key for row in pending]
+            ).values_list("pk", flat=True)
+        )
+        for start in range(0, len(ids), BATCH_SIZE):
+            _queue(ids[start : start + BATCH_SIZE])
+    return {
+        "stored": len(pending),
+        "duplicates": len(rows) - len(fresh),
+        "quarantined": len(fresh) - len(pending),
+    }
+
+
 def inbound_store_event(*, esp: str, event: dict, queue: bool = True) -> Stored:
     """Store one normalised ESP event (see `bounces.webhooks`) and queue its processing."""
     fields = {
@@ -203,7 +321,13 @@ def inbound_requeue(*, ids: list[int]) -> int:
         count = (
             InboundMessage.objects.filter(pk__in=ids)
             .exclude(dedupe_key__startswith=OVERSIZE_PREFIX)
-            .update(state=InboundMessage.State.PENDING, attempts=0, error="", processed_at=None)
+            .update(
+                state=InboundMessage.State.PENDING,
+                attempts=0,
+                error="",
+                processed_at=None,
+                retry_at=None,
+            )
         )
         if count:
             _queue(list(ids))

@@ -24,10 +24,13 @@ SALES_PERMISSIONS = [
 
 def fill_groups(apps, schema_editor):
     # Permissions are normally created after migrate; this migration needs them now.
+    # (Restore models_module afterwards: the test suite calls this with the real app registry,
+    # where leaving it None stops post_migrate from ever re-creating permissions.)
     for app_config in apps.get_app_configs():
+        original = getattr(app_config, "models_module", None)
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+        app_config.models_module = original
 
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")

@@ -32,6 +32,10 @@ class Block(models.Model):
     explanation = models.CharField(_("why"), max_length=500, blank=True)
     first_bounce_at = models.DateTimeField(_("first bounce"))
     last_bounce_at = models.DateTimeField(_("last bounce"))
+    # When a bounce was last recorded against this block, by our clock (`last_bounce_at` is the
+    # bounce's own date, which may lie in the past): a bulk lift confirmed before this moment
+    # leaves the block alone, since the user never saw that bounce.
+    last_recorded_at = models.DateTimeField(_("last bounce recorded"), null=True, blank=True)
     bounce_count = models.PositiveIntegerField(_("bounces"), default=1)
     cause = models.ForeignKey(
         "bounces.Bounce",

@@ -39,6 +39,8 @@ class InboundMessage(models.Model):
     )
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     error = models.TextField(_("error"), blank=True)
+    # After a failed attempt, the row waits until then (backing off) before it is tried again.
+    retry_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     received_at = models.DateTimeField(_("received"), auto_now_add=True)
     processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
 

@@ -46,11 +46,14 @@ class BulkUnblockJob(models.Model):
     unblocked = models.PositiveIntegerField(_("addresses unblocked"), default=0)
     skipped_permanent = models.PositiveIntegerField(_("skipped: permanent"), default=0)
     skipped_not_blocked = models.PositiveIntegerField(_("skipped: not blocked"), default=0)
+    skipped_changed = models.PositiveIntegerField(_("skipped: new bounce since"), default=0)
     records_without_address = models.PositiveIntegerField(
         _("records without an address"), default=0
     )
     # A few of the permanently blocked addresses skipped, for the summary (as in the sync path).
     permanent_examples = models.JSONField(_("permanent examples"), default=list, blank=True)
+    # When the user confirmed: blocks that got a new bounce after it are left in place.
+    confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
     last_pk = models.BigIntegerField(_("last record processed"), default=0)
     error = models.TextField(_("error"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)

@@ -33,6 +33,7 @@ from .record_blocks import records_sync_blocks
 
 ESCALATED_CATEGORY = "other"
 _CAUSE_FIELDS = ("type", "category", "status", "reply_code", "diagnostic", "explanation")
+_BOUNCE_FIELDS = ("cause", "last_bounce_at", "first_bounce_at", "bounce_count", "last_recorded_at")
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,7 @@ def _create_block(
         bounce_count=1,
         cause=bounce,
         review_due_at=at + timedelta(days=policy.review_interval_days),
+        last_recorded_at=timezone.now(),
     )
     _apply_cause(block, cause)
     try:
@@ -141,12 +143,11 @@ def _update_block(
     block: Block, cause: BlockCause, at: datetime, bounce: Bounce | None, policy: BouncePolicy
 ) -> None:
     block.bounce_count = F("bounce_count") + 1
+    block.last_recorded_at = timezone.now()
     _take_cause(block, cause, at, bounce)
     # Never write `lifted_at` back: on SQLite there is no row lock, and a lift committed since
     # our read must not be undone by this update.
-    block.save(
-        update_fields=[*_CAUSE_FIELDS, "cause", "last_bounce_at", "first_bounce_at", "bounce_count"]
-    )
+    block.save(update_fields=[*_CAUSE_FIELDS, *_BOUNCE_FIELDS])
     block.refresh_from_db(fields=["bounce_count"])
     if _should_escalate(block, policy):
         block.type = BlockType.PERMANENT
@@ -190,6 +191,7 @@ def addresses_block(
     if policy.escalate_after_bounces:
         one_by_one()  # escalation reads each block's history: keep the per-address path
         return
+    recorded_at = timezone.now()
     with transaction.atomic():
         keys = {address_key(r.address) for r in ordered}
         active = {
@@ -210,10 +212,12 @@ def addresses_block(
                     bounce_count=1,
                     cause=r.bounce,
                     review_due_at=r.at + timedelta(days=policy.review_interval_days),
+                    last_recorded_at=recorded_at,
                 )
                 _apply_cause(block, r.cause)
                 new[key] = block
                 continue
+            block.last_recorded_at = recorded_at
             if key in active:
                 added[key] = added.get(key, 0) + 1
             else:
@@ -228,15 +232,7 @@ def addresses_block(
         for key, count in added.items():
             block = active[key]
             block.bounce_count = F("bounce_count") + count
-            block.save(
-                update_fields=[
-                    *_CAUSE_FIELDS,
-                    "cause",
-                    "last_bounce_at",
-                    "first_bounce_at",
-                    "bounce_count",
-                ]
-            )
+            block.save(update_fields=[*_CAUSE_FIELDS, *_BOUNCE_FIELDS])
         # Records show new blocks and blocks whose cause moved to another category.
         changed = [key for key, block in active.items() if _tag(block) != tags_before[key]]
         records_sync_blocks(addresses=[*new, *changed])

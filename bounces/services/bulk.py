@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
@@ -42,12 +43,15 @@ class BulkUnblockResult:
     skipped_permanent: int = 0
     not_blocked: int = 0
     records_without_address: int = 0
+    # Temporary blocks left in place: a bounce came after the user confirmed (or one turned
+    # permanent, or someone else lifted it, while this ran).
+    skipped_changed: int = 0
     permanent_examples: list[str] = field(default_factory=list)
     unblocked_examples: list[str] = field(default_factory=list)
 
     @property
     def skipped(self) -> int:
-        return self.skipped_permanent + self.not_blocked
+        return self.skipped_permanent + self.not_blocked + self.skipped_changed
 
 
 def _addresses(queryset: QuerySet, names: list[str]) -> QuerySet:
@@ -61,21 +65,38 @@ def _addresses(queryset: QuerySet, names: list[str]) -> QuerySet:
     return parts[0].union(parts[1])  # UNION removes duplicates itself
 
 
-def _lift(targets: QuerySet, now) -> list[tuple[int, str, str, str]]:
-    """Lift the target blocks still active in one guarded UPDATE; return the rows it changed.
+def _lift(targets: QuerySet, now, confirmed_at) -> list[tuple[int, str, str, str]]:
+    """Lift the target blocks still active and temporary in one guarded UPDATE; return them.
 
-    RETURNING (PostgreSQL, SQLite ≥ 3.35) tells exactly which rows this call lifted: a block
-    lifted concurrently by someone else fails the `lifted_at IS NULL` guard and is not returned,
-    so it never gets a second audit row.
+    The guards sit on the UPDATE itself, not only in the `id IN (…)` subquery: on PostgreSQL a
+    row another transaction changed meanwhile (a bounce escalating the block to permanent, a new
+    bounce, a lift) is locked and its WHERE re-checked on the committed version, while the
+    subquery still sees the rows as they were when the statement started. So a block that
+    turned permanent, or got a bounce after `confirmed_at`, is never lifted here; the single
+    lift (`block_unblock`) decides under the same row lock. RETURNING tells exactly which rows
+    this call lifted, so a block lifted concurrently never gets a second audit row.
     """
     table = connection.ops.quote_name(Block._meta.db_table)
-    sql, params = targets.values("pk").query.sql_with_params()
+    try:
+        sql, params = targets.values("pk").query.sql_with_params()
+    except EmptyResultSet:  # the selection matches nothing (a category of the other type)
+        return []
+    confirmed = connection.ops.adapt_datetimefield_value(confirmed_at)
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET lifted_at = %s "  # noqa: S608 - table name from the model
-            f"WHERE lifted_at IS NULL AND id IN ({sql}) "
+            "WHERE lifted_at IS NULL AND type = %s "
+            # Our clock's record of the last bounce (the bounce's own date may lie in the past
+            # or, from a skewed ESP clock, the future); blocks older than the field have none.
+            "AND COALESCE(last_recorded_at, last_bounce_at) <= %s "
+            f"AND id IN ({sql}) "
             "RETURNING id, address, type, category",
-            [connection.ops.adapt_datetimefield_value(now), *params],
+            [
+                connection.ops.adapt_datetimefield_value(now),
+                BlockType.TEMPORARY.value,
+                confirmed,
+                *params,
+            ],
         )
         return list(cursor.fetchall())
 
@@ -110,12 +131,15 @@ def records_bulk_unblock(
     confirmed: bool,
     source: str = Unblock.Source.BULK,
     examples: int = 10,
+    confirmed_at: datetime | None = None,
 ) -> BulkUnblockResult:
     """Lift the active temporary blocks on the chosen address fields of every record in `queryset`.
 
     `fields` is "primary", "backup" or "both". An address carried by several records is lifted
     once; its audit row names the first record of the set found carrying it. Permanent blocks are
-    skipped and counted, like addresses that are not blocked. Raises `UnblockNotAllowed` when the
+    skipped and counted, like addresses that are not blocked. A block that received a bounce
+    after `confirmed_at` (when the user confirmed what they saw; default now) is left in place
+    and counted in `skipped_changed`. Raises `UnblockNotAllowed` when the
     actor may not lift temporary blocks and `ConfirmationRequired` without the confirmation;
     then nothing changes.
     """
@@ -128,6 +152,7 @@ def records_bulk_unblock(
     result = BulkUnblockResult()
     record_type = records.model._meta.model_name
     now = timezone.now()
+    confirmed_at = confirmed_at or now
     # What was selected, counted before anything changes: `queryset` may be filtered by block
     # state (the list's "all matching"), which the lift and the sync below change.
     permanent = matching.filter(type=BlockType.PERMANENT)
@@ -140,8 +165,9 @@ def records_bulk_unblock(
     for name in names:
         without = without.filter(**{KEY_COLUMNS[name]: ""})
     result.records_without_address = without.count()
+    temporary = matching.filter(type=BlockType.TEMPORARY).count()
     with transaction.atomic():
-        lifted = _lift(matching.filter(type=BlockType.TEMPORARY), now)
+        lifted = _lift(matching.filter(type=BlockType.TEMPORARY), now, confirmed_at)
         owners = _attribute(records, names, [address for _pk, address, _t, _c in lifted])
         audit = []
         for pk, address, type_, category in lifted:
@@ -164,8 +190,11 @@ def records_bulk_unblock(
         # Last: it takes the lifted records out of a queryset filtered by block state.
         records_sync_blocks(addresses=[address for _pk, address, _t, _c in lifted])
     result.unblocked = len(lifted)
+    result.skipped_changed = max(0, temporary - result.unblocked)
     result.unblocked_examples = sorted(address for _pk, address, _t, _c in lifted)[:examples]
-    result.not_blocked = max(0, total - result.unblocked - result.skipped_permanent)
+    result.not_blocked = max(
+        0, total - result.unblocked - result.skipped_permanent - result.skipped_changed
+    )
     return result
 
 
@@ -178,13 +207,20 @@ JOB_STALE_AFTER = timedelta(hours=2, minutes=10)
 
 
 def bulk_unblock_job_start(
-    *, actor, record_type: str, selection: dict, fields: str, confirmed: bool
+    *,
+    actor,
+    record_type: str,
+    selection: dict,
+    fields: str,
+    confirmed: bool,
+    confirmed_at: datetime | None = None,
 ) -> BulkUnblockJob:
     """Check, count and queue a bulk unblock to run in the background; return its job.
 
     The same checks as `records_bulk_unblock` (permission, confirmation) run here, before
     anything is stored, so a refused job never exists. The task is queued on commit: the worker
-    never looks for a job row that is not committed yet.
+    never looks for a job row that is not committed yet. A broker that cannot be reached leaves
+    the job `queued` (the request still succeeds); `bulk_unblock_jobs_requeue` sends it again.
     """
     from records.selectors import records_for_selection
 
@@ -197,11 +233,36 @@ def bulk_unblock_job_start(
         selection=selection,
         fields=fields,
         total=queryset.order_by().count(),
+        confirmed_at=confirmed_at or timezone.now(),
     )
     from ..tasks.jobs import bulk_unblock_job
+    from ..tasks.queue import task_send_on_commit
 
-    transaction.on_commit(lambda: bulk_unblock_job.delay(job.pk))
+    task_send_on_commit(bulk_unblock_job, job.pk)
     return job
+
+
+# A queued job whose task never reached a worker (broker down when it was started) is sent again
+# after this long; a duplicate message is harmless, since only one claim can win.
+JOB_REQUEUE_AFTER = timedelta(minutes=2)
+
+
+def bulk_unblock_jobs_requeue(*, older_than: timedelta = JOB_REQUEUE_AFTER) -> int:
+    """Send the task of every job still queued after `older_than` again, and of every job whose
+    worker died while running it (claimable again after `JOB_STALE_AFTER`); return how many."""
+    from ..tasks.jobs import bulk_unblock_job
+    from ..tasks.queue import task_send
+
+    now = timezone.now()
+    stale = Q(state=BulkUnblockJob.State.QUEUED, created_at__lt=now - older_than) | Q(
+        state=BulkUnblockJob.State.RUNNING, started_at__lt=now - JOB_STALE_AFTER
+    )
+    ids = list(
+        BulkUnblockJob.objects.filter(stale)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:1000]
+    )
+    return sum(task_send(bulk_unblock_job, pk) for pk in ids)
 
 
 def _claim(job_id: int) -> bool:
@@ -248,6 +309,7 @@ def bulk_unblock_job_run(*, job_id: int, chunk: int = JOB_CHUNK) -> BulkUnblockJ
                     actor=job.actor,
                     confirmed=True,  # confirmed when the job was started
                     source=Unblock.Source.BULK,
+                    confirmed_at=job.confirmed_at or job.created_at,
                 )
                 last_pk = ids[-1]
                 update = {
@@ -255,6 +317,7 @@ def bulk_unblock_job_run(*, job_id: int, chunk: int = JOB_CHUNK) -> BulkUnblockJ
                     "unblocked": F("unblocked") + result.unblocked,
                     "skipped_permanent": F("skipped_permanent") + result.skipped_permanent,
                     "skipped_not_blocked": F("skipped_not_blocked") + result.not_blocked,
+                    "skipped_changed": F("skipped_changed") + result.skipped_changed,
                     "records_without_address": F("records_without_address")
                     + result.records_without_address,
                     "last_pk": last_pk,
@@ -282,6 +345,7 @@ def bulk_unblock_job_result(job: BulkUnblockJob) -> BulkUnblockResult:
         unblocked=job.unblocked,
         skipped_permanent=job.skipped_permanent,
         not_blocked=job.skipped_not_blocked,
+        skipped_changed=job.skipped_changed,
         records_without_address=job.records_without_address,
         permanent_examples=list(job.permanent_examples),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 logger = logging.getLogger(__name__)
 
@@ -15,7 +16,13 @@ __all__ = ["poll_mailbox", "poll_mailboxes", "process_inbound", "sweep_inbound"]
     name="bounces.tasks.process_inbound",
     acks_late=True,
     reject_on_worker_lost=True,  # idempotent: a row already processed is skipped
-    max_retries=3,
+    # The database down or restarting: retry after 5 s, 10 s, 20 s … capped at 2 min (about 9
+    # minutes in all, jittered); rows still pending after that are the sweeper's.
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=5,
+    retry_backoff_max=120,
+    retry_jitter=True,
+    max_retries=8,
     soft_time_limit=300,
     time_limit=360,
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import OperationalError
 
-__all__ = ["bulk_unblock_job"]
+__all__ = ["bulk_unblock_job", "requeue_bulk_unblock_jobs"]
 
 
 # acks_late + redelivery are safe: the job is claimed with a guarded UPDATE (never run twice at
@@ -28,3 +28,11 @@ def bulk_unblock_job(job_id: int) -> str | None:
 
     job = bulk_unblock_job_run(job_id=job_id)
     return job.state if job else None
+
+
+@shared_task(name="bounces.tasks.requeue_bulk_unblock_jobs", max_retries=0)
+def requeue_bulk_unblock_jobs() -> int:
+    """Send again the jobs left queued (their task never reached the broker)."""
+    from ..services.bulk import bulk_unblock_jobs_requeue
+
+    return bulk_unblock_jobs_requeue()

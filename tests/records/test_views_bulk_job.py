@@ -135,7 +135,7 @@ def test_progress_page_in_chinese(sales_client, limit, eight_blocked):
     job = BulkUnblockJob.objects.get()
     url = reverse("records:bulk-unblock-job", args=[job.pk])
     html = sales_client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
-    assert "等待开始…" in html and "已处理 0 / 8 条记录" in html
+    assert "已排队：后台任务进程可用时即开始执行。" in html and "已处理 0 / 8 条记录" in html
     assert 'data-template="已处理 %(processed)s / %(total)s 条记录' in html  # for app.js
     bulk_unblock_job_run(job_id=job.pk)
     html = sales_client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()

@@ -54,12 +54,12 @@ def test_missing_or_wrong_token_is_refused_and_nothing_stored(client, http_sourc
     assert not InboundMessage.objects.exists()
 
 
-def test_a_disabled_or_unknown_source_is_not_found(client, http_source):
+def test_a_disabled_or_unknown_source_is_refused_like_a_bad_token(client, http_source):
     source, token = http_source
-    assert _post(client, sample(4).raw, token, slug="nope").status_code == 404
+    assert _post(client, sample(4).raw, token, slug="nope").status_code == 401
     source.enabled = False
     source.save()
-    assert _post(client, sample(4).raw, token).status_code == 404
+    assert _post(client, sample(4).raw, token).status_code == 401
 
 
 def test_oversized_message_is_refused_with_413_and_its_head_quarantined(client, http_source):
