@@ -1,0 +1,579 @@
+"""Imports: plan every line of a file (clean, validate, find duplicates and blocks), preview the
+plan, and apply it in chunks. Views, the Celery task and `manage.py import_records` call these.
+
+The plan is computed again when the import runs (the database may have changed since the
+preview), from the same stored file and options, so the preview and the result agree on
+everything that did not change in between.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from bounces.models import Block
+from bounces.services.record_blocks import records_sync_blocks
+from bounces.services.review import LookupFailed, _Dns, default_resolver, domain_evidence
+from records.addresses import address_key
+from records.models import Contact, Lead
+
+from .cleaning import FIELDS, clean_email, formula_like, match_headers, split_name
+from .models import ImportJob, ImportLine, OnDuplicate, RecordKind
+from .reading import Limits, Table, TableError, open_table
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 1000
+# Each list of the stored preview keeps this many entries; the preview download has them all.
+PREVIEW_LIMIT = 500
+_MAX_LENGTHS = {"first_name": 100, "last_name": 100, "company": 200, "phone": 50}
+
+__all__ = [
+    "ImportError_",
+    "ImportOptions",
+    "RowPlan",
+    "TableError",
+    "import_apply",
+    "import_open",
+    "import_plan",
+    "import_preview",
+    "import_rollback",
+    "import_upload",
+    "limits",
+    "model_for",
+]
+
+
+class ImportError_(Exception):  # noqa: N801 - "ImportError" is a builtin
+    """An import action that cannot be done now; the message says why."""
+
+
+def limits() -> Limits:
+    return Limits(
+        max_file_bytes=settings.IMPORT_MAX_FILE_BYTES,
+        max_line_chars=settings.IMPORT_MAX_LINE_CHARS,
+        max_rows=settings.IMPORT_MAX_ROWS,
+        xlsx_max_uncompressed_bytes=settings.IMPORT_XLSX_MAX_UNCOMPRESSED_BYTES,
+    )
+
+
+def model_for(kind: str):
+    return Contact if kind == RecordKind.CONTACT else Lead
+
+
+@dataclass
+class ImportOptions:
+    kind: str
+    mapping: dict[int, str]
+    on_duplicate: str = OnDuplicate.SKIP
+    fix_typos: bool = False
+    check_dns: bool = False
+
+
+@dataclass
+class RowPlan:
+    line: int
+    outcome: str = ImportLine.Outcome.CREATED
+    reason: str = ""
+    values: dict = field(default_factory=dict)
+    # (field, original, cleaned, what changed)
+    changes: list[tuple[str, str, str, str]] = field(default_factory=list)
+    typos: list[tuple[str, str, str]] = field(default_factory=list)  # (field, address, fix)
+    existing_id: int | None = None
+    duplicate: str = ""  # why the row is a duplicate
+    blocked: list[tuple[str, str, str]] = field(default_factory=list)  # (address, type, category)
+
+    def reject(self, reason: str) -> None:
+        if self.outcome != ImportLine.Outcome.REJECTED:
+            self.outcome = ImportLine.Outcome.REJECTED
+            self.reason = reason
+
+    @property
+    def keys(self) -> list[str]:
+        return [
+            address_key(self.values.get(name, ""))
+            for name in ("email", "backup_email")
+            if self.values.get(name)
+        ]
+
+
+def import_open(path: str | os.PathLike) -> Table:
+    """Return the checked table at `path` (raise TableError)."""
+    return open_table(path, limits=limits())
+
+
+class _Owners:
+    """Owner cells (a user name or an email) resolved to user ids, one query per distinct value."""
+
+    def __init__(self) -> None:
+        self.cache: dict[str, int | None] = {}
+
+    def resolve(self, value: str) -> int | None:
+        key = value.strip().lower()
+        if key not in self.cache:
+            user = (
+                get_user_model()
+                .objects.filter(Q(username__iexact=key) | Q(email__iexact=key), is_active=True)
+                .order_by("pk")
+                .first()
+            )
+            self.cache[key] = user.pk if user else None
+        return self.cache[key]
+
+
+class _Domains:
+    """The optional deliverability check, one DNS verdict per domain for the whole file."""
+
+    def __init__(self) -> None:
+        self.dns = _Dns(default_resolver())
+        self.verdicts: dict[str, str] = {}
+
+    def problem(self, domain: str) -> str:
+        if domain not in self.verdicts:
+            try:
+                ok = domain_evidence(domain.encode("idna").decode("ascii"), self.dns)
+                self.verdicts[domain] = (
+                    ""
+                    if ok
+                    else _("the domain %(domain)s accepts no mail (no MX or A record)")
+                    % {"domain": domain}
+                )
+            except (LookupFailed, UnicodeError):
+                self.verdicts[domain] = ""  # unknown is not a reason to refuse a row
+        return self.verdicts[domain]
+
+
+def _plan_row(
+    line: int, cells: list[str], options: ImportOptions, owners: _Owners, domains: _Domains | None
+) -> RowPlan:
+    plan = RowPlan(line=line)
+    raw: dict[str, str] = {}
+    for column, name in options.mapping.items():
+        if column < len(cells) and name in FIELDS:
+            raw[name] = cells[column].strip()
+    for name, value in raw.items():
+        if name not in ("email", "backup_email") and formula_like(value):
+            plan.reject(
+                _("the %(field)s cell starts like a spreadsheet formula (%(value)s)")
+                % {"field": FIELDS[name], "value": value[:40]}
+            )
+    values: dict = {}
+    first, last = raw.get("first_name", ""), raw.get("last_name", "")
+    if raw.get("name") and not (first or last):
+        first, last = split_name(raw["name"])
+    elif raw.get("name") and not last:
+        last = raw["name"]
+    values["first_name"], values["last_name"] = first, last
+    for name in ("company", "phone"):
+        if name in raw:
+            values[name] = raw[name]
+    for name, limit in _MAX_LENGTHS.items():
+        if len(values.get(name, "")) > limit:
+            plan.reject(
+                _("the %(field)s is longer than %(limit)d characters")
+                % {"field": FIELDS[name], "limit": limit}
+            )
+    for name in ("email", "backup_email"):
+        if not raw.get(name):
+            continue
+        cleaned = clean_email(raw[name])
+        for change in cleaned.changes:
+            plan.changes.append((name, raw[name], cleaned.address, change))
+        if cleaned.error:
+            plan.reject(
+                _("invalid %(field)s “%(value)s”: %(reason)s")
+                % {"field": FIELDS[name], "value": raw[name][:80], "reason": cleaned.error}
+            )
+            continue
+        address = cleaned.address
+        if cleaned.suggestion:
+            local = address.rpartition("@")[0]
+            fixed = f"{local}@{cleaned.suggestion}"
+            plan.typos.append((name, address, fixed))
+            if options.fix_typos:
+                plan.changes.append(
+                    (name, raw[name], fixed, _("fixed a likely typo in the domain"))
+                )
+                address = fixed
+        if domains is not None:
+            problem = domains.problem(address.rpartition("@")[2])
+            if problem:
+                plan.reject(problem)
+        values[name] = address
+    if values.get("email") and address_key(values["email"]) == address_key(
+        values.get("backup_email", "")
+    ):
+        values["backup_email"] = ""
+        plan.changes.append(
+            ("backup_email", raw.get("backup_email", ""), "", _("dropped: same as the email"))
+        )
+    if raw.get("owner"):
+        owner_id = owners.resolve(raw["owner"])
+        if owner_id is None:
+            plan.reject(_("unknown owner “%(owner)s”") % {"owner": raw["owner"][:80]})
+        values["owner_id"] = owner_id
+    if not (values.get("first_name") or values.get("last_name") or values.get("email")):
+        plan.reject(_("the row has neither a name nor an email"))
+    plan.values = values
+    return plan
+
+
+def _settle_chunk(
+    plans: list[RowPlan], options: ImportOptions, seen: dict[str, int], model
+) -> None:
+    """Decide duplicates and flag blocked addresses for a chunk (two or three queries)."""
+    keys = {key for plan in plans for key in plan.keys}
+    primary_keys = {address_key(p.values["email"]) for p in plans if p.values.get("email")}
+    existing: dict[str, int] = {}
+    if primary_keys:
+        rows = (
+            model.objects.filter(
+                Q(email_key__in=primary_keys) | Q(backup_email_key__in=primary_keys)
+            )
+            .order_by("pk")
+            .values_list("pk", "email_key", "backup_email_key")
+        )
+        for pk, email_key, backup_key in rows:
+            for key in (email_key, backup_key):
+                if key in primary_keys:
+                    existing.setdefault(key, pk)
+    blocks: dict[str, tuple[str, str]] = {}
+    if keys:
+        blocks = {
+            address: (type_, category)
+            for address, type_, category in Block.objects.filter(
+                lifted_at__isnull=True, address__in=keys
+            ).values_list("address", "type", "category")
+        }
+    verbose = model._meta.verbose_name
+    for plan in plans:
+        for key in plan.keys:
+            if key in blocks:
+                plan.blocked.append((key, *blocks[key]))
+        if plan.outcome == ImportLine.Outcome.REJECTED or not plan.values.get("email"):
+            continue
+        key = address_key(plan.values["email"])
+        if key in seen:
+            plan.duplicate = _("same email as line %(line)d") % {"line": seen[key]}
+            if options.on_duplicate != OnDuplicate.CREATE:
+                plan.outcome = ImportLine.Outcome.SKIPPED
+                plan.reason = plan.duplicate
+            continue
+        seen[key] = plan.line
+        if key in existing:
+            plan.existing_id = existing[key]
+            plan.duplicate = _("same email as %(kind)s #%(id)d") % {
+                "kind": verbose,
+                "id": existing[key],
+            }
+            if options.on_duplicate == OnDuplicate.SKIP:
+                plan.outcome = ImportLine.Outcome.SKIPPED
+                plan.reason = plan.duplicate
+            elif options.on_duplicate == OnDuplicate.UPDATE:
+                plan.outcome = ImportLine.Outcome.UPDATED
+                plan.reason = plan.duplicate
+        if plan.outcome == ImportLine.Outcome.CREATED and plan.duplicate:
+            plan.reason = plan.duplicate
+
+
+def import_plan(table: Table, options: ImportOptions) -> Iterator[list[RowPlan]]:
+    """Yield the plan of every data line of `table`, a chunk at a time (no writes)."""
+    model = model_for(options.kind)
+    owners = _Owners()
+    domains = _Domains() if options.check_dns else None
+    seen: dict[str, int] = {}
+    chunk: list[RowPlan] = []
+    for line, cells in table.rows():
+        chunk.append(_plan_row(line, cells, options, owners, domains))
+        if len(chunk) >= CHUNK:
+            _settle_chunk(chunk, options, seen, model)
+            yield chunk
+            chunk = []
+    if chunk:
+        _settle_chunk(chunk, options, seen, model)
+        yield chunk
+
+
+def import_preview(table: Table, options: ImportOptions, *, report=None) -> dict:
+    """Return the preview of importing `table`: counts and the lists of what needs a look.
+
+    `report`, a csv.writer, receives one row per line (line, outcome, reason).
+    """
+    counts = dict.fromkeys(ImportLine.Outcome.values, 0)
+    lists: dict[str, list] = {
+        "changes": [],
+        "rejected": [],
+        "duplicates": [],
+        "blocked": [],
+        "typos": [],
+    }
+    totals = dict.fromkeys(lists, 0)
+
+    def add(name: str, item) -> None:
+        totals[name] += 1
+        if len(lists[name]) < PREVIEW_LIMIT:
+            lists[name].append(item)
+
+    lines = 0
+    for chunk in import_plan(table, options):
+        for plan in chunk:
+            lines += 1
+            counts[plan.outcome] += 1
+            for name, original, cleaned, change in plan.changes:
+                add("changes", [plan.line, str(FIELDS[name]), original, cleaned, change])
+            if plan.outcome == ImportLine.Outcome.REJECTED:
+                add("rejected", [plan.line, plan.reason])
+            if plan.duplicate:
+                add("duplicates", [plan.line, plan.values.get("email", ""), plan.duplicate])
+            for address, type_, category in plan.blocked:
+                add("blocked", [plan.line, address, type_, category])
+            for name, address, fixed in plan.typos:
+                add("typos", [plan.line, str(FIELDS[name]), address, fixed])
+            if report is not None:
+                report.writerow([plan.line, plan.outcome, line_reason(plan)])
+    return {"lines": lines, "counts": counts, "totals": totals, **lists}
+
+
+def line_reason(plan: RowPlan) -> str:
+    """Return the result file's reason text of a line: the decision, then notes."""
+    notes = [plan.reason] if plan.reason else []
+    if plan.outcome != ImportLine.Outcome.REJECTED:
+        notes += [
+            _("%(address)s is blocked (%(type)s: %(category)s)")
+            % {"address": a, "type": t, "category": c}
+            for a, t, c in plan.blocked
+        ]
+        notes += [
+            _("%(address)s may be a typo of %(fixed)s") % {"address": a, "fixed": f}
+            for _n, a, f in plan.typos
+        ]
+    return "; ".join(notes)
+
+
+# --- jobs ------------------------------------------------------------------------------------
+def import_upload(*, actor, kind: str, upload, file_name: str) -> ImportJob:
+    """Store an uploaded file, check it, and return its new job with the guessed mapping.
+
+    Raise TableError (nothing kept) when the file cannot be imported.
+    """
+    folder = Path(settings.IMPORT_UPLOAD_DIR)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{uuid.uuid4().hex}.upload"
+    size = 0
+    max_bytes = settings.IMPORT_MAX_FILE_BYTES
+    try:
+        with path.open("wb") as out:
+            for chunk in upload.chunks():
+                size += len(chunk)
+                if size > max_bytes:
+                    raise TableError(
+                        _("The file is bigger than the limit of %(limit).1f MB.")
+                        % {"limit": max_bytes / 1048576}
+                    )
+                out.write(chunk)
+        table = import_open(path)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    mapping = match_headers(table.headers)
+    return ImportJob.objects.create(
+        actor=actor,
+        kind=kind,
+        file_name=file_name[:255],
+        file_path=str(path),
+        file_size=size,
+        file_format=table.format,
+        encoding=table.encoding,
+        delimiter=table.delimiter,
+        headers=table.headers,
+        mapping={str(column): name for column, name in mapping.items()},
+    )
+
+
+def job_options(job: ImportJob) -> ImportOptions:
+    return ImportOptions(
+        kind=job.kind,
+        mapping={int(column): name for column, name in job.mapping.items()},
+        on_duplicate=job.on_duplicate,
+        fix_typos=job.fix_typos,
+        check_dns=job.check_dns,
+    )
+
+
+def job_table(job: ImportJob) -> Table:
+    return import_open(job.file_path)
+
+
+def import_job_preview(*, job: ImportJob) -> dict:
+    """Compute and store the job's preview; return it."""
+    preview = import_preview(job_table(job), job_options(job))
+    ImportJob.objects.filter(pk=job.pk).update(preview=preview, total_lines=preview["lines"])
+    job.preview, job.total_lines = preview, preview["lines"]
+    return preview
+
+
+def import_confirm(*, job: ImportJob) -> bool:
+    """Queue the job's import; return False when it was not waiting for confirmation."""
+    from .tasks import run_import
+
+    claimed = ImportJob.objects.filter(pk=job.pk, state=ImportJob.State.UPLOADED).update(
+        state=ImportJob.State.QUEUED
+    )
+    if claimed:
+        transaction.on_commit(lambda: run_import.delay(job.pk))
+    return bool(claimed)
+
+
+def import_resume(*, job: ImportJob) -> bool:
+    """Queue a failed job again; it continues after its last saved line."""
+    from .tasks import run_import
+
+    claimed = ImportJob.objects.filter(pk=job.pk, state=ImportJob.State.FAILED).update(
+        state=ImportJob.State.QUEUED, error=""
+    )
+    if claimed:
+        transaction.on_commit(lambda: run_import.delay(job.pk))
+    return bool(claimed)
+
+
+def _apply_chunk(job_id: int, plans: list[RowPlan], model) -> None:
+    """Save one chunk: its records, its lines and the job's progress, in one transaction."""
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job_id)
+        plans = [plan for plan in plans if plan.line > job.last_line]
+        if not plans or job.state != ImportJob.State.RUNNING:
+            return
+        creating = [p for p in plans if p.outcome == ImportLine.Outcome.CREATED]
+        created = model.objects.bulk_create([model(**p.values) for p in creating])
+        record_ids = {p.line: record.pk for p, record in zip(creating, created, strict=True)}
+        for plan in plans:
+            if plan.outcome == ImportLine.Outcome.UPDATED:
+                changes = {k: v for k, v in plan.values.items() if v not in ("", None)}
+                model.objects.filter(pk=plan.existing_id).update(
+                    **changes, updated_at=timezone.now()
+                )
+                record_ids[plan.line] = plan.existing_id
+            elif plan.outcome == ImportLine.Outcome.SKIPPED and plan.existing_id:
+                record_ids[plan.line] = plan.existing_id
+        ImportLine.objects.bulk_create(
+            [
+                ImportLine(
+                    job_id=job_id,
+                    line=plan.line,
+                    outcome=plan.outcome,
+                    reason=line_reason(plan),
+                    record_id=record_ids.get(plan.line),
+                )
+                for plan in plans
+            ]
+        )
+        # The block columns of new and changed records, from the block table, set-based.
+        records_sync_blocks(
+            addresses=[
+                key
+                for plan in plans
+                if plan.outcome in (ImportLine.Outcome.CREATED, ImportLine.Outcome.UPDATED)
+                for key in plan.keys
+            ]
+        )
+        tally = dict.fromkeys(ImportLine.Outcome.values, 0)
+        for plan in plans:
+            tally[plan.outcome] += 1
+        job.last_line = plans[-1].line
+        job.processed += len(plans)
+        job.created += tally["created"]
+        job.updated += tally["updated"]
+        job.skipped += tally["skipped"]
+        job.rejected += tally["rejected"]
+        job.save(
+            update_fields=[
+                "last_line",
+                "processed",
+                "created",
+                "updated",
+                "skipped",
+                "rejected",
+            ]
+        )
+
+
+def import_apply(*, job_id: int) -> ImportJob | None:
+    """Run (or resume) a queued import job; return it, or None when it was not claimable."""
+    now = timezone.now()
+    claimed = ImportJob.objects.filter(
+        pk=job_id, state__in=[ImportJob.State.QUEUED, ImportJob.State.RUNNING]
+    ).update(state=ImportJob.State.RUNNING, started_at=now)
+    if not claimed:
+        return None
+    job = ImportJob.objects.get(pk=job_id)
+    model = model_for(job.kind)
+    try:
+        table = job_table(job)
+        if not job.total_lines:
+            ImportJob.objects.filter(pk=job_id).update(total_lines=sum(1 for _ in table.rows()))
+        for chunk in import_plan(table, job_options(job)):
+            if chunk[-1].line <= job.last_line:
+                continue  # saved before a resume: planned again only to rebuild duplicates
+            _apply_chunk(job_id, chunk, model)
+    except Exception as exc:
+        logger.exception("import job %s failed", job_id)
+        job.refresh_from_db()
+        ImportJob.objects.filter(pk=job_id).update(
+            state=ImportJob.State.FAILED, error=f"{exc.__class__.__name__}: {exc}"[:2000]
+        )
+        job.refresh_from_db()
+        return job
+    ImportJob.objects.filter(pk=job_id, state=ImportJob.State.RUNNING).update(
+        state=ImportJob.State.DONE, finished_at=timezone.now()
+    )
+    job.refresh_from_db()
+    Path(job.file_path).unlink(missing_ok=True)
+    return job
+
+
+def import_rollback(*, job: ImportJob) -> int:
+    """Delete the records a failed or finished job created; return how many.
+
+    Updated records keep their new values (the result file lists them).
+    """
+    claimed = ImportJob.objects.filter(
+        pk=job.pk, state__in=[ImportJob.State.FAILED, ImportJob.State.DONE]
+    ).update(state=ImportJob.State.ROLLED_BACK, finished_at=timezone.now())
+    if not claimed:
+        raise ImportError_(_("Only a finished or failed import can be rolled back."))
+    model = model_for(job.kind)
+    created = ImportLine.objects.filter(
+        job=job, outcome=ImportLine.Outcome.CREATED, record_id__isnull=False
+    ).values_list("record_id", flat=True)
+    deleted = 0
+    with transaction.atomic():
+        ids = list(created)
+        for start in range(0, len(ids), 5000):
+            deleted += model.objects.filter(pk__in=ids[start : start + 5000]).delete()[0]
+    Path(job.file_path).unlink(missing_ok=True)
+    return deleted
+
+
+def write_result(job: ImportJob, out) -> None:
+    """Write the job's result file (CSV) to `out`: one row per input line."""
+    writer = csv.writer(out)
+    writer.writerow(["line", "outcome", "reason", "record_id"])
+    for row in (
+        ImportLine.objects.filter(job=job)
+        .order_by("line")
+        .values_list("line", "outcome", "reason", "record_id")
+        .iterator(chunk_size=5000)
+    ):
+        writer.writerow(["" if v is None else v for v in row])
