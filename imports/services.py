@@ -162,7 +162,10 @@ def _plan_row(
     raw: dict[str, str] = {}
     for column, name in options.mapping.items():
         if column < len(cells) and name in FIELDS:
-            raw[name] = cells[column].strip()
+            # Email cells keep their spaces so that removing them shows as a change.
+            raw[name] = (
+                cells[column] if name in ("email", "backup_email") else cells[column].strip()
+            )
     for name, value in raw.items():
         if name not in ("email", "backup_email") and formula_like(value):
             plan.reject(
@@ -186,7 +189,7 @@ def _plan_row(
                 % {"field": FIELDS[name], "limit": limit}
             )
     for name in ("email", "backup_email"):
-        if not raw.get(name):
+        if not raw.get(name, "").strip():
             continue
         cleaned = clean_email(raw[name])
         for change in cleaned.changes:
@@ -216,6 +219,7 @@ def _plan_row(
         values.get("backup_email", "")
     ):
         values["backup_email"] = ""
+        plan.typos = [typo for typo in plan.typos if typo[0] != "backup_email"]
         plan.changes.append(
             ("backup_email", raw.get("backup_email", ""), "", _("dropped: same as the email"))
         )
@@ -509,8 +513,11 @@ def _apply_chunk(job_id: int, plans: list[RowPlan], model) -> None:
         )
 
 
-def import_apply(*, job_id: int) -> ImportJob | None:
-    """Run (or resume) a queued import job; return it, or None when it was not claimable."""
+def import_apply(*, job_id: int, keep_file: bool = False) -> ImportJob | None:
+    """Run (or resume) a queued import job; return it, or None when it was not claimable.
+
+    The uploaded file is deleted once the job is done, unless `keep_file` (the command's input).
+    """
     now = timezone.now()
     claimed = ImportJob.objects.filter(
         pk=job_id, state__in=[ImportJob.State.QUEUED, ImportJob.State.RUNNING]
@@ -539,7 +546,8 @@ def import_apply(*, job_id: int) -> ImportJob | None:
         state=ImportJob.State.DONE, finished_at=timezone.now()
     )
     job.refresh_from_db()
-    Path(job.file_path).unlink(missing_ok=True)
+    if not keep_file:
+        Path(job.file_path).unlink(missing_ok=True)
     return job
 
 
@@ -566,14 +574,20 @@ def import_rollback(*, job: ImportJob) -> int:
     return deleted
 
 
-def write_result(job: ImportJob, out) -> None:
-    """Write the job's result file (CSV) to `out`: one row per input line."""
-    writer = csv.writer(out)
-    writer.writerow(["line", "outcome", "reason", "record_id"])
+def result_rows(job: ImportJob, *, with_ids: bool = False) -> Iterator[list]:
+    """Yield the job's result file: a header, then one row per input line (line, outcome,
+    reason[, record id])."""
+    columns = ["line", "outcome", "reason", *(["record_id"] if with_ids else [])]
+    yield columns
     for row in (
         ImportLine.objects.filter(job=job)
         .order_by("line")
-        .values_list("line", "outcome", "reason", "record_id")
+        .values_list(*columns)
         .iterator(chunk_size=5000)
     ):
-        writer.writerow(["" if v is None else v for v in row])
+        yield ["" if v is None else v for v in row]
+
+
+def write_result(job: ImportJob, out) -> None:
+    """Write the job's result file (CSV: line, outcome, reason) to `out`."""
+    csv.writer(out).writerows(result_rows(job))
