@@ -347,7 +347,8 @@ def import_preview(table: Table, options: ImportOptions, *, report=None) -> dict
                 add("typos", [plan.line, str(FIELDS[name]), address, fixed])
             if report is not None:
                 report.writerow([plan.line, plan.outcome, line_reason(plan)])
-    return {"lines": lines, "counts": counts, "totals": totals, **lists}
+    truncated = any(totals[name] > len(items) for name, items in lists.items())
+    return {"lines": lines, "counts": counts, "totals": totals, "truncated": truncated, **lists}
 
 
 def line_reason(plan: RowPlan) -> str:
