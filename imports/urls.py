@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from . import views
+from .exports import RecordExportView
 
 app_name = "imports"
 
@@ -16,4 +17,13 @@ urlpatterns = [
     path("imports/<int:pk>/resume/", views.JobResumeView.as_view(), name="resume"),
     path("imports/<int:pk>/rollback/", views.JobRollbackView.as_view(), name="rollback"),
     path("hygiene/", views.HygieneView.as_view(), name="hygiene"),
+    *[
+        path(
+            f"{kind}s/export.{fmt}",
+            RecordExportView.as_view(kind=kind, fmt=fmt),
+            name=f"{kind}-export-{fmt}",
+        )
+        for kind in ("contact", "lead")
+        for fmt in ("csv", "xlsx")
+    ],
 ]
