@@ -93,7 +93,9 @@ def _too_big(request: HttpRequest) -> bool:
     return length > settings.IMPORT_MAX_FILE_BYTES + 64 * 1024  # room for the form's fields
 
 
-def _index(request: HttpRequest, form: UploadForm | None = None, status: int = 200):
+def _index(
+    request: HttpRequest, form: UploadForm | None = None, status: int = 200, error: str = ""
+):
     jobs = ImportJob.objects.select_related("actor")
     if not request.user.is_superuser:
         jobs = jobs.filter(actor=request.user)
@@ -104,6 +106,7 @@ def _index(request: HttpRequest, form: UploadForm | None = None, status: int = 2
             "form": form or UploadForm(),
             "jobs": jobs[:20],
             "max_mb": settings.IMPORT_MAX_FILE_BYTES / 1048576,
+            "error": error,
         },
         status=status,
     )
@@ -128,13 +131,10 @@ class ImportIndexView(View):
 
     def post(self, request: HttpRequest) -> HttpResponse:
         if _too_big(request):
-            form = UploadForm()
-            form.add_error(
-                None,
-                _("The file is bigger than the limit of %(limit).1f MB; nothing was read.")
-                % {"limit": settings.IMPORT_MAX_FILE_BYTES / 1048576},
-            )
-            response = _index(request, form, status=413)
+            error = _("The file is bigger than the limit of %(limit).1f MB; nothing was read.") % {
+                "limit": settings.IMPORT_MAX_FILE_BYTES / 1048576
+            }
+            response = _index(request, status=413, error=error)
             response["Connection"] = "close"
             return response
         request.upload_handlers.insert(

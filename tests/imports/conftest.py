@@ -15,6 +15,15 @@ ROWS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def upload_dir(tmp_path, settings, monkeypatch):
+    """Uploads go to a folder of the test (also for a worker started by the test)."""
+    folder = tmp_path / "uploads"
+    settings.IMPORT_UPLOAD_DIR = folder
+    monkeypatch.setenv("IMPORT_UPLOAD_DIR", str(folder))
+    return folder
+
+
 def _csv_text(rows, delimiter=",") -> str:
     import csv
     import io
