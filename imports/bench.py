@@ -9,7 +9,7 @@ contact, 1% blocked), then times the preview (reading, cleaning, validation and 
 and block look-ups over the whole file, nothing saved) and the import (in this process, or with
 `--mode worker` through one real Celery worker started here, polling the job until done).
 Prints the times, rows per second and this process' peak RSS (the worker's too, from its
-`ps` figure while it runs). The contacts it creates are deleted at the end (`--keep` keeps
+/proc VmHWM while it runs). The contacts it creates are deleted at the end (`--keep` keeps
 them).
 """
 
@@ -37,6 +37,17 @@ def _setup() -> None:
 
 def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _worker_peak_mib(pid: int) -> float:
+    """Return a process' peak RSS (VmHWM) in MiB, 0 when it cannot be read."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
 
 
 def write_file(path: Path, rows: int, *, seed: int = 13) -> None:
@@ -135,20 +146,15 @@ def main() -> None:
 
         queue = f"importbench-{uuid.uuid4().hex[:8]}"
         env = {**os.environ, "CELERY_TASK_DEFAULT_QUEUE": queue}
-        worker = subprocess.Popen(solo_worker_argv(queue, loglevel="WARNING"), env=env)
+        argv = solo_worker_argv(queue, loglevel="WARNING")
+        worker = subprocess.Popen(argv, env=env)  # noqa: S603 - our own command line
         try:
             app.conf.task_default_queue = queue
             started = time.perf_counter()
             with transaction.atomic():
                 transaction.on_commit(lambda: run_import.apply_async((job.pk,), queue=queue))
             while not ImportJob.objects.filter(pk=job.pk, state__in=["done", "failed"]).exists():
-                out = subprocess.run(
-                    ["ps", "-o", "rss=", "-p", str(worker.pid)],
-                    capture_output=True,
-                    text=True,
-                    check=False,
-                ).stdout
-                worker_peak = max(worker_peak, int(out.strip() or 0) / 1024)
+                worker_peak = max(worker_peak, _worker_peak_mib(worker.pid))
                 time.sleep(0.5)
         finally:
             worker.terminate()
