@@ -453,6 +453,14 @@ def import_resume(*, job: ImportJob) -> bool:
     return bool(claimed)
 
 
+def _discard_upload(job: ImportJob) -> None:
+    """Delete the job's stored upload; never a file outside the upload folder (a command's
+    input file is the operator's)."""
+    path = Path(job.file_path)
+    if path.parent.resolve() == Path(settings.IMPORT_UPLOAD_DIR).resolve():
+        path.unlink(missing_ok=True)
+
+
 def _block_tags(keys: set[str]) -> dict[str, str]:
     """Return {address key: "type:slug"} of the active blocks among `keys`."""
     if not keys:
@@ -569,7 +577,7 @@ def import_apply(*, job_id: int, keep_file: bool = False) -> ImportJob | None:
     )
     job.refresh_from_db()
     if not keep_file:
-        Path(job.file_path).unlink(missing_ok=True)
+        _discard_upload(job)
     return job
 
 
@@ -592,7 +600,7 @@ def import_rollback(*, job: ImportJob) -> int:
         ids = list(created)
         for start in range(0, len(ids), 5000):
             deleted += model.objects.filter(pk__in=ids[start : start + 5000]).delete()[0]
-    Path(job.file_path).unlink(missing_ok=True)
+    _discard_upload(job)
     return deleted
 
 

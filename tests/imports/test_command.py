@@ -142,3 +142,13 @@ def test_exits_non_zero_from_the_command_line(tmp_path):
     )
     assert result.returncode != 0
     assert "The file is empty." in result.stderr
+
+
+def test_rolling_back_a_command_import_keeps_the_input_file(write_csv):
+    from imports.services import import_rollback
+
+    path = write_csv()
+    call_command("import_records", "--contacts", str(path))
+    import_rollback(job=ImportJob.objects.get())
+    assert path.exists()
+    assert Contact.objects.count() == 0
