@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 
 from records.filters import ContactFilter, LeadFilter
@@ -17,18 +18,18 @@ from reports.exports import csv_response, xlsx_response
 
 _KINDS = {"contact": (Contact, ContactFilter), "lead": (Lead, LeadFilter)}
 _COLUMNS = (
-    ("first_name", "First name"),
-    ("last_name", "Last name"),
-    ("company", "Company"),
-    ("email", "Email"),
-    ("backup_email", "Backup email"),
-    ("phone", "Phone"),
-    ("owner__username", "Owner"),
-    ("email_block", "Email block"),
-    ("backup_email_block", "Backup email block"),
-    ("last_emailed_at", "Last emailed"),
+    ("first_name", gettext_lazy("First name")),
+    ("last_name", gettext_lazy("Last name")),
+    ("company", gettext_lazy("Company")),
+    ("email", gettext_lazy("Email")),
+    ("backup_email", gettext_lazy("Backup email")),
+    ("phone", gettext_lazy("Phone")),
+    ("owner__username", gettext_lazy("Owner")),
+    ("email_block", gettext_lazy("Email block")),
+    ("backup_email_block", gettext_lazy("Backup email block")),
+    ("last_emailed_at", gettext_lazy("Last emailed")),
 )
-_LEAD_COLUMNS = (("status", "Lead status"), ("source", "Lead source"))
+_LEAD_COLUMNS = (("status", gettext_lazy("Lead status")), ("source", gettext_lazy("Lead source")))
 
 
 def export_rows(queryset, columns) -> object:
@@ -51,7 +52,7 @@ class RecordExportView(View):
         if not filterset.is_valid():
             return HttpResponseBadRequest(_("The filter is not valid."))
         columns = _COLUMNS + (_LEAD_COLUMNS if self.kind == "lead" else ())
-        headers = [_(label) for _name, label in columns]
+        headers = [str(label) for _name, label in columns]
         rows = export_rows(filterset.qs, columns)
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         name = f"{model._meta.model_name}s-{stamp}.{self.fmt}"

@@ -216,3 +216,18 @@ def test_failed_import_says_which_lines_are_saved_and_resumes(
     assert list(ImportLine.objects.filter(job=job).values_list("line", flat=True)) == list(
         range(2, 9)
     )
+
+
+def test_pages_are_translated(sales_client):
+    sales_client.cookies["django_language"] = "zh-hans"
+    page = sales_client.get("/imports/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "导入联系人或线索" in page and "列表清理" in page
+
+
+def test_index_query_count_does_not_grow_with_jobs(
+    sales_client, sales_user, django_assert_max_num_queries
+):
+    for n in range(15):
+        ImportJob.objects.create(actor=sales_user, kind="contact", file_name=f"f{n}.csv")
+    with django_assert_max_num_queries(8):
+        assert sales_client.get("/imports/").status_code == 200
