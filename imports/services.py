@@ -14,6 +14,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from django.conf import settings
@@ -100,8 +101,9 @@ class RowPlan:
             self.outcome = ImportLine.Outcome.REJECTED
             self.reason = reason
 
-    @property
+    @cached_property
     def keys(self) -> list[str]:
+        # Read only once the plan's values are final (after _plan_row).
         return [
             address_key(self.values.get(name, ""))
             for name in ("email", "backup_email")
