@@ -11,6 +11,7 @@ from bounces.categories import BlockType, Category
 from imports.models import ImportJob
 from records.models import Contact, Lead
 from tests.factories import BlockFactory, ContactFactory
+from tests.imports.conftest import HEADER
 
 pytestmark = pytest.mark.django_db
 
@@ -152,3 +153,54 @@ def test_rolling_back_a_command_import_keeps_the_input_file(write_csv):
     import_rollback(job=ImportJob.objects.get())
     assert path.exists()
     assert Contact.objects.count() == 0
+
+
+def test_owner_column_matches_users_and_unknown_owners_are_rejected(write_csv, tmp_path):
+    from tests.factories import UserFactory
+
+    owner = UserFactory(username="wang", email="wang@corp.example")
+    rows = [
+        ["A", "", "a@example.com", "", "", "WANG"],
+        ["B", "", "b@example.com", "", "", "wang@corp.example"],
+        ["C", "", "c@example.com", "", "", "nobody"],
+    ]
+    out = tmp_path / "r.csv"
+    call_command(
+        "import_records",
+        "--contacts",
+        str(write_csv(rows, header=[*HEADER, "负责人"])),
+        "--report",
+        str(out),
+    )
+    assert [c.owner for c in Contact.objects.order_by("last_name")] == [owner, owner]
+    assert _report(out)[3] == ["4", "rejected", "unknown owner “nobody”"]
+
+
+def test_optional_dns_check_uses_the_fixture_and_caches_per_domain(write_csv, settings, tmp_path):
+    import json
+
+    from imports.services import ImportOptions, import_open, import_preview
+
+    fixture = tmp_path / "dns.json"
+    fixture.write_text(json.dumps({"good.example": {"MX": ["10 mx.good.example."]}}))
+    settings.BOUNCECRM_DNS_FIXTURE = str(fixture)
+    rows = [
+        ["A", "", "a@good.example", "", ""],
+        ["B", "", "b@gone.example", "", ""],
+        ["C", "", "c@gone.example", "", ""],
+    ]
+    table = import_open(write_csv(rows))
+    options = ImportOptions(kind="contact", mapping={0: "name", 2: "email"}, check_dns=True)
+    preview = import_preview(table, options)
+    assert preview["counts"]["created"] == 1
+    assert preview["rejected"] == [
+        [3, "the domain gone.example accepts no mail (no MX or A record)"],
+        [4, "the domain gone.example accepts no mail (no MX or A record)"],
+    ]
+    # Without the option no DNS is asked.
+    assert (
+        import_preview(table, ImportOptions(kind="contact", mapping={0: "name", 2: "email"}))[
+            "counts"
+        ]["created"]
+        == 3
+    )
