@@ -160,7 +160,8 @@ def hygiene_merge(*, actor, model, ids: list[int]) -> HygieneAction:
                         setattr(keeper, name, value)
                         changed.append(name)
             if changed:
-                keeper.save(update_fields=[*changed, "updated_at"])
+                fields = [name.removesuffix("_id") for name in changed]
+                keeper.save(update_fields=[*fields, "updated_at"])
             other_ids = [o.pk for o in others]
             SentEmail.objects.filter(**{f"{fk}_id__in": other_ids}).update(
                 **{f"{fk}_id": keeper.pk}

@@ -121,6 +121,9 @@ def test_sales_staff_cannot_delete(sales_client, records):
 
 def test_admin_merges_duplicates(admin_client, admin_user, records):
     first, second = records["first"], records["second"]
+    Contact.objects.filter(pk=second.pk).update(owner=admin_user, backup_email="b@example.com")
+    Contact.objects.filter(pk=first.pk).update(owner=None, backup_email="")
+    BlockFactory(address="b@example.com")
     sent = SentEmailFactory(contact=second, lead=None)
     admin_client.post(
         URL,
@@ -134,7 +137,12 @@ def test_admin_merges_duplicates(admin_client, admin_user, records):
     )
     assert not Contact.objects.filter(pk=second.pk).exists()
     first.refresh_from_db()
-    assert (first.company, first.phone) == ("Acme", "1")
+    assert (first.company, first.phone, first.owner) == ("Acme", "1", admin_user)
+    # The backup address it took over brings its block state along.
+    assert (first.backup_email, first.backup_email_block) == (
+        "b@example.com",
+        "temporary:mailbox_full",
+    )
     sent.refresh_from_db()
     assert sent.contact_id == first.pk
     action = HygieneAction.objects.get()
