@@ -11,6 +11,8 @@ from __future__ import annotations
 import csv
 import logging
 import os
+import queue
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -95,6 +97,7 @@ class RowPlan:
     existing_id: int | None = None
     duplicate: str = ""  # why the row is a duplicate
     blocked: list[tuple[str, str, str]] = field(default_factory=list)  # (address, type, category)
+    owner: str = ""  # the owner cell, as written
 
     def reject(self, reason: str) -> None:
         if self.outcome != ImportLine.Outcome.REJECTED:
@@ -158,7 +161,7 @@ class _Domains:
 
 
 def _plan_row(
-    line: int, cells: list[str], options: ImportOptions, owners: _Owners, domains: _Domains | None
+    line: int, cells: list[str], options: ImportOptions, domains: _Domains | None
 ) -> RowPlan:
     plan = RowPlan(line=line)
     raw: dict[str, str] = {}
@@ -225,11 +228,7 @@ def _plan_row(
         plan.changes.append(
             ("backup_email", raw.get("backup_email", ""), "", _("dropped: same as the email"))
         )
-    if raw.get("owner"):
-        owner_id = owners.resolve(raw["owner"])
-        if owner_id is None:
-            plan.reject(_("unknown owner “%(owner)s”") % {"owner": raw["owner"][:80]})
-        values["owner_id"] = owner_id
+    plan.owner = raw.get("owner", "")  # resolved with the chunk (a database look-up)
     if not (values.get("first_name") or values.get("last_name") or values.get("email")):
         plan.reject(_("the row has neither a name nor an email"))
     plan.values = values
@@ -237,9 +236,16 @@ def _plan_row(
 
 
 def _settle_chunk(
-    plans: list[RowPlan], options: ImportOptions, seen: dict[str, int], model
+    plans: list[RowPlan], options: ImportOptions, seen: dict[str, int], model, owners: _Owners
 ) -> None:
-    """Decide duplicates and flag blocked addresses for a chunk (two or three queries)."""
+    """Resolve owners, decide duplicates and flag blocked addresses for a chunk (a few
+    queries)."""
+    for plan in plans:
+        if plan.owner:
+            owner_id = owners.resolve(plan.owner)
+            if owner_id is None:
+                plan.reject(_("unknown owner “%(owner)s”") % {"owner": plan.owner[:80]})
+            plan.values["owner_id"] = owner_id
     keys = {key for plan in plans for key in plan.keys}
     primary_keys = {address_key(p.values["email"]) for p in plans if p.values.get("email")}
     existing: dict[str, int] = {}
@@ -294,21 +300,72 @@ def _settle_chunk(
             plan.reason = plan.duplicate
 
 
-def import_plan(table: Table, options: ImportOptions) -> Iterator[list[RowPlan]]:
-    """Yield the plan of every data line of `table`, a chunk at a time (no writes)."""
-    model = model_for(options.kind)
-    owners = _Owners()
+def _row_plans(table: Table, options: ImportOptions) -> Iterator[list[RowPlan]]:
+    """Yield the rows' own plans (cleaning and validation, no database), a chunk at a time."""
     domains = _Domains() if options.check_dns else None
-    seen: dict[str, int] = {}
     chunk: list[RowPlan] = []
     for line, cells in table.rows():
-        chunk.append(_plan_row(line, cells, options, owners, domains))
+        chunk.append(_plan_row(line, cells, options, domains))
         if len(chunk) >= CHUNK:
-            _settle_chunk(chunk, options, seen, model)
             yield chunk
             chunk = []
     if chunk:
-        _settle_chunk(chunk, options, seen, model)
+        yield chunk
+
+
+_DONE = object()
+
+
+def _read_ahead(chunks: Iterator[list[RowPlan]]) -> Iterator[list[RowPlan]]:
+    """Yield `chunks` computed by a helper thread one or two chunks ahead.
+
+    The import alternates between Python work (cleaning, validation) and waiting for
+    PostgreSQL to store a chunk; reading ahead overlaps the two. The thread touches no database
+    (owners, duplicates and blocks are looked up by the caller) and stops when the caller does.
+    """
+    out: queue.Queue = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for chunk in chunks:
+                while not stop.is_set():
+                    try:
+                        out.put(chunk, timeout=0.5)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            out.put(_DONE)
+        except BaseException as exc:  # handed to the consumer, raised there
+            out.put(exc)
+
+    thread = threading.Thread(target=produce, name="import-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = out.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+
+
+def import_plan(
+    table: Table, options: ImportOptions, *, read_ahead: bool = False
+) -> Iterator[list[RowPlan]]:
+    """Yield the plan of every data line of `table`, a chunk at a time (no writes)."""
+    model = model_for(options.kind)
+    owners = _Owners()
+    seen: dict[str, int] = {}
+    chunks = _row_plans(table, options)
+    for chunk in _read_ahead(chunks) if read_ahead else chunks:
+        _settle_chunk(chunk, options, seen, model, owners)
         yield chunk
 
 
@@ -562,7 +619,7 @@ def import_apply(*, job_id: int, keep_file: bool = False) -> ImportJob | None:
         table = job_table(job)
         if not job.total_lines:
             ImportJob.objects.filter(pk=job_id).update(total_lines=sum(1 for _ in table.rows()))
-        for chunk in import_plan(table, job_options(job)):
+        for chunk in import_plan(table, job_options(job), read_ahead=True):
             if chunk[-1].line <= job.last_line:
                 continue  # saved before a resume: planned again only to rebuild duplicates
             _apply_chunk(job_id, chunk, model)
