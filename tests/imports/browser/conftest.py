@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from tests.records.browser.conftest import (  # noqa: F401
-    _groups,
-    chromium,
-    login,
-    page,
-    pytest_collection_modifyitems,
-)
+from pathlib import Path
+
+import pytest
+
+from tests.records.browser.conftest import _groups, chromium, login, page  # noqa: F401
+
+
+def pytest_collection_modifyitems(items):
+    here = Path(__file__).parent
+    for item in items:
+        if Path(str(item.fspath)).parent == here:
+            item.add_marker(pytest.mark.browser)
