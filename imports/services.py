@@ -410,6 +410,19 @@ def import_preview(table: Table, options: ImportOptions, *, report=None) -> dict
     return {"lines": lines, "counts": counts, "totals": totals, "truncated": truncated, **lists}
 
 
+def preview_rows(table: Table, options: ImportOptions) -> Iterator[list]:
+    """Yield the full preview as rows (a header first): per line its planned outcome, reason and
+    every cleaning change, so nothing is hidden by the page's 500-entry lists."""
+    yield ["line", "outcome", "reason", "changes"]
+    for chunk in import_plan(table, options):
+        for plan in chunk:
+            changes = "; ".join(
+                f"{FIELDS[name]}: {original!r} → {cleaned!r} ({change})"
+                for name, original, cleaned, change in plan.changes
+            )
+            yield [plan.line, plan.outcome, line_reason(plan), changes]
+
+
 def line_reason(plan: RowPlan) -> str:
     """Return the result file's reason text of a line: the decision, then notes."""
     notes = [plan.reason] if plan.reason else []

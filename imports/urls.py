@@ -12,6 +12,7 @@ urlpatterns = [
     path("imports/<int:pk>/", views.JobView.as_view(), name="job"),
     path("imports/<int:pk>/mapping/", views.MappingView.as_view(), name="mapping"),
     path("imports/<int:pk>/preview/", views.PreviewView.as_view(), name="preview"),
+    path("imports/<int:pk>/preview.csv", views.PreviewDownloadView.as_view(), name="preview-csv"),
     path("imports/<int:pk>/status.json", views.JobStatusView.as_view(), name="status"),
     path("imports/<int:pk>/result.csv", views.JobResultView.as_view(), name="result"),
     path("imports/<int:pk>/resume/", views.JobResumeView.as_view(), name="resume"),

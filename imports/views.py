@@ -41,7 +41,10 @@ from .services import (
     import_resume,
     import_rollback,
     import_upload,
+    job_options,
+    job_table,
     model_for,
+    preview_rows,
     result_rows,
 )
 
@@ -207,6 +210,26 @@ class PreviewView(View):
         if not job.preview or not import_confirm(job=job):
             messages.warning(request, _("This import was already started."))
         return HttpResponseRedirect(job.get_absolute_url())
+
+
+class PreviewDownloadView(View):
+    """Every line of the preview (outcome, reason, cleaning changes) as CSV, computed again."""
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        job = _job(request, pk)
+        if job.state != ImportJob.State.UPLOADED:
+            return HttpResponseRedirect(job.get_absolute_url())
+        try:
+            rows = preview_rows(job_table(job), job_options(job))
+            headers = next(rows)
+        except TableError as exc:
+            messages.error(request, str(exc))
+            return HttpResponseRedirect(reverse("imports:mapping", args=[job.pk]))
+        response = StreamingHttpResponse(
+            csv_lines(headers, rows), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-preview.csv"'
+        return response
 
 
 class JobView(View):

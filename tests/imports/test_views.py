@@ -231,3 +231,25 @@ def test_index_query_count_does_not_grow_with_jobs(
         ImportJob.objects.create(actor=sales_user, kind="contact", file_name=f"f{n}.csv")
     with django_assert_max_num_queries(8):
         assert sales_client.get("/imports/").status_code == 200
+
+
+def test_full_preview_download_lists_every_line_and_change(sales_client, write_csv):
+    _upload(sales_client, write_csv())
+    job = ImportJob.objects.get()
+    sales_client.post(reverse("imports:mapping", args=[job.pk]), _mapping_data(job))
+    page = sales_client.get(reverse("imports:preview", args=[job.pk])).content.decode()
+    assert reverse("imports:preview-csv", args=[job.pk]) in page
+    response = sales_client.get(reverse("imports:preview-csv", args=[job.pk]))
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert [row[:2] for row in rows] == [
+        ["line", "outcome"],
+        ["2", "created"],
+        ["3", "created"],
+        ["4", "rejected"],
+        ["5", "skipped"],
+        ["6", "rejected"],
+    ]
+    assert "removed the display name “Li Wei”" in rows[1][3]
+    assert "removed “mailto:”" in rows[2][3]
+    assert Contact.objects.count() == 0
