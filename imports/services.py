@@ -33,7 +33,7 @@ from records.addresses import address_key
 from records.models import Contact, Lead
 
 from .cleaning import FIELDS, clean_email, formula_like, match_headers, split_name
-from .models import ImportJob, ImportLine, OnDuplicate, RecordKind
+from .models import ImportBatch, ImportJob, OnDuplicate, Outcome, RecordKind
 from .reading import Limits, Table, TableError, open_table
 
 logger = logging.getLogger(__name__)
@@ -88,7 +88,7 @@ class ImportOptions:
 @dataclass
 class RowPlan:
     line: int
-    outcome: str = ImportLine.Outcome.CREATED
+    outcome: str = Outcome.CREATED
     reason: str = ""
     values: dict = field(default_factory=dict)
     # (field, original, cleaned, what changed)
@@ -100,8 +100,8 @@ class RowPlan:
     owner: str = ""  # the owner cell, as written
 
     def reject(self, reason: str) -> None:
-        if self.outcome != ImportLine.Outcome.REJECTED:
-            self.outcome = ImportLine.Outcome.REJECTED
+        if self.outcome != Outcome.REJECTED:
+            self.outcome = Outcome.REJECTED
             self.reason = reason
 
     @cached_property
@@ -274,13 +274,13 @@ def _settle_chunk(
         for key in plan.keys:
             if key in blocks:
                 plan.blocked.append((key, *blocks[key]))
-        if plan.outcome == ImportLine.Outcome.REJECTED or not plan.values.get("email"):
+        if plan.outcome == Outcome.REJECTED or not plan.values.get("email"):
             continue
         key = address_key(plan.values["email"])
         if key in seen:
             plan.duplicate = _("same email as line %(line)d") % {"line": seen[key]}
             if options.on_duplicate != OnDuplicate.CREATE:
-                plan.outcome = ImportLine.Outcome.SKIPPED
+                plan.outcome = Outcome.SKIPPED
                 plan.reason = plan.duplicate
             continue
         seen[key] = plan.line
@@ -291,12 +291,12 @@ def _settle_chunk(
                 "id": existing[key],
             }
             if options.on_duplicate == OnDuplicate.SKIP:
-                plan.outcome = ImportLine.Outcome.SKIPPED
+                plan.outcome = Outcome.SKIPPED
                 plan.reason = plan.duplicate
             elif options.on_duplicate == OnDuplicate.UPDATE:
-                plan.outcome = ImportLine.Outcome.UPDATED
+                plan.outcome = Outcome.UPDATED
                 plan.reason = plan.duplicate
-        if plan.outcome == ImportLine.Outcome.CREATED and plan.duplicate:
+        if plan.outcome == Outcome.CREATED and plan.duplicate:
             plan.reason = plan.duplicate
 
 
@@ -374,7 +374,7 @@ def import_preview(table: Table, options: ImportOptions, *, report=None) -> dict
 
     `report`, a csv.writer, receives one row per line (line, outcome, reason).
     """
-    counts = dict.fromkeys(ImportLine.Outcome.values, 0)
+    counts = dict.fromkeys(Outcome.values, 0)
     lists: dict[str, list] = {
         "changes": [],
         "rejected": [],
@@ -396,7 +396,7 @@ def import_preview(table: Table, options: ImportOptions, *, report=None) -> dict
             counts[plan.outcome] += 1
             for name, original, cleaned, change in plan.changes:
                 add("changes", [plan.line, str(FIELDS[name]), original, cleaned, change])
-            if plan.outcome == ImportLine.Outcome.REJECTED:
+            if plan.outcome == Outcome.REJECTED:
                 add("rejected", [plan.line, plan.reason])
             if plan.duplicate:
                 add("duplicates", [plan.line, plan.values.get("email", ""), plan.duplicate])
@@ -426,7 +426,7 @@ def preview_rows(table: Table, options: ImportOptions) -> Iterator[list]:
 def line_reason(plan: RowPlan) -> str:
     """Return the result file's reason text of a line: the decision, then notes."""
     notes = [plan.reason] if plan.reason else []
-    if plan.outcome != ImportLine.Outcome.REJECTED:
+    if plan.outcome != Outcome.REJECTED:
         notes += [
             _("%(address)s is blocked (%(type)s: %(category)s)")
             % {"address": a, "type": t, "category": c}
@@ -552,7 +552,7 @@ def _apply_chunk(job_id: int, plans: list[RowPlan], model) -> None:
         plans = [plan for plan in plans if plan.line > job.last_line]
         if not plans or job.state != ImportJob.State.RUNNING:
             return
-        creating = [p for p in plans if p.outcome == ImportLine.Outcome.CREATED]
+        creating = [p for p in plans if p.outcome == Outcome.CREATED]
         # New records get their block columns at insert, read from the block table inside this
         # transaction (one indexed query; cheaper than four sync UPDATEs per chunk).
         tags = _block_tags({key for plan in creating for key in plan.keys})
@@ -565,36 +565,31 @@ def _apply_chunk(job_id: int, plans: list[RowPlan], model) -> None:
         created = model.objects.bulk_create(new)
         record_ids = {p.line: record.pk for p, record in zip(creating, created, strict=True)}
         for plan in plans:
-            if plan.outcome == ImportLine.Outcome.UPDATED:
+            if plan.outcome == Outcome.UPDATED:
                 changes = {k: v for k, v in plan.values.items() if v not in ("", None)}
                 model.objects.filter(pk=plan.existing_id).update(
                     **changes, updated_at=timezone.now()
                 )
                 record_ids[plan.line] = plan.existing_id
-            elif plan.outcome == ImportLine.Outcome.SKIPPED and plan.existing_id:
+            elif plan.outcome == Outcome.SKIPPED and plan.existing_id:
                 record_ids[plan.line] = plan.existing_id
-        ImportLine.objects.bulk_create(
-            [
-                ImportLine(
-                    job_id=job_id,
-                    line=plan.line,
-                    outcome=plan.outcome,
-                    reason=line_reason(plan),
-                    record_id=record_ids.get(plan.line),
-                )
+        ImportBatch.objects.create(
+            job_id=job_id,
+            first_line=plans[0].line,
+            last_line=plans[-1].line,
+            lines=[
+                [plan.line, plan.outcome, line_reason(plan), record_ids.get(plan.line)]
                 for plan in plans
-            ]
+            ],
+            created_ids=[record.pk for record in created],
         )
         # An updated record may carry a new address: its block columns from the block table.
         records_sync_blocks(
             addresses=[
-                key
-                for plan in plans
-                if plan.outcome == ImportLine.Outcome.UPDATED
-                for key in plan.keys
+                key for plan in plans if plan.outcome == Outcome.UPDATED for key in plan.keys
             ]
         )
-        tally = dict.fromkeys(ImportLine.Outcome.values, 0)
+        tally = dict.fromkeys(Outcome.values, 0)
         for plan in plans:
             tally[plan.outcome] += 1
         job.last_line = plans[-1].line
@@ -664,14 +659,12 @@ def import_rollback(*, job: ImportJob) -> int:
     if not claimed:
         raise ImportError_(_("Only a finished or failed import can be rolled back."))
     model = model_for(job.kind)
-    created = ImportLine.objects.filter(
-        job=job, outcome=ImportLine.Outcome.CREATED, record_id__isnull=False
-    ).values_list("record_id", flat=True)
     deleted = 0
     with transaction.atomic():
-        ids = list(created)
-        for start in range(0, len(ids), 5000):
-            deleted += model.objects.filter(pk__in=ids[start : start + 5000]).delete()[0]
+        for created_ids in ImportBatch.objects.filter(job=job).values_list(
+            "created_ids", flat=True
+        ):
+            deleted += model.objects.filter(pk__in=created_ids).delete()[0]
     _discard_upload(job)
     return deleted
 
@@ -681,13 +674,15 @@ def result_rows(job: ImportJob, *, with_ids: bool = False) -> Iterator[list]:
     reason[, record id])."""
     columns = ["line", "outcome", "reason", *(["record_id"] if with_ids else [])]
     yield columns
-    for row in (
-        ImportLine.objects.filter(job=job)
-        .order_by("line")
-        .values_list(*columns)
-        .iterator(chunk_size=5000)
+    for lines in (
+        ImportBatch.objects.filter(job=job)
+        .order_by("first_line")
+        .values_list("lines", flat=True)
+        .iterator(chunk_size=20)
     ):
-        yield ["" if v is None else v for v in row]
+        for line, outcome, reason, record_id in lines:
+            row = [line, outcome, reason, "" if record_id is None else record_id]
+            yield row if with_ids else row[:3]
 
 
 def write_result(job: ImportJob, out) -> None:

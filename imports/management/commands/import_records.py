@@ -8,7 +8,7 @@ import csv
 from django.core.management.base import BaseCommand, CommandError
 
 from imports.cleaning import match_headers
-from imports.models import ImportJob, ImportLine, OnDuplicate, RecordKind
+from imports.models import ImportJob, OnDuplicate, Outcome, RecordKind
 from imports.services import (
     ImportOptions,
     TableError,
@@ -134,7 +134,7 @@ class Command(BaseCommand):
         counts = preview["counts"]
         out.write(
             f"Dry run, nothing saved. {preview['lines']} lines: "
-            + ", ".join(f"{counts[o]} {o}" for o in ImportLine.Outcome.values)
+            + ", ".join(f"{counts[o]} {o}" for o in Outcome.values)
         )
         sections = (
             ("changes", "Cleaning changes"),
