@@ -35,6 +35,15 @@ def _setup() -> None:
     django.setup()
 
 
+def _cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _load() -> str:
+    return f"load average {os.getloadavg()[0]:.1f}"
+
+
 def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -125,18 +134,19 @@ def main() -> None:
         headers=table.headers,
         mapping={"0": "name", "1": "company", "2": "email", "3": "backup_email", "4": "phone"},
     )
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu_s()
     preview = import_job_preview(job=job)
-    preview_s = time.perf_counter() - started
+    preview_s, preview_cpu = time.perf_counter() - started, _cpu_s() - cpu
     print(
         f"preview: {preview_s:.1f} s ({args.rows / preview_s:,.0f} rows/s); counts "
         f"{preview['counts']}; cleaning changes {preview['totals']['changes']:,}, "
         f"blocked {preview['totals']['blocked']:,}, duplicates "
-        f"{preview['totals']['duplicates']:,}; peak RSS {_peak_mib():.0f} MiB"
+        f"{preview['totals']['duplicates']:,}; CPU {preview_cpu:.1f} s; peak RSS "
+        f"{_peak_mib():.0f} MiB; {_load()}"
     )
 
     ImportJob.objects.filter(pk=job.pk).update(state=ImportJob.State.QUEUED)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu_s()
     worker_peak = 0.0
     if args.mode == "process":
         import_apply(job_id=job.pk, keep_file=True)
@@ -159,13 +169,15 @@ def main() -> None:
         finally:
             worker.terminate()
             worker.wait(timeout=30)
-    import_s = time.perf_counter() - started
+    import_s, import_cpu = time.perf_counter() - started, _cpu_s() - cpu
     job.refresh_from_db()
     print(
         f"import ({args.mode}): {import_s:.1f} s ({args.rows / import_s:,.0f} rows/s); "
         f"state {job.state}; created {job.created:,}, updated {job.updated:,}, skipped "
-        f"{job.skipped:,}, rejected {job.rejected:,}; peak RSS here {_peak_mib():.0f} MiB"
+        f"{job.skipped:,}, rejected {job.rejected:,}; CPU here {import_cpu:.1f} s; peak RSS "
+        f"here {_peak_mib():.0f} MiB"
         + (f", worker {worker_peak:.0f} MiB" if worker_peak else "")
+        + f"; {_load()}"
     )
     if job.error:
         print("error:", job.error)
