@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "records",
     "bounces",
     "reports",
+    "imports",
 ]
 
 MIDDLEWARE = [
@@ -350,3 +351,13 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+
+# --- Imports (imports/) -----------------------------------------------------------------------
+# Uploaded files wait here for the worker (web and worker must share this folder).
+IMPORT_UPLOAD_DIR = Path(os.environ.get("IMPORT_UPLOAD_DIR", BASE_DIR / "var" / "imports"))
+# A bigger upload is refused from its Content-Length, before its body is read.
+IMPORT_MAX_FILE_BYTES = envint("IMPORT_MAX_FILE_BYTES", 50 * 1024 * 1024)
+IMPORT_MAX_ROWS = envint("IMPORT_MAX_ROWS", 500_000)
+IMPORT_MAX_LINE_CHARS = envint("IMPORT_MAX_LINE_CHARS", 1024 * 1024)
+# XLSX is a zip: refuse one that unpacks to more than this (a zip bomb).
+IMPORT_XLSX_MAX_UNCOMPRESSED_BYTES = envint("IMPORT_XLSX_MAX_UNCOMPRESSED_BYTES", 500 * 1024 * 1024)

@@ -1,0 +1,40 @@
+"""Imports and hygiene actions in the admin: read-only history (the pages do the work)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from .models import HygieneAction, ImportJob
+
+
+class _ReadOnly(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(_ReadOnly):
+    list_display = [
+        "file_name",
+        "kind",
+        "state",
+        "actor",
+        "created",
+        "updated",
+        "rejected",
+        "created_at",
+    ]
+    list_filter = ["state", "kind"]
+    exclude = ["preview"]
+
+
+@admin.register(HygieneAction)
+class HygieneActionAdmin(_ReadOnly):
+    list_display = ["created_at", "actor", "kind", "action", "problem", "count"]
+    list_filter = ["action", "kind"]
