@@ -11,5 +11,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("reports/", include("reports.urls")),
     path("bounces/", include("bounces.urls")),
+    path("", include("bounces.sending.urls")),
     path("", include("records.urls")),
 ]
