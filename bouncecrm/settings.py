@@ -283,6 +283,10 @@ REPORTS_ALERT_MIN_SENT = envint("REPORTS_ALERT_MIN_SENT", 20)
 # rate only after this many messages were sent (the reports' alert minimum by default).
 SENDING_RETRY_BASE_SECONDS = envint("SENDING_RETRY_BASE_SECONDS", 30)
 SENDING_PAUSE_MIN_SENT = envint("SENDING_PAUSE_MIN_SENT", REPORTS_ALERT_MIN_SENT)
+# A mailing to more recipients than this has its rows written by the worker, not the request.
+SENDING_CONFIRM_SYNC_LIMIT = envint("SENDING_CONFIRM_SYNC_LIMIT", 2000)
+# The pre-send check's MX/A lookups stop after this many seconds (unchecked domains: not risky).
+SENDING_DNS_BUDGET_SECONDS = envint("SENDING_DNS_BUDGET_SECONDS", 5)
 
 ANYMAIL = {
     "WEBHOOK_SECRET": envsecret("ANYMAIL_WEBHOOK_SECRET"),

@@ -123,6 +123,8 @@ class Mailing(models.Model):
     recipients_bounced = models.PositiveIntegerField(_("recipients bounced"), default=0)
     paused_at = models.DateTimeField(_("paused"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    # When its rows were written (at confirmation, or by the worker for a big mailing).
+    prepared_at = models.DateTimeField(_("prepared"), null=True, blank=True)
     # Set when the bounce rate paused it; kept after a resume, so it pauses automatically once.
     auto_paused_at = models.DateTimeField(_("paused automatically"), null=True, blank=True)
 

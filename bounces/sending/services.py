@@ -226,9 +226,12 @@ def mailing_create(
 
 
 def mailing_confirm(*, mailing: Mailing, exclude=(), actor=None) -> PreCheck:
-    """Queue a draft mailing: one row per recipient (suppressed ones stored as such), then send.
+    """Confirm a draft mailing and queue its sending; return the check it was confirmed on.
 
-    Raises SendError when nothing is sendable or the mailing is no longer a draft.
+    Up to `SENDING_CONFIRM_SYNC_LIMIT` recipients, the rows (one per recipient, suppressed ones
+    stored as such) are written here; a bigger mailing has them written by the worker's first
+    step (100,000 rows take seconds: not for a web request). Raises SendError when nothing is
+    sendable or the mailing is no longer a draft.
     """
     check = mailing_precheck(
         record_type=mailing.record_type,
@@ -239,7 +242,6 @@ def mailing_confirm(*, mailing: Mailing, exclude=(), actor=None) -> PreCheck:
     if not check.recipients:
         raise SendError(_("No recipient can be sent to: every selected record is suppressed."))
     now = timezone.now()
-    lookup = f"{mailing.record_type}_id"
     with transaction.atomic():
         claimed = Mailing.objects.filter(pk=mailing.pk, state=State.DRAFT).update(
             state=State.SENDING,
@@ -247,55 +249,139 @@ def mailing_confirm(*, mailing: Mailing, exclude=(), actor=None) -> PreCheck:
             excluded=list(check.excluded),
             recipients_total=check.to_send,
             recipients_suppressed=check.suppressed_count,
+            created_by=actor or mailing.created_by,
         )
         if not claimed:
             raise SendError(_("This mailing was already confirmed."))
-        rows = []
-        for recipient in check.recipients:
-            message_id, token = _new_ids()
-            rows.append(
-                SentEmail(
-                    **{lookup: recipient.record_id},
-                    mailing_id=mailing.pk,
-                    field=recipient.field,
-                    to_address=recipient.address,
-                    from_address=mailing.from_address,
-                    sender_id=mailing.sender_id,
-                    subject=mailing.subject[:300],
-                    message_id=message_id,
-                    verp_token=token,
-                    status=Status.QUEUED,
-                    sent_at=now,
-                    created_by=actor,
-                )
-            )
-        for row in check.suppressed:
-            if not row.address:
-                continue  # nothing to show on a record with no address
-            message_id, token = _new_ids()
-            rows.append(
-                SentEmail(
-                    **{lookup: row.record_id},
-                    mailing_id=mailing.pk,
-                    field=row.field,
-                    to_address=row.address,
-                    from_address=mailing.from_address,
-                    sender_id=mailing.sender_id,
-                    subject=mailing.subject[:300],
-                    message_id=message_id,
-                    verp_token=token,
-                    status=Status.SUPPRESSED,
-                    status_reason=reason_label(row.reason)[:500],
-                    sent_at=now,
-                    created_by=actor,
-                )
-            )
-        SentEmail.objects.bulk_create(rows, batch_size=2000)
+        if check.to_send <= settings.SENDING_CONFIRM_SYNC_LIMIT:
+            _materialize(mailing.pk, check, now=now, actor=actor)
         from ..tasks.sending import send_mailing
 
         transaction.on_commit(lambda: send_mailing.delay(mailing.pk))
     mailing.refresh_from_db()
     return check
+
+
+def mailing_materialize(*, mailing_id: int) -> bool:
+    """Write the rows of a confirmed mailing that has none yet (the worker's first step).
+
+    The selection is checked again now, with the exclusions chosen at confirmation; the counts
+    follow. Returns whether this call wrote them (a concurrent step waits on the row lock and
+    then finds them written).
+    """
+    mailing = Mailing.objects.filter(
+        pk=mailing_id, prepared_at__isnull=True, state=State.SENDING
+    ).first()
+    if mailing is None:
+        return False
+    check = mailing_precheck(
+        record_type=mailing.record_type,
+        selection=mailing.selection,
+        from_address=mailing.from_address,
+        exclude=mailing.excluded,
+    )
+    with transaction.atomic():
+        if not _materialize(mailing.pk, check, now=timezone.now(), actor=mailing.created_by):
+            return False
+        Mailing.objects.filter(pk=mailing.pk).update(
+            recipients_total=check.to_send, recipients_suppressed=check.suppressed_count
+        )
+    return True
+
+
+def _materialize(mailing_id: int, check: PreCheck, *, now: datetime, actor) -> bool:
+    """Claim the mailing's preparation and write its rows (inside the caller's transaction)."""
+    if not Mailing.objects.filter(
+        pk=mailing_id, prepared_at__isnull=True, state__in=[State.SENDING, State.PAUSED]
+    ).update(prepared_at=now):
+        return False
+    mailing = Mailing.objects.get(pk=mailing_id)
+    rows = [
+        (recipient.record_id, recipient.field, recipient.address, Status.QUEUED, "")
+        for recipient in check.recipients
+    ] + [
+        (row.record_id, row.field, row.address, Status.SUPPRESSED, reason_label(row.reason))
+        for row in check.suppressed
+        if row.address  # nothing to show on a record with no address
+    ]
+    _insert_rows(mailing, rows, now=now, actor=actor)
+    return True
+
+
+_COPY_COLUMNS = (
+    "contact_id",
+    "lead_id",
+    "mailing_id",
+    "field",
+    "to_address",
+    "from_address",
+    "sender_id",
+    "subject",
+    "message_id",
+    "verp_token",
+    "status",
+    "status_reason",
+    "sent_at",
+    "created_by_id",
+    "body",
+    "attempts",
+)
+
+
+def _insert_rows(mailing: Mailing, rows: list[tuple], *, now: datetime, actor) -> None:
+    """Write a mailing's rows: COPY on PostgreSQL (100,000 rows in seconds), else bulk_create."""
+    contact = mailing.record_type == "contact"
+    subject = mailing.subject[:300]
+    actor_id = actor.pk if actor is not None else None
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(SentEmail._meta.db_table)
+        sql = f"COPY {table} ({', '.join(_COPY_COLUMNS)}) FROM STDIN"  # noqa: S608 - constants
+        with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+            for record_id, field_, address, status, reason in rows:
+                message_id, token = _new_ids()
+                copy.write_row(
+                    (
+                        record_id if contact else None,
+                        None if contact else record_id,
+                        mailing.pk,
+                        field_,
+                        address,
+                        mailing.from_address,
+                        mailing.sender_id,
+                        subject,
+                        message_id,
+                        token,
+                        status,
+                        reason[:500],
+                        now,
+                        actor_id,
+                        "",
+                        0,
+                    )
+                )
+        return
+    lookup = "contact_id" if contact else "lead_id"
+    objects = []
+    for record_id, field_, address, status, reason in rows:
+        message_id, token = _new_ids()
+        objects.append(
+            SentEmail(
+                **{lookup: record_id},
+                mailing_id=mailing.pk,
+                field=field_,
+                to_address=address,
+                from_address=mailing.from_address,
+                sender_id=mailing.sender_id,
+                subject=subject,
+                message_id=message_id,
+                verp_token=token,
+                status=status,
+                status_reason=reason[:500],
+                sent_at=now,
+                created_by_id=actor_id,
+            )
+        )
+    SentEmail.objects.bulk_create(objects, batch_size=2000)
 
 
 def mailing_pause(*, mailing: Mailing, reason: str = "") -> bool:
@@ -707,6 +793,7 @@ def mailing_send_step(*, mailing_id: int, budget_seconds: float = 50.0) -> StepR
     """
     result = StepResult()
     started = time.monotonic()
+    mailing_materialize(mailing_id=mailing_id)
     while True:
         mailing = Mailing.objects.select_related("sender").filter(pk=mailing_id).first()
         if mailing is None or mailing.state != State.SENDING or mailing.paused_at is not None:

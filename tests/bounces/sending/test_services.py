@@ -191,3 +191,16 @@ def test_command_prints_check_and_refuses_bad_input(sender, mail_settings, tmp_p
     call_command("send_mailing", *args, "--contacts", "--filter", "q=acme", "--yes")
     assert [m.to for m in mail.outbox] == [["a@customer.example"]]
     assert Mailing.objects.get().state == Mailing.State.DONE
+
+
+def test_big_mailing_has_its_rows_written_by_the_worker_step(sender, mail_settings):
+    mail_settings.SENDING_CONFIRM_SYNC_LIMIT = 1
+    ContactFactory(email="a@customer.example")
+    ContactFactory(email="b@customer.example")
+    mailing = _mailing(sender)
+    services.mailing_confirm(mailing=mailing)  # on_commit (the task) not run here
+    assert not SentEmail.objects.filter(mailing=mailing).exists()
+    step = services.mailing_send_step(mailing_id=mailing.pk)
+    assert step.sent == 2 and step.state == Mailing.State.DONE
+    assert not services.mailing_materialize(mailing_id=mailing.pk)  # written once only
+    assert SentEmail.objects.filter(mailing=mailing).count() == 2
