@@ -283,6 +283,9 @@ REPORTS_ALERT_MIN_SENT = envint("REPORTS_ALERT_MIN_SENT", 20)
 # rate only after this many messages were sent (the reports' alert minimum by default).
 SENDING_RETRY_BASE_SECONDS = envint("SENDING_RETRY_BASE_SECONDS", 30)
 SENDING_PAUSE_MIN_SENT = envint("SENDING_PAUSE_MIN_SENT", REPORTS_ALERT_MIN_SENT)
+# SMTP connections one worker keeps open at once while sending a chunk (their round trips
+# overlap); 1 sends one message after the other.
+SENDING_SMTP_CONNECTIONS = envint("SENDING_SMTP_CONNECTIONS", 4)
 # A mailing to more recipients than this has its rows written by the worker, not the request.
 SENDING_CONFIRM_SYNC_LIMIT = envint("SENDING_CONFIRM_SYNC_LIMIT", 2000)
 # The pre-send check's MX/A lookups stop after this many seconds (unchecked domains: not risky).

@@ -17,6 +17,7 @@ import smtplib
 import socket
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import make_msgid
@@ -516,11 +517,18 @@ def sender_wait(*, sender_id: int | None) -> float:
     return max(0.0, (slot - timezone.now()).total_seconds()) if slot else 0.0
 
 
+MAX_CHUNK = 100
+
+
 def chunk_size(max_per_minute: int) -> int:
-    """Return how many messages to claim at once: ≤ 10 s of the sender's rate, at most 50."""
+    """Return how many messages to claim at once: ≤ 10 s of the sender's rate, at most 100.
+
+    Bigger chunks spend less time in the database per message; smaller ones leave fewer rows
+    of unknown outcome if a worker dies mid-chunk (the sweep fails them, never re-sends).
+    """
     if not max_per_minute:
-        return 50
-    return max(1, min(50, max_per_minute // 6))
+        return MAX_CHUNK
+    return max(1, min(MAX_CHUNK, max_per_minute // 6))
 
 
 # --- claim, send, record -------------------------------------------------------------------------
@@ -549,11 +557,19 @@ def _claim(candidates: QuerySet, now: datetime, limit: int) -> list[SentEmail]:
         SentEmail.objects.filter(pk__in=ids, status__in=PENDING).exclude(_blocked_now()).exclude(
             _opted_out_now()
         ).update(status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
-        return list(
+        rows = list(
             SentEmail.objects.filter(pk__in=ids, status=Status.SENDING, claimed_at=now)
-            .select_related("contact__owner", "lead__owner", "sender", "mailing")
+            .select_related("contact__owner", "lead__owner", "sender")
             .order_by("pk")
         )
+    # Each mailing once per chunk, without its (possibly large) selection: the messages are
+    # built from it in threads, which must not query the database.
+    mailing_ids = {row.mailing_id for row in rows if row.mailing_id}
+    mailings = Mailing.objects.defer("selection", "excluded").in_bulk(mailing_ids)
+    for row in rows:
+        if row.mailing_id:
+            row.mailing = mailings[row.mailing_id]
+    return rows
 
 
 def _suppress_now_blocked(ids: list[int]) -> None:
@@ -647,7 +663,26 @@ def _describe(exc: Exception) -> str:
 
 
 def deliver(rows: list[SentEmail]) -> Outcome:
-    """Hand claimed rows to the mail server over one connection; classify each answer."""
+    """Hand claimed rows to the mail server; classify each answer.
+
+    Over `SENDING_SMTP_CONNECTIONS` connections at once (threads; each row on exactly one),
+    so the server's round trips overlap. The threads do no database work: the rows come with
+    everything the messages need.
+    """
+    parallel = max(1, min(settings.SENDING_SMTP_CONNECTIONS, len(rows)))
+    if parallel == 1:
+        return _deliver_one_connection(rows)
+    groups = [rows[i::parallel] for i in range(parallel)]
+    outcome = Outcome()
+    with ThreadPoolExecutor(max_workers=parallel) as pool:
+        for part in pool.map(_deliver_one_connection, groups):
+            outcome.sent.extend(part.sent)
+            outcome.failed.extend(part.failed)
+            outcome.retry.extend(part.retry)
+    return outcome
+
+
+def _deliver_one_connection(rows: list[SentEmail]) -> Outcome:
     outcome = Outcome()
     conn = get_connection()
     try:
