@@ -159,6 +159,14 @@ def prepare() -> int:
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM bounces_sentemail")
         cursor.execute("DELETE FROM bounces_mailing")
+        # A previous run's sending moved "last emailed": back to the seeded pattern.
+        cursor.execute(
+            """
+            UPDATE records_contact SET last_emailed_at = CASE WHEN id %% 10 = 1 THEN NULL
+                ELSE now() - (id %% 400) * interval '1 day' END
+            """,
+            [],
+        )
     cache.clear()
     sender = Sender.objects.get(address="news@crm.example")
     admin = User.objects.get(username="bench-admin")

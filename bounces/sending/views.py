@@ -17,7 +17,7 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import TemplateView
 
-from records.models import Contact, Lead
+from records.models import Contact, EmailField, Lead
 
 from ..models import Mailing, OptOut
 from . import services
@@ -55,10 +55,12 @@ class RecordEmailView(PermissionRequiredMixin, View):
                 "verbose_name": self.record._meta.verbose_name,
                 "verbose_name_plural": self.record._meta.verbose_name_plural,
                 "list_url": reverse(f"records:{self.record_type}-list"),
-                "suppressed": {
-                    field: services.suppression_reason(self.record.address(field))
-                    for field, _label in form.fields["field"].choices
-                },
+                "suppressed": [
+                    (field, label, reason)
+                    for field, label in EmailField.choices
+                    if self.record.address(field)
+                    and (reason := services.suppression_reason(self.record.address(field)))
+                ],
             },
             status=status,
         )
