@@ -125,3 +125,31 @@ def test_row_left_claimed_by_a_dead_worker_is_failed_not_resent(sender, smtp_set
     row = SentEmail.objects.get(mailing=mailing)
     assert row.status == "failed" and "not sent again" in row.status_reason
     assert services._claim(SentEmail.objects.filter(mailing=mailing), timezone.now(), 10) == []
+
+
+def test_direct_wire_form_matches_djangos_and_falls_back_for_non_ascii():
+    import email
+
+    from django.core.mail import EmailMessage
+
+    from bounces.sending.services import message_bytes
+
+    headers = {
+        "From": "Sales <sales@crm.example>",
+        "Message-ID": "<abc@bounces.example>",
+        "List-Unsubscribe": "<https://crm.example/unsubscribe/x/>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+    message = EmailMessage(
+        "Offer", "Dear Li,\n.\nBye\n", "bounces+t@b.example", ["li@c.example"], headers=headers
+    )
+    fast = email.message_from_bytes(message_bytes(message))
+    slow = email.message_from_bytes(message.message().as_bytes())
+    for name in ("From", "To", "Subject", "Message-ID", "List-Unsubscribe", "Content-Type"):
+        assert fast[name] == slow[name], name
+    assert fast.get_payload() == "Dear Li,\r\n.\r\nBye\r\n"
+    message.subject = "Angebot für Sie"
+    assert b"=?utf-8?" in message_bytes(message)  # encoded by Django, not written raw
+    message.subject = "Hi\nBcc: x@evil.example"
+    with pytest.raises(Exception, match="newline"):
+        message_bytes(message)
