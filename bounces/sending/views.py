@@ -75,9 +75,16 @@ class RecordEmailView(PermissionRequiredMixin, View):
             return self._render(form, status=400)
         data = form.cleaned_data
         if "preview" in request.POST:
-            address, subject, body = services.email_render(
-                record=self.record, field=data["field"], subject=data["subject"], body=data["body"]
-            )
+            try:
+                address, subject, body = services.email_render(
+                    record=self.record,
+                    field=data["field"],
+                    subject=data["subject"],
+                    body=data["body"],
+                )
+            except SendError as exc:
+                form.add_error(None, str(exc))
+                return self._render(form, status=400)
             preview = {
                 "from": data["sender"].formatted,
                 "to": address,
