@@ -212,10 +212,11 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"
 
 # --- Email -------------------------------------------------------------------------------------
+# SMTP whenever EMAIL_HOST is set (DEBUG on or off); without it the console in DEBUG.
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",
     "django.core.mail.backends.console.EmailBackend"
-    if DEBUG
+    if DEBUG and not os.environ.get("EMAIL_HOST")
     else "django.core.mail.backends.smtp.EmailBackend",
 )
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
@@ -312,6 +313,19 @@ BULK_UNBLOCK_SYNC_LIMIT = envint("BULK_UNBLOCK_SYNC_LIMIT", 2000)
 # bounces out of ten say little about a list.
 REPORTS_ALERT_MIN_SENT = envint("REPORTS_ALERT_MIN_SENT", 20)
 
+# Sending (bounces.sending): the first retry of a message the mail server did not take waits
+# this long, doubling each time (at most 30 minutes; 6 attempts); a mailing pauses on its bounce
+# rate only after this many messages were sent (the reports' alert minimum by default).
+SENDING_RETRY_BASE_SECONDS = envint("SENDING_RETRY_BASE_SECONDS", 30)
+SENDING_PAUSE_MIN_SENT = envint("SENDING_PAUSE_MIN_SENT", REPORTS_ALERT_MIN_SENT)
+# SMTP connections one worker keeps open at once while sending a chunk (their round trips
+# overlap); 1 sends one message after the other.
+SENDING_SMTP_CONNECTIONS = envint("SENDING_SMTP_CONNECTIONS", 4)
+# A mailing to more recipients than this has its rows written by the worker, not the request.
+SENDING_CONFIRM_SYNC_LIMIT = envint("SENDING_CONFIRM_SYNC_LIMIT", 2000)
+# The pre-send check's MX/A lookups stop after this many seconds (unchecked domains: not risky).
+SENDING_DNS_BUDGET_SECONDS = envint("SENDING_DNS_BUDGET_SECONDS", 5)
+
 ANYMAIL = {
     "WEBHOOK_SECRET": envsecret("ANYMAIL_WEBHOOK_SECRET"),
     "MAILGUN_WEBHOOK_SIGNING_KEY": envsecret("MAILGUN_WEBHOOK_SIGNING_KEY"),
@@ -331,6 +345,9 @@ BOUNCE_SNS_URL_PATTERN = os.environ.get("BOUNCE_SNS_URL_PATTERN", "")
 BOUNCE_WEBHOOK_MAX_BYTES = envint("BOUNCE_WEBHOOK_MAX_BYTES", 32 * 1024 * 1024)
 CELERY_BEAT_SCHEDULE.update(
     {
+        # Sending's safety net: re-queue mailings whose task was lost and retries that are due,
+        # and fail rows a dead worker left claimed. Every minute: retries wait at least 30 s.
+        "sending-sweep": {"task": "bounces.tasks.sending_sweep", "schedule": 60},
         # Bounces are not urgent to the second, but a mailing's bounce rate should show within a
         # minute or two; one poll a minute is also gentle on the mail server.
         "poll-bounce-mailboxes": {

@@ -12,5 +12,6 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("bounces/", include("bounces.urls")),
     path("", include("imports.urls")),
+    path("", include("bounces.sending.urls")),
     path("", include("records.urls")),
 ]

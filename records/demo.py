@@ -437,8 +437,38 @@ def demo_seed(
         result.contacts, result.leads = len(pks["contact"]), len(pks["lead"])
         say("mailings, sent emails, bounces and blocks")
         _sending(rng, now, run, result, pks, bounces, sales, admin)
+        _make_coherent()
     _rebuild_rollups(result)
     return result
+
+
+def _make_coherent() -> None:
+    """Set-based clean-up after the random sends (sending, issue 9):
+
+    - an email "delivered" to an address while it was blocked could not have been sent: the CRM
+      suppresses it, so it becomes "suppressed" with the reason;
+    - a record's "last emailed" is the newest email that actually went to it (none: never).
+    """
+    from django.db.models import Exists, OuterRef, Q, Subquery
+    from django.db.models.functions import Lower
+
+    from bounces.models import Block
+
+    blocked_then = Block.objects.filter(
+        address=Lower(OuterRef("to_address")), first_bounce_at__lt=OuterRef("sent_at")
+    ).filter(Q(lifted_at__isnull=True) | Q(lifted_at__gt=OuterRef("sent_at")))
+    SentEmail.objects.filter(status=SentEmail.Status.DELIVERED).filter(Exists(blocked_then)).update(
+        status=SentEmail.Status.SUPPRESSED,
+        status_reason="Not sent: the address was blocked at the time.",
+    )
+    for model, lookup in ((Contact, "contact"), (Lead, "lead")):
+        newest = (
+            SentEmail.objects.filter(**{lookup: OuterRef("pk")})
+            .exclude(status__in=SentEmail.UNSENT)
+            .order_by("-sent_at")
+            .values("sent_at")[:1]
+        )
+        model.objects.update(last_emailed_at=Subquery(newest))
 
 
 # --- users --------------------------------------------------------------------------------------

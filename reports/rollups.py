@@ -42,6 +42,8 @@ from .models import (
 __all__ = ["add_bounces", "add_sent", "rebuild"]
 
 SUPPRESSED = SentEmail.Status.SUPPRESSED
+# Rows that never reached a mail server (queued, retrying, failed, suppressed) are not "sent".
+UNSENT = SentEmail.UNSENT
 _BATCH_ROWS = 300  # rows per INSERT … VALUES statement (well under SQLite's variable limit)
 
 
@@ -277,7 +279,7 @@ def rebuild(start: dt.date | None = None, end: dt.date | None = None) -> dict[st
     ).annotate(r_count=Count("id"))
 
     sent = (
-        SentEmail.objects.exclude(status=SUPPRESSED)
+        SentEmail.objects.exclude(status__in=UNSENT)
         .filter(_in_range("sent_at", lo, hi))
         .order_by()
         .values(**_sent_dimensions())

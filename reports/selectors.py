@@ -34,7 +34,7 @@ from bounces.models import Block, Bounce, Mailing, SentEmail, Unblock
 
 from .models import DailyBounceRollup, DailyDomainRollup, DailySentRollup, MonthlyDomainRollup
 from .rates import threshold
-from .rollups import SUPPRESSED, _day_bounds, _next_month, day_sql
+from .rollups import _day_bounds, _next_month, day_sql
 
 TOP_DOMAINS = 10
 MAX_MAILINGS = 200
@@ -366,7 +366,7 @@ def raw_sent(f: ReportFilters) -> QuerySet[SentEmail]:
     first = Bounce.objects.filter(sent_email=OuterRef("pk")).exclude(type="").order_by("id")
     return (
         SentEmail.objects.filter(q)
-        .exclude(status=SUPPRESSED)
+        .exclude(status__in=SentEmail.UNSENT)
         .order_by()
         .annotate(
             first_type=Subquery(first.values("type")[:1]),

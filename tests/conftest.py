@@ -62,6 +62,8 @@ def _groups():
     if Group.objects.filter(name__in=["Sales staff", "Admins"]).count() != 2:
         migration = importlib.import_module("bounces.migrations.0002_fill_groups")
         migration.fill_groups(apps, None)
+        sending = importlib.import_module("bounces.migrations.0006_fill_sending_permissions")
+        sending.fill_sending_permissions(apps, None)
     return Group.objects.get(name="Sales staff"), Group.objects.get(name="Admins")
 
 

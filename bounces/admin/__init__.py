@@ -1,3 +1,3 @@
 """Django admin of the bounces app, one module per topic."""
 
-from . import blocks, ingestion  # noqa: F401
+from . import blocks, ingestion, sending  # noqa: F401

@@ -456,9 +456,10 @@ class MailingAdmin(admin.ModelAdmin):
         "recipients_sent",
         "recipients_bounced",
         "rate",
+        "state",
         "paused_at",
     )
-    list_filter = (BounceRateFilter, "sent_at")
+    list_filter = (BounceRateFilter, "state", "sent_at")
     search_fields = ("name", "subject", "from_address")
     readonly_fields = ("recipients_sent", "recipients_bounced", "created_at", "created_by")
     date_hierarchy = "sent_at"

@@ -329,6 +329,10 @@ def _mark_sent(fresh: list[_Pending]) -> None:
         Mailing.objects.filter(pk=mailing_id).update(
             recipients_bounced=F("recipients_bounced") + count
         )
+    if per_mailing:
+        from ..sending.services import mailings_autopause
+
+        mailings_autopause(mailing_ids=list(per_mailing))
 
 
 def _update_rollups(bounces: list[Bounce]) -> None:

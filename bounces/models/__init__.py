@@ -3,7 +3,7 @@ from .bounces import Bounce, Channel, InboundMessage
 from .ingestion import BounceMailbox, InboundSource, UsedWebhookToken
 from .jobs import BulkUnblockJob
 from .policy import BouncePolicy
-from .sending import Mailing, SentEmail
+from .sending import Mailing, OptOut, Sender, SentEmail
 
 __all__ = [
     "Block",
@@ -15,6 +15,8 @@ __all__ = [
     "InboundMessage",
     "InboundSource",
     "Mailing",
+    "OptOut",
+    "Sender",
     "SentEmail",
     "Unblock",
     "UsedWebhookToken",

@@ -44,6 +44,21 @@ class BouncePolicy(models.Model):
         validators=[MinValueValidator(1)],
         help_text=_("How often each block is re-checked and lifted if its cause is gone."),
     )
+
+    class BackupFallback(models.TextChoices):
+        SKIP = "skip", _("Skip the record")
+        BACKUP = "backup", _("Send to the backup address")
+
+    backup_fallback = models.CharField(
+        _("when the primary address is blocked"),
+        max_length=10,
+        choices=BackupFallback.choices,
+        default=BackupFallback.SKIP,
+        help_text=_(
+            "For mailings: when a record's primary address is blocked or opted out and its "
+            "backup address is not, skip the record or send to the backup address."
+        ),
+    )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:

@@ -3,3 +3,4 @@
 from .ingestion import *  # noqa: F403
 from .jobs import *  # noqa: F403
 from .review import *  # noqa: F403
+from .sending import *  # noqa: F403

@@ -271,6 +271,7 @@ def test_policy_admin_saves_the_threshold(admin_client):
             "escalate_after_bounces": "",
             "escalate_within_days": "30",
             "review_interval_days": "182",
+            "backup_fallback": "skip",
         },
     )
     assert response.status_code == 302

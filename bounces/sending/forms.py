@@ -1,0 +1,113 @@
+"""Forms of sending: one email to a record, a new mailing. Bad input is refused here, with the
+reason, before anything is queued (the services raise the same SendError messages)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from records.models import EmailField
+
+from ..models import Sender
+from .merge import FIELDS
+from .services import SendError, content_check
+
+MERGE_HELP = _("Merge fields: %(fields)s. Anything else in double braces is refused.") % {
+    "fields": ", ".join(f"{{{{{name}}}}}" for name in FIELDS)
+}
+
+
+class _ContentForm(forms.Form):
+    sender = forms.ModelChoiceField(
+        label=_("From"),
+        queryset=Sender.objects.none(),
+        empty_label=None,
+        error_messages={
+            "invalid_choice": _("That address is not a configured sender."),
+            "required": _("Choose a sender."),
+        },
+    )
+    subject = forms.CharField(
+        label=_("Subject"),
+        max_length=300,
+        error_messages={"required": _("The subject is empty.")},
+    )
+    body = forms.CharField(
+        label=_("Message"),
+        widget=forms.Textarea(attrs={"rows": 10}),
+        help_text=MERGE_HELP,
+        error_messages={"required": _("The message is empty.")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["sender"].queryset = Sender.objects.filter(active=True).order_by("address")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("subject") and data.get("body"):
+            try:
+                content_check(subject=data["subject"], body=data["body"])
+            except SendError as exc:
+                raise forms.ValidationError(str(exc)) from exc
+        return data
+
+
+class EmailForm(_ContentForm):
+    """One email to a record: which address, who from, subject and body."""
+
+    field = forms.ChoiceField(label=_("To"), choices=EmailField.choices, widget=forms.RadioSelect)
+
+    def __init__(self, *args, record=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.record = record
+        choices = []
+        for value, label in EmailField.choices:
+            address = record.address(value) if record else ""
+            if address:
+                choices.append((value, f"{label}: {address}"))
+        self.fields["field"].choices = choices
+        if choices:
+            self.fields["field"].initial = choices[0][0]
+        self.order_fields(["field", "sender", "subject", "body"])
+
+
+class MailingForm(_ContentForm):
+    """A new mailing to the records selected on a list."""
+
+    name = forms.CharField(
+        label=_("Mailing name"), max_length=200, required=False, help_text=_("Default: subject.")
+    )
+    record_type = forms.ChoiceField(choices=[("contact", "contact"), ("lead", "lead")])
+    ids = forms.Field(required=False, widget=forms.MultipleHiddenInput)
+    all_matching = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    query = forms.CharField(required=False, max_length=4000, widget=forms.HiddenInput)
+
+    MAX_IDS = 500
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["record_type"].widget = forms.HiddenInput()
+        self.order_fields(["name", "sender", "subject", "body"])
+
+    def clean_ids(self) -> list[int]:
+        raw = self.data.getlist("ids") if hasattr(self.data, "getlist") else []
+        try:
+            ids = sorted({int(value) for value in raw})
+        except (TypeError, ValueError) as exc:
+            raise forms.ValidationError(_("The selection is not valid.")) from exc
+        if len(ids) > self.MAX_IDS:
+            raise forms.ValidationError(_("Too many rows: use “all rows matching this filter”."))
+        return ids
+
+    def selection(self) -> dict:
+        data = self.cleaned_data
+        if data.get("all_matching"):
+            return {"query": data.get("query") or ""}
+        return {"ids": data.get("ids") or []}
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("all_matching") and not data.get("ids"):
+            raise forms.ValidationError(_("No records are selected: tick rows on the list first."))
+        return data
