@@ -5,13 +5,13 @@ from __future__ import annotations
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Div, Field, Layout, Row, Submit
 from django import forms
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from bounces.models import Unblock
 
 from .addresses import address_key, validate_address
+from .filters import active_users, user_label
 from .models import Contact, EmailField, Lead
 
 CONFIRM_ERROR = _("Tick the box to confirm that the cause of the bounce is resolved.")
@@ -31,9 +31,8 @@ class RecordForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = (
-            get_user_model().objects.filter(is_active=True).order_by("username")
-        )
+        self.fields["owner"].queryset = active_users()
+        self.fields["owner"].label_from_instance = user_label
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(

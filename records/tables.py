@@ -26,6 +26,19 @@ from .templatetags.records_ui import email_cell_html
 # Below this many rows an exact COUNT(*) of an unfiltered list is cheap enough.
 ESTIMATE_ABOVE = 100_000
 
+# The "Rows per page" menu; anything else in `?per_page=` means the first (a cap, too: a page
+# of 100,000 rows would be a denial of service).
+PER_PAGE_CHOICES = (25, 50, 100)
+
+
+def allowed_per_page(value) -> int:
+    """Return `value` as a page size if it is one of PER_PAGE_CHOICES, else the default."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
+        return PER_PAGE_CHOICES[0]
+    return number if number in PER_PAGE_CHOICES else PER_PAGE_CHOICES[0]
+
 
 def _estimated_rows(model) -> int | None:
     """Return PostgreSQL's row estimate for the model's table (kept by ANALYZE/autovacuum)."""
@@ -150,10 +163,17 @@ class RecordTable(tables.Table):
             "last_emailed_at",
         )
 
+    per_page_choices = PER_PAGE_CHOICES
+
     def __init__(self, *args, user=None, list_url: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
         self.list_url = list_url
+
+    def paginate(self, *args, per_page=None, **kwargs):
+        # django-tables2's RequestConfig passes `?per_page=` through as any integer (a negative
+        # one raised a 500, 100000 rendered every row): only the menu's sizes get through.
+        return super().paginate(*args, per_page=allowed_per_page(per_page), **kwargs)
 
     @cached_property
     def blocks(self) -> dict:

@@ -1,0 +1,68 @@
+"""The records' normalised search text (records.search), filled for existing rows.
+
+PostgreSQL: the unaccent and pg_trgm extensions are created here (the trigram index follows in
+0008) and existing rows are filled set-based with `unaccent`; SQLite: in Python, in batches.
+"""
+
+from django.db import migrations
+
+import records.search
+
+TABLES = {"contact": "records_contact", "lead": "records_lead"}
+FILL_SQL = r"""
+UPDATE {table} SET search_text = btrim(regexp_replace(lower(unaccent(concat_ws(' ',
+    NULLIF(first_name, ''), NULLIF(last_name, ''), NULLIF(company, ''), NULLIF(email, ''),
+    NULLIF(backup_email, ''), NULLIF(phone, ''),
+    NULLIF(regexp_replace(phone, '\D', '', 'g'), '')))), '\s+', ' ', 'g'))
+"""
+
+
+def create_extensions(apps, schema_editor):
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute("CREATE EXTENSION IF NOT EXISTS unaccent")
+        cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+
+
+def fill_search_text(apps, schema_editor):
+    connection = schema_editor.connection
+    for model_name, table in TABLES.items():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(FILL_SQL.format(table=table))
+            continue
+        model = apps.get_model("records", model_name)
+        batch = []
+        for record in model.objects.only(
+            "first_name", "last_name", "company", "email", "backup_email", "phone"
+        ).iterator(chunk_size=2000):
+            record.search_text = records.search.record_search_text(record)
+            batch.append(record)
+            if len(batch) >= 2000:
+                model.objects.bulk_update(batch, ["search_text"])
+                batch = []
+        if batch:
+            model.objects.bulk_update(batch, ["search_text"])
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ('records', '0006_partial_key_indexes'),
+    ]
+
+    operations = [
+        migrations.RunPython(create_extensions, migrations.RunPython.noop, elidable=False),
+        migrations.AddField(
+            model_name='contact',
+            name='search_text',
+            field=records.search.SearchTextField(blank=True, db_default='', default='', editable=False, verbose_name='search text'),
+        ),
+        migrations.AddField(
+            model_name='lead',
+            name='search_text',
+            field=records.search.SearchTextField(blank=True, db_default='', default='', editable=False, verbose_name='search text'),
+        ),
+        migrations.RunPython(fill_search_text, migrations.RunPython.noop, elidable=False),
+    ]
