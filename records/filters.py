@@ -137,6 +137,12 @@ class RecordFilter(django_filters.FilterSet):
         return selectors.records_filter_blocked(queryset, self.block_filter)
 
     @property
+    def has_search(self) -> bool:
+        return self.form.is_valid() and bool(
+            selectors.search_words(self.form.cleaned_data["q"] or "")
+        )
+
+    @property
     def is_filtered(self) -> bool:
         """Return whether any filter narrows the list (an empty state then says so)."""
         if not self.form.is_valid():

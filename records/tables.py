@@ -26,6 +26,9 @@ from .templatetags.records_ui import email_cell_html
 # Below this many rows an exact COUNT(*) of an unfiltered list is cheap enough.
 ESTIMATE_ABOVE = 100_000
 
+# A search counts its matches up to this many, then says "more than".
+SEARCH_COUNT_CAP = 1000
+
 # The "Rows per page" menu; anything else in `?per_page=` means the first (a cap, too: a page
 # of 100,000 rows would be a denial of service).
 PER_PAGE_CHOICES = (25, 50, 100)
@@ -63,11 +66,15 @@ class RecordPaginator(Paginator):
     "about"), since an exact count of a million rows costs more than the page itself.
     """
 
-    def __init__(self, object_list, per_page, *, count_in_page=False, select_related=(), **kw):
+    def __init__(
+        self, object_list, per_page, *, count_in_page=False, count_cap=None, select_related=(), **kw
+    ):
         super().__init__(object_list, per_page, **kw)
         self.count_in_page = count_in_page
+        self.count_cap = count_cap
         self.select_related = select_related
         self.count_is_estimate = False
+        self.count_is_lower_bound = False
 
     @property
     def queryset(self):
@@ -81,6 +88,13 @@ class RecordPaginator(Paginator):
             if estimate is not None and estimate > ESTIMATE_ABOVE:
                 self.count_is_estimate = True
                 return estimate
+        if self.count_cap:
+            # A search for a common word ("Priya") matches tens of thousands of rows spread over
+            # the table: counting them all cost more than the page (records.bench). Count up to
+            # the cap and say "more than".
+            count = queryset.order_by()[: self.count_cap + 1].count()
+            self.count_is_lower_bound = count > self.count_cap
+            return count
         return queryset.count()
 
     def page(self, number):
@@ -170,10 +184,12 @@ class RecordTable(tables.Table):
         self.user = user
         self.list_url = list_url
 
-    def paginate(self, *args, per_page=None, **kwargs):
+    def paginate(self, *args, per_page=None, page=1, **kwargs):
         # django-tables2's RequestConfig passes `?per_page=` through as any integer (a negative
-        # one raised a 500, 100000 rendered every row): only the menu's sizes get through.
-        return super().paginate(*args, per_page=allowed_per_page(per_page), **kwargs)
+        # one raised a 500, 100000 rendered every row): only the menu's sizes get through. A
+        # page number below 1 is page 1 (one past the end is still the last page).
+        page = page if isinstance(page, int) and page >= 1 else 1
+        return super().paginate(*args, per_page=allowed_per_page(per_page), page=page, **kwargs)
 
     @cached_property
     def blocks(self) -> dict:

@@ -41,7 +41,13 @@ from .addresses import address_key
 from .filters import ContactFilter, LeadFilter
 from .forms import BulkUnblockForm, ContactForm, LeadForm, UnblockForm
 from .models import Contact, EmailField, Lead
-from .tables import ContactTable, LeadTable, RecordPaginator, allowed_per_page
+from .tables import (
+    SEARCH_COUNT_CAP,
+    ContactTable,
+    LeadTable,
+    RecordPaginator,
+    allowed_per_page,
+)
 
 
 @dataclass(frozen=True)
@@ -136,6 +142,7 @@ class RecordListView(KindMixin, SingleTableMixin, FilterView):
             "paginator_class": RecordPaginator,
             # A block filter is selective: count and sort the matches in one pass.
             "count_in_page": self.filterset.block_filter.active,
+            "count_cap": SEARCH_COUNT_CAP if self.filterset.has_search else None,
             "select_related": ("owner",),
         }
 

@@ -70,6 +70,7 @@
     var selectAll = document.querySelector("[data-select-all-matching]");
     var allSelected = document.querySelector("[data-all-matching-selected]");
     var scope = bulkForm.querySelector("[data-bulk-scope]");
+    var pageSelected = document.querySelector("[data-page-selected]");
     var labels = {
       none: count ? count.textContent : "",
     };
@@ -90,7 +91,8 @@
         pageBox.indeterminate = n > 0 && n < rows.length;
       }
       var text;
-      if (all && allSelected) text = allSelected.firstChild.textContent.trim();
+      // "All N rows matching" is said once: in the count (a live region), not in the banner too.
+      if (all && allSelected) text = allSelected.dataset.text;
       else if (n) text = (count.dataset.some || "%(count)s").replace("%(count)s", String(n));
       else text = labels.none;
       if (count) count.textContent = text;
@@ -99,6 +101,7 @@
       if (banner) banner.classList.toggle("d-none", !(rows.length && n === rows.length));
       if (selectAll) selectAll.classList.toggle("d-none", all);
       if (allSelected) allSelected.classList.toggle("d-none", !all);
+      if (pageSelected) pageSelected.classList.toggle("d-none", all);
     }
 
     if (pageBox) {
