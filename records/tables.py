@@ -124,7 +124,20 @@ class RecordPaginator(Paginator):
         return self._get_page(BoundRows(records, table=self.object_list.table), number, self)
 
 
-class RecordTable(tables.Table):
+class MenuPagedTable(tables.Table):
+    """A table paged only in the "Rows per page" menu's sizes, drawn by records/table.html."""
+
+    per_page_choices = PER_PAGE_CHOICES
+
+    def paginate(self, *args, per_page=None, page=1, **kwargs):
+        # django-tables2's RequestConfig passes `?per_page=` through as any integer (a negative
+        # one raised a 500, 100000 rendered every row): only the menu's sizes get through. A
+        # page number below 1 is page 1 (one past the end is still the last page).
+        page = page if isinstance(page, int) and page >= 1 else 1
+        return super().paginate(*args, per_page=allowed_per_page(per_page), page=page, **kwargs)
+
+
+class RecordTable(MenuPagedTable):
     """Columns shared by contacts and leads; each email cell carries its block warning."""
 
     select = tables.CheckBoxColumn(
@@ -177,19 +190,10 @@ class RecordTable(tables.Table):
             "last_emailed_at",
         )
 
-    per_page_choices = PER_PAGE_CHOICES
-
     def __init__(self, *args, user=None, list_url: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
         self.list_url = list_url
-
-    def paginate(self, *args, per_page=None, page=1, **kwargs):
-        # django-tables2's RequestConfig passes `?per_page=` through as any integer (a negative
-        # one raised a 500, 100000 rendered every row): only the menu's sizes get through. A
-        # page number below 1 is page 1 (one past the end is still the last page).
-        page = page if isinstance(page, int) and page >= 1 else 1
-        return super().paginate(*args, per_page=allowed_per_page(per_page), page=page, **kwargs)
 
     @cached_property
     def blocks(self) -> dict:
