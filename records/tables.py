@@ -153,6 +153,7 @@ class RecordTable(MenuPagedTable):
                 "name": "ids",
                 "form": "bulk-form",
                 "data-row-select": "",
+                "aria-label": lambda record: _("Select %(name)s") % {"name": record},
             },
             "td": {"class": "col-select"},
             "th": {"class": "col-select"},

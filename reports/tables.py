@@ -10,7 +10,7 @@ from bounces.models import Block, Bounce, SentEmail, Unblock
 from records.tables import MenuPagedTable
 
 # The lists' look: same classes, template (pagination labels, rows-per-page menu) and dates.
-TABLE_ATTRS = {"class": "table table-hover align-middle record-table"}
+TABLE_ATTRS = {"class": "table table-hover align-middle record-table report-rows"}
 
 
 def _category_name(record_type: str, slug: str) -> str:

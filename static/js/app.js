@@ -178,7 +178,34 @@
     poll();
   }
 
+  // Warning tooltips (shown by CSS on hover and focus): Escape hides the open one until the
+  // pointer or focus leaves its icon (WCAG 1.4.13), and one that would run off the right edge
+  // opens leftwards instead.
+  function initTooltips() {
+    function place(badge) {
+      var tip = badge.querySelector(".block-tip");
+      if (!tip) return;
+      badge.classList.remove("tip-dismissed");
+      tip.classList.remove("tip-flip");
+      var rect = tip.getBoundingClientRect();
+      if (rect.right > document.documentElement.clientWidth - 4) tip.classList.add("tip-flip");
+    }
+    document.querySelectorAll(".block-badge").forEach(function (badge) {
+      badge.addEventListener("mouseenter", function () { place(badge); });
+      badge.addEventListener("focus", function () { place(badge); });
+      badge.addEventListener("mouseleave", function () { badge.classList.remove("tip-dismissed"); });
+      badge.addEventListener("blur", function () { badge.classList.remove("tip-dismissed"); });
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key !== "Escape") return;
+      document.querySelectorAll(".block-badge:hover, .block-badge:focus").forEach(function (badge) {
+        badge.classList.add("tip-dismissed");
+      });
+    });
+  }
+
   ready(function () {
+    initTooltips();
     initBulkJob();
     initConfirmForms();
     initUnblockLinks();
