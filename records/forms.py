@@ -113,9 +113,10 @@ class UnblockForm(forms.Form):
         self.needs_reason = needs_reason
         if needs_reason:
             self.fields["reason"].required = True
-            self.fields["reason"].error_messages["required"] = _(
-                "Write why the permanent block can be lifted."
-            )
+            message = _("Write why the permanent block can be lifted.")
+            self.fields["reason"].error_messages["required"] = message
+            # The dialog says why in words, not only with a red outline (app.js).
+            self.fields["reason"].widget.attrs["data-required-message"] = message
         else:
             del self.fields["reason"]
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.db import transaction
 from django.db.models import Model
@@ -103,6 +104,17 @@ class KindMixin(PermissionRequiredMixin):
         context["can_add"] = self.request.user.has_perm(f"records.add_{self.kind.name}")
         context["can_change"] = self.request.user.has_perm(f"records.change_{self.kind.name}")
         return context
+
+
+# --- log out -------------------------------------------------------------------------------------
+class LogoutView(auth_views.LogoutView):
+    """Log out, then say so on the login page (the session is gone; the message rides in a
+    cookie)."""
+
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        messages.success(request, _("You are logged out."))
+        return response
 
 
 # --- home ----------------------------------------------------------------------------------------

@@ -13,6 +13,25 @@
     return window.bootstrap ? window.bootstrap.Modal.getOrCreateInstance(el) : null;
   }
 
+  // An empty reason says why in words under the field (and to screen readers), not only in red.
+  function showReasonError(reason) {
+    var id = reason.id + "-required";
+    if (document.getElementById(id) || !reason.dataset.requiredMessage) return;
+    var feedback = document.createElement("div");
+    feedback.className = "invalid-feedback d-block";
+    feedback.id = id;
+    feedback.textContent = reason.dataset.requiredMessage;
+    reason.insertAdjacentElement("afterend", feedback);
+    reason.setAttribute("aria-describedby", id);
+    reason.setAttribute("aria-invalid", "true");
+    reason.addEventListener("input", function () {
+      if (!reason.value.trim()) return;
+      reason.classList.remove("is-invalid");
+      reason.removeAttribute("aria-invalid");
+      feedback.remove();
+    });
+  }
+
   // A confirmation form does nothing until its box is ticked, and says why.
   function initConfirmForms() {
     document.querySelectorAll("form[data-confirm-form]").forEach(function (form) {
@@ -30,6 +49,7 @@
         } else if (reason && reason.hasAttribute("required") && !reason.value.trim()) {
           event.preventDefault();
           reason.classList.add("is-invalid");
+          showReasonError(reason);
           reason.focus();
         }
       });

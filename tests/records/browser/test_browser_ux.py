@@ -166,3 +166,18 @@ def test_axe_finds_no_wcag_aa_violation(sized_page, login_as, admin_user, demo, 
         if violations:
             found[path] = violations
     assert found == {}, json.dumps(found, indent=1, ensure_ascii=False)
+
+
+def test_lifting_a_permanent_block_without_a_reason_says_why(page, login, admin_user):
+    contact = ContactFactory(last_name="Gone", email="gone@example.com")
+    BlockFactory(address="gone@example.com", permanent=True)
+    login(admin_user).goto(f"/contacts/{contact.pk}/")
+    page.get_by_role("button", name="Lift permanent block").click()
+    dialog = page.locator("#unblock-primary")
+    dialog.get_by_label("The cause of the bounce is resolved").check()
+    dialog.get_by_role("button", name="Confirm").click()
+    reason = dialog.get_by_label("Reason for lifting a permanent block")
+    expect(dialog.get_by_text("Write why the permanent block can be lifted.")).to_be_visible()
+    expect(reason).to_have_attribute("aria-invalid", "true")
+    reason.fill("Confirmed by phone.")
+    expect(dialog.get_by_text("Write why the permanent block can be lifted.")).to_have_count(0)
