@@ -18,10 +18,12 @@ from pygal.style import Style
 
 from .selectors import BounceReport, CategoryRow, DomainRow
 
-# One style for every chart. Labels are drawn at 14 px in an 800-unit-wide picture that the page
-# never shows narrower than 700 px (app.css `.report-chart svg`; it scrolls inside its box on a
-# phone): at least 12 px on screen. Grid lines are thin, solid and pale so that the threshold (a
-# thick dashed red line) cannot be mistaken for one.
+# One style for every chart. Each is drawn at its real size in pixels (not scaled to its box), so
+# every label is 14 px on screen whatever the chart; a box narrower than the chart scrolls inside
+# itself (app.css `.report-chart`), never the page. Grid lines are thin, solid and pale so that
+# the threshold (a thick dashed red line) cannot be mistaken for one.
+WIDE = 1000  # the full-width charts
+HALF = 540  # the two category charts side by side
 _STYLE = Style(
     background="transparent",
     plot_background="transparent",
@@ -48,9 +50,9 @@ def _config(**kwargs) -> dict:
         "js": [],
         "disable_xml_declaration": True,
         "style": _STYLE,
-        "width": 800,
+        "width": WIDE,
         "height": 320,
-        "explicit_size": False,
+        "explicit_size": True,
         "margin": 10,
         "print_values": False,
         **kwargs,
@@ -72,12 +74,21 @@ def count_ticks(largest: int, *, most: int = 6) -> list[int]:
     return list(range(0, top + 1, step))
 
 
+def rate_ticks(largest: float, *, most: int = 6) -> list[float]:
+    """Return a few round percentages from 0 to at least `largest` (0, 2, 4 … not 0, 1, … 14)."""
+    wanted = max(largest, 0.5) / most
+    step = next((s for s in (0.5, 1, 2, 5, 10, 20, 25, 50) if s >= wanted), 100.0)
+    count = math.ceil(max(largest, step) / step)
+    return [round(step * n, 1) for n in range(count + 1)]
+
+
 def rate_chart(report: BounceReport) -> SafeString:
     """The bounce rate per day/week/month against the threshold (a thick dashed red line).
 
     A period in which nothing was sent has no rate: it is a gap in the line, not 0 %.
     """
     points = report.timeline
+    ticks = rate_ticks(float(max([report.threshold * 2, *[p.rate for p in points if p.sent]])))
     chart = pygal.Line(
         **_config(
             x_label_rotation=30 if len(points) > 12 else 0,
@@ -85,7 +96,8 @@ def rate_chart(report: BounceReport) -> SafeString:
             x_labels_major_count=12,
             legend_at_bottom=True,
             allow_interruptions=True,
-            range=(0, float(max([report.threshold * 2, *[p.rate for p in points if p.sent]]))),
+            range=(0, ticks[-1]),
+            y_labels=ticks,
             value_formatter=lambda v: f"{v:.2f} %",
         )
     )
@@ -100,15 +112,18 @@ def rate_chart(report: BounceReport) -> SafeString:
     return _render(chart)
 
 
-def _bars(labels: list[str], counts: list[int]) -> SafeString:
+def _bars(labels: list[str], counts: list[int], *, width: int = WIDE) -> SafeString:
     # pygal draws a horizontal bar chart's first label at the bottom: reversed, the largest
     # (first) row is on top, in the same order as the table below the chart.
+    ticks = count_ticks(max(counts, default=0))
     chart = pygal.HorizontalBar(
         **_config(
             show_legend=False,
+            width=width,
             height=60 + 34 * max(len(labels), 1),
             value_formatter=str,
-            y_labels=count_ticks(max(counts, default=0)),
+            y_labels=ticks,
+            range=(0, ticks[-1]),
         )
     )
     chart.x_labels = list(reversed(labels))
@@ -119,7 +134,7 @@ def _bars(labels: list[str], counts: list[int]) -> SafeString:
 def category_chart(rows: list[CategoryRow]) -> SafeString:
     """Bounces per category of one type, as horizontal bars, largest first."""
     rows = sorted(rows, key=lambda row: -row.count)
-    return _bars([row.name for row in rows], [row.count for row in rows])
+    return _bars([row.name for row in rows], [row.count for row in rows], width=HALF)
 
 
 def domains_chart(rows: list[DomainRow]) -> SafeString:

@@ -38,6 +38,7 @@ def test_domains_chart_puts_the_largest_on_top_with_integer_ticks():
     assert texts.index("b.org") < texts.index("a.com")
     assert not any(re.fullmatch(r"\d+\.\d+", t) for t in texts), texts
     assert "font-size:14px" in svg.replace(" ", "")
+    assert re.search(r"<svg[^>]* width=\"1000\"", svg)  # drawn at its real size, not scaled
 
 
 def test_rate_chart_leaves_a_gap_where_nothing_was_sent():
@@ -52,3 +53,13 @@ def test_rate_chart_leaves_a_gap_where_nothing_was_sent():
     # The threshold spans the 5 periods; the rate is broken at d2: d3-d5 (d1 alone draws no line).
     assert points == [3, 5]
     assert "12, 6" in svg or "12,6" in svg  # the threshold's own dash pattern
+
+
+@pytest.mark.parametrize(
+    "largest, expected",
+    [(10, [0, 2, 4, 6, 8, 10]), (14.8, [0, 5, 10, 15]), (33, [0, 10, 20, 30, 40])],
+)
+def test_rate_ticks_are_few_and_round(largest, expected):
+    from reports.charts import rate_ticks
+
+    assert rate_ticks(largest) == expected
