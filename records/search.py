@@ -61,6 +61,47 @@ def search_words(text: str) -> list[str]:
     return words[:MAX_WORDS]
 
 
+# PostgreSQL's version of `search_text_of` (as migration 0007 fills existing rows): `unaccent`,
+# lower case, phone digits, single spaces. Differs from Python only for rare letters.
+SEARCH_TEXT_SQL = r"""btrim(regexp_replace(lower(unaccent(concat_ws(' ',
+    NULLIF(first_name, ''), NULLIF(last_name, ''), NULLIF(company, ''), NULLIF(email, ''),
+    NULLIF(backup_email, ''), NULLIF(phone, ''),
+    NULLIF(regexp_replace(phone, '\D', '', 'g'), '')))), '\s+', ' ', 'g'))"""
+
+
+def records_fill_search_text() -> int:
+    """Recompute every contact's and lead's search text; return how many rows changed.
+
+    Saves keep the column; this is the repair path after writes that bypass `save()` and
+    `bulk_create()` (raw SQL, `update()`, a restore). Set-based on PostgreSQL.
+    """
+    from django.db import connection
+
+    from .models import Contact, Lead
+
+    changed = 0
+    for model in (Contact, Lead):
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {model._meta.db_table} SET search_text = {SEARCH_TEXT_SQL} "  # noqa: S608 - constants
+                    f"WHERE search_text IS DISTINCT FROM {SEARCH_TEXT_SQL}"
+                )
+                changed += cursor.rowcount
+            continue
+        stale = []
+        for record in model.objects.only(
+            "first_name", "last_name", "company", "email", "backup_email", "phone", "search_text"
+        ).iterator(chunk_size=2000):
+            text = record_search_text(record)
+            if text != record.search_text:
+                record.search_text = text
+                stale.append(record)
+        model.objects.bulk_update(stale, ["search_text"], batch_size=1000)
+        changed += len(stale)
+    return changed
+
+
 class SearchTextField(models.TextField):
     """The record's normalised search text, recomputed from the row whenever it is saved."""
 

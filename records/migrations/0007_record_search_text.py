@@ -9,12 +9,7 @@ from django.db import migrations
 import records.search
 
 TABLES = {"contact": "records_contact", "lead": "records_lead"}
-FILL_SQL = r"""
-UPDATE {table} SET search_text = btrim(regexp_replace(lower(unaccent(concat_ws(' ',
-    NULLIF(first_name, ''), NULLIF(last_name, ''), NULLIF(company, ''), NULLIF(email, ''),
-    NULLIF(backup_email, ''), NULLIF(phone, ''),
-    NULLIF(regexp_replace(phone, '\D', '', 'g'), '')))), '\s+', ' ', 'g'))
-"""
+FILL_SQL = "UPDATE {table} SET search_text = " + records.search.SEARCH_TEXT_SQL
 
 
 def create_extensions(apps, schema_editor):

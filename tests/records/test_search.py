@@ -8,7 +8,7 @@ from django.db import connection
 
 from records.models import Contact, Lead
 from records.search import normalise, search_words
-from tests.factories import ContactFactory
+from tests.factories import ContactFactory, LeadFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -113,3 +113,28 @@ def test_seed_demo_rows_are_searchable(db, settings):
     contact = Contact.objects.exclude(first_name="").first()
     assert contact.search_text.startswith(normalise(f"{contact.first_name} {contact.last_name}"))
     assert Lead.objects.filter(search_text="").count() == 0
+
+
+def test_sync_record_search_repairs_rows_written_around_save(db):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    ContactFactory(first_name="Zoë", last_name="Brontë", phone="+33 1 23")
+    Contact.objects.update(last_name="Ñúñez", search_text="")
+    out = StringIO()
+    call_command("sync_record_search", stdout=out)
+    assert out.getvalue().startswith("1 records' search text corrected")
+    assert Contact.objects.get().search_text.startswith("zoe nunez")
+    call_command("sync_record_search", stdout=out)
+    assert "0 records' search text corrected" in out.getvalue()
+
+
+def test_the_sql_fill_agrees_with_the_python_normaliser(db):
+    from records.search import records_fill_search_text
+
+    ContactFactory(
+        first_name="Chloé", last_name="Brûlée-Straße", company="Crème  SARL", phone="+33 (1) 23-45"
+    )
+    LeadFactory(first_name="Zoë", last_name="Ñúñez", email="Zoe@Example.com")
+    assert records_fill_search_text() == 0

@@ -181,3 +181,17 @@ def test_lifting_a_permanent_block_without_a_reason_says_why(page, login, admin_
     expect(reason).to_have_attribute("aria-invalid", "true")
     reason.fill("Confirmed by phone.")
     expect(dialog.get_by_text("Write why the permanent block can be lifted.")).to_have_count(0)
+
+
+def test_axe_in_chinese_and_on_the_login_page(sized_page, login_as, admin_user, demo, axe):
+    page = sized_page(1366, locale="zh-CN")
+    found = {}
+    page.goto("/accounts/login/")
+    found["/accounts/login/"] = axe(page)
+    login_as(page, admin_user)
+    for path in ("/", "/contacts/?blocked=any", f"/contacts/{demo.pk}/", "/reports/bounces/"):
+        page.goto(path)
+        expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
+        found[path] = axe(page)
+    found = {path: violations for path, violations in found.items() if violations}
+    assert found == {}, json.dumps(found, indent=1, ensure_ascii=False)
