@@ -80,8 +80,13 @@ def records_fill_search_text() -> int:
     from .models import Contact, Lead
 
     changed = 0
+    in_sql = False
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_extension WHERE extname = 'unaccent'")
+            in_sql = cursor.fetchone() is not None
     for model in (Contact, Lead):
-        if connection.vendor == "postgresql":
+        if in_sql:
             with connection.cursor() as cursor:
                 cursor.execute(
                     f"UPDATE {model._meta.db_table} SET search_text = {SEARCH_TEXT_SQL} "  # noqa: S608 - constants

@@ -4,7 +4,7 @@ PostgreSQL: the unaccent and pg_trgm extensions are created here (the trigram in
 0008) and existing rows are filled set-based with `unaccent`; SQLite: in Python, in batches.
 """
 
-from django.db import migrations
+from django.db import DatabaseError, migrations, transaction
 
 import records.search
 
@@ -12,18 +12,33 @@ TABLES = {"contact": "records_contact", "lead": "records_lead"}
 FILL_SQL = "UPDATE {table} SET search_text = " + records.search.SEARCH_TEXT_SQL
 
 
+def _has_extension(connection, name: str) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_extension WHERE extname = %s", [name])
+        return cursor.fetchone() is not None
+
+
 def create_extensions(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
+    connection = schema_editor.connection
+    if connection.vendor != "postgresql":
         return
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute("CREATE EXTENSION IF NOT EXISTS unaccent")
-        cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    for name in ("unaccent", "pg_trgm"):
+        if _has_extension(connection, name):
+            continue
+        try:
+            # A savepoint: without the right to create an extension the search still works (the
+            # fill below runs in Python, and 0008 skips the index), it is only slower.
+            with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+                cursor.execute(f"CREATE EXTENSION IF NOT EXISTS {name}")
+        except DatabaseError:
+            pass
 
 
 def fill_search_text(apps, schema_editor):
     connection = schema_editor.connection
+    in_sql = connection.vendor == "postgresql" and _has_extension(connection, "unaccent")
     for model_name, table in TABLES.items():
-        if connection.vendor == "postgresql":
+        if in_sql:
             with connection.cursor() as cursor:
                 cursor.execute(FILL_SQL.format(table=table))
             continue

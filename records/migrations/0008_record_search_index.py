@@ -5,6 +5,8 @@ one GIN trigram index on the column serves; the five per-column indexes are no l
 only slowed writes. PostgreSQL only, built CONCURRENTLY so the table stays writable.
 """
 
+import importlib
+
 from django.db import migrations
 
 TABLES = {"contact": "records_contact", "lead": "records_lead"}
@@ -15,6 +17,9 @@ def create_index(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
     with schema_editor.connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")
+        if cursor.fetchone() is None:
+            return  # no right to create it (0007): the search scans, the old indexes stay
         for prefix, table in TABLES.items():
             cursor.execute(
                 f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {prefix}_search_text "
@@ -30,6 +35,10 @@ def drop_index(apps, schema_editor):
     with schema_editor.connection.cursor() as cursor:
         for prefix in TABLES:
             cursor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {prefix}_search_text")
+    # Back to 0002's per-column indexes, which the search before 0007 reads.
+    importlib.import_module("records.migrations.0002_search_trigram_indexes").create_indexes(
+        apps, schema_editor
+    )
 
 
 class Migration(migrations.Migration):
