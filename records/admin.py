@@ -28,7 +28,7 @@ from bounces.services.records import BOTH, fields_for, record_unblock
 
 from .addresses import validate_address
 from .models import Contact, EmailField, Lead
-from .selectors import block_tags, records_blocked_in
+from .selectors import block_tags, records_blocked_in, records_search
 
 BLOCK_COLUMNS = {EmailField.PRIMARY: "email_block", EmailField.BACKUP: "backup_email_block"}
 
@@ -158,6 +158,10 @@ class RecordAdmin(admin.ModelAdmin):
     raw_id_fields = ("owner",)
     readonly_fields = ("primary_warning", "backup_warning", "created_at", "updated_at")
     actions = ("unblock_addresses",)
+
+    def get_search_results(self, request, queryset, search_term):
+        # The lists' search: every word in any order, ignoring case and accents.
+        return records_search(queryset, search_term), False
 
     @admin.display(description=_("primary email block"), ordering="email_block")
     def primary_warning(self, obj) -> str:

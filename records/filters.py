@@ -28,12 +28,22 @@ FIELD_CHOICES = [
 ]
 
 
+# Both types have an "Other" category: a closed menu shows only the option, not its group.
+OTHER_LABELS = {
+    BlockType.TEMPORARY: _("Other (temporary)"),
+    BlockType.PERMANENT: _("Other (permanent)"),
+}
+
+
 def category_choices() -> list:
     """Return category choices grouped by type, with lazy labels (translated when rendered)."""
     return [
         (
             label,
-            [(info.key, info.name) for info in BlockCategory.for_type(type_)],
+            [
+                (info.key, OTHER_LABELS[type_] if info.slug == "other" else info.name)
+                for info in BlockCategory.for_type(type_)
+            ],
         )
         for type_, label in (
             (BlockType.TEMPORARY, _("Temporary")),
@@ -42,8 +52,32 @@ def category_choices() -> list:
     ]
 
 
+def user_label(user) -> str:
+    """Return how the UI names a user: the full name, else the username (as the table does)."""
+    return user.get_full_name() or user.get_username()
+
+
+def active_users():
+    """Return the users a record can belong to, in the order of their displayed names."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .order_by("first_name", "last_name", "username")
+    )
+
+
 def _owners(request=None):
-    return get_user_model().objects.filter(is_active=True).order_by("username")
+    return active_users()
+
+
+class OwnerChoiceFilter(django_filters.ModelChoiceFilter):
+    """The owner menu, labelled with full names like the table's Owner column."""
+
+    @property
+    def field(self):
+        field = super().field
+        field.label_from_instance = user_label
+        return field
 
 
 class RecordFilter(django_filters.FilterSet):
@@ -51,12 +85,10 @@ class RecordFilter(django_filters.FilterSet):
         label=_("Search"),
         method="filter_search",
         widget=forms.TextInput(
-            attrs={"placeholder": _("Name, company or email"), "type": "search"}
+            attrs={"placeholder": _("Name, company, email or phone"), "type": "search"}
         ),
     )
-    owner = django_filters.ModelChoiceFilter(
-        label=_("Owner"), queryset=_owners, empty_label=_("Any owner")
-    )
+    owner = OwnerChoiceFilter(label=_("Owner"), queryset=_owners, empty_label=_("Any owner"))
     blocked = django_filters.ChoiceFilter(
         label=_("Blocked email"),
         choices=BLOCK_TYPE_CHOICES,
@@ -103,6 +135,12 @@ class RecordFilter(django_filters.FilterSet):
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
         return selectors.records_filter_blocked(queryset, self.block_filter)
+
+    @property
+    def has_search(self) -> bool:
+        return self.form.is_valid() and bool(
+            selectors.search_words(self.form.cleaned_data["q"] or "")
+        )
 
     @property
     def is_filtered(self) -> bool:

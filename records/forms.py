@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from bounces.models import Unblock
 
 from .addresses import address_key, validate_address
+from .filters import active_users, user_label
 from .models import Contact, EmailField, Lead
 
 CONFIRM_ERROR = _("Tick the box to confirm that the cause of the bounce is resolved.")
@@ -35,9 +36,8 @@ class RecordForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = (
-            get_user_model().objects.filter(is_active=True).order_by("username")
-        )
+        self.fields["owner"].queryset = active_users()
+        self.fields["owner"].label_from_instance = user_label
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(
@@ -118,9 +118,10 @@ class UnblockForm(forms.Form):
         self.needs_reason = needs_reason
         if needs_reason:
             self.fields["reason"].required = True
-            self.fields["reason"].error_messages["required"] = _(
-                "Write why the permanent block can be lifted."
-            )
+            message = _("Write why the permanent block can be lifted.")
+            self.fields["reason"].error_messages["required"] = message
+            # The dialog says why in words, not only with a red outline (app.js).
+            self.fields["reason"].widget.attrs["data-required-message"] = message
         else:
             del self.fields["reason"]
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from bounces.categories import BlockCategory
 
 from .addresses import validate_address
+from .search import SearchTextField
 
 
 def _validate_email_field(value: str) -> None:
@@ -83,6 +84,8 @@ class Record(models.Model):
         db_default="",
         editable=False,
     )
+    # Names, company, addresses and phone, case-folded and without accents (records.search).
+    search_text = SearchTextField(_("search text"), db_default="")
     last_emailed_at = models.DateTimeField(_("last emailed"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)

@@ -20,6 +20,7 @@ from bounces.categories import BlockCategory, BlockType
 from bounces.models import Block, Bounce, SentEmail, Unblock
 
 from .addresses import address_key
+from .search import search_words
 
 PRIMARY = "primary"
 BACKUP = "backup"
@@ -92,23 +93,39 @@ def records_filter_blocked(queryset: QuerySet, block_filter: BlockFilter) -> Que
 
 
 def records_search(queryset: QuerySet, text: str) -> QuerySet:
-    """Return records whose name, company or either address contains `text` (any case).
+    """Return records whose search text contains every word of `text`, in any order.
 
-    Names use `icontains` (UPPER(col) LIKE …), matched on PostgreSQL by trigram indexes on
-    UPPER(col); addresses are compared on the already lower-cased key columns with `contains`,
-    which trigram indexes on the plain key columns serve.
+    Case- and accent-insensitive over names, company, both addresses and phone (records.search):
+    "Ali Maya" and "maya ali" both find Maya Ali, "Chloe" finds Chloé. On PostgreSQL each word is
+    a `LIKE '%word%'` that the trigram index on `search_text` serves.
     """
-    text = text.strip()
-    if not text:
+    words = search_words(text)
+    if not words:
         return queryset
-    lowered = text.lower()
-    return queryset.filter(
-        Q(first_name__icontains=text)
-        | Q(last_name__icontains=text)
-        | Q(company__icontains=text)
-        | Q(email_key__contains=lowered)
-        | Q(backup_email_key__contains=lowered)
-    )
+    condition = Q()
+    for word in words:
+        condition &= Q(search_text__contains=word)
+    return queryset.filter(condition)
+
+
+def records_sharing_addresses(record, *, limit: int = 5) -> list:
+    """Return other contacts and leads carrying one of `record`'s addresses (two queries).
+
+    Either field of the other record counts: the same person entered twice, once as a lead and
+    once as a contact, is the usual case.
+    """
+    from .models import Contact, Lead
+
+    keys = [key for key in {address_key(record.email), address_key(record.backup_email)} if key]
+    if not keys:
+        return []
+    found = []
+    for model in (Contact, Lead):
+        queryset = model.objects.filter(Q(email_key__in=keys) | Q(backup_email_key__in=keys))
+        if isinstance(record, model):
+            queryset = queryset.exclude(pk=record.pk)
+        found += list(queryset.order_by("last_name", "first_name", "id")[:limit])
+    return found[:limit]
 
 
 def records_not_emailed_since(queryset: QuerySet, *, now=None) -> QuerySet:
@@ -159,6 +176,21 @@ def record_sent_emails(record, *, limit: int = 100) -> list[SentEmail]:
     return emails
 
 
+def record_last_emailed(record, sent_emails: list[SentEmail]):
+    """Return when the record was last emailed: its newest email that left, or the stored date.
+
+    The record page shows this beside the emails list, so the two never disagree (a record
+    whose `last_emailed_at` was never set still has its emails).
+    """
+    left = [
+        email.sent_at
+        for email in sent_emails
+        if email.sent_at and email.status != SentEmail.Status.SUPPRESSED
+    ]
+    dates = [date for date in (max(left, default=None), record.last_emailed_at) if date]
+    return max(dates, default=None)
+
+
 @dataclass(frozen=True)
 class CategoryCount:
     info: object  # bounces.categories.CategoryInfo
@@ -204,8 +236,37 @@ def block_summary() -> BlockSummary:
 
 
 def recent_bounces(limit: int = 10) -> list[Bounce]:
-    """Return the latest bounces that block something (newest first)."""
-    return list(Bounce.objects.exclude(type="").order_by("-received_at", "-id")[:limit])
+    """Return the latest bounces that block something (newest first), each with `.record`.
+
+    `.record` is the contact or lead the bounce is about: the one its sent email went to, else
+    a record carrying the recipient address (None when no record does). Four queries at most.
+    """
+    from .models import Contact, Lead
+
+    bounces = list(
+        Bounce.objects.exclude(type="")
+        .select_related("sent_email__contact", "sent_email__lead")
+        .order_by("-received_at", "-id")[:limit]
+    )
+    by_address: dict[str, object] = {}
+    unmatched = {
+        address_key(bounce.recipient)
+        for bounce in bounces
+        if bounce.sent_email is None and bounce.recipient
+    }
+    if unmatched:
+        # Contacts win over leads, as the lists' order does; the first match per address.
+        for model in (Lead, Contact):
+            for record in model.objects.filter(
+                Q(email_key__in=unmatched) | Q(backup_email_key__in=unmatched)
+            ).order_by("-id"):
+                for key in (record.email_key, record.backup_email_key):
+                    if key in unmatched:
+                        by_address[key] = record
+    for bounce in bounces:
+        record = bounce.sent_email.record if bounce.sent_email is not None else None
+        bounce.record = record or by_address.get(address_key(bounce.recipient))
+    return bounces
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,22 @@ from .templatetags.records_ui import email_cell_html
 # Below this many rows an exact COUNT(*) of an unfiltered list is cheap enough.
 ESTIMATE_ABOVE = 100_000
 
+# A search counts its matches up to this many, then says "more than".
+SEARCH_COUNT_CAP = 1000
+
+# The "Rows per page" menu; anything else in `?per_page=` means the first (a cap, too: a page
+# of 100,000 rows would be a denial of service).
+PER_PAGE_CHOICES = (25, 50, 100)
+
+
+def allowed_per_page(value) -> int:
+    """Return `value` as a page size if it is one of PER_PAGE_CHOICES, else the default."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
+        return PER_PAGE_CHOICES[0]
+    return number if number in PER_PAGE_CHOICES else PER_PAGE_CHOICES[0]
+
 
 def _estimated_rows(model) -> int | None:
     """Return PostgreSQL's row estimate for the model's table (kept by ANALYZE/autovacuum)."""
@@ -50,11 +66,15 @@ class RecordPaginator(Paginator):
     "about"), since an exact count of a million rows costs more than the page itself.
     """
 
-    def __init__(self, object_list, per_page, *, count_in_page=False, select_related=(), **kw):
+    def __init__(
+        self, object_list, per_page, *, count_in_page=False, count_cap=None, select_related=(), **kw
+    ):
         super().__init__(object_list, per_page, **kw)
         self.count_in_page = count_in_page
+        self.count_cap = count_cap
         self.select_related = select_related
         self.count_is_estimate = False
+        self.count_is_lower_bound = False
 
     @property
     def queryset(self):
@@ -68,6 +88,13 @@ class RecordPaginator(Paginator):
             if estimate is not None and estimate > ESTIMATE_ABOVE:
                 self.count_is_estimate = True
                 return estimate
+        if self.count_cap:
+            # A search for a common word ("Priya") matches tens of thousands of rows spread over
+            # the table: counting them all cost more than the page (records.bench). Count up to
+            # the cap and say "more than".
+            count = queryset.order_by()[: self.count_cap + 1].count()
+            self.count_is_lower_bound = count > self.count_cap
+            return count
         return queryset.count()
 
     def page(self, number):
@@ -97,7 +124,20 @@ class RecordPaginator(Paginator):
         return self._get_page(BoundRows(records, table=self.object_list.table), number, self)
 
 
-class RecordTable(tables.Table):
+class MenuPagedTable(tables.Table):
+    """A table paged only in the "Rows per page" menu's sizes, drawn by records/table.html."""
+
+    per_page_choices = PER_PAGE_CHOICES
+
+    def paginate(self, *args, per_page=None, page=1, **kwargs):
+        # django-tables2's RequestConfig passes `?per_page=` through as any integer (a negative
+        # one raised a 500, 100000 rendered every row): only the menu's sizes get through. A
+        # page number below 1 is page 1 (one past the end is still the last page).
+        page = page if isinstance(page, int) and page >= 1 else 1
+        return super().paginate(*args, per_page=allowed_per_page(per_page), page=page, **kwargs)
+
+
+class RecordTable(MenuPagedTable):
     """Columns shared by contacts and leads; each email cell carries its block warning."""
 
     select = tables.CheckBoxColumn(
@@ -113,6 +153,7 @@ class RecordTable(tables.Table):
                 "name": "ids",
                 "form": "bulk-form",
                 "data-row-select": "",
+                "aria-label": lambda record: _("Select %(name)s") % {"name": record},
             },
             "td": {"class": "col-select"},
             "th": {"class": "col-select"},

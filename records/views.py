@@ -10,12 +10,14 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.db import transaction
 from django.db.models import Model
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -40,9 +42,13 @@ from .addresses import address_key
 from .filters import ContactFilter, LeadFilter
 from .forms import BulkUnblockForm, ContactForm, LeadForm, UnblockForm, bulk_shown_token
 from .models import Contact, EmailField, Lead
-from .tables import ContactTable, LeadTable, RecordPaginator
-
-PER_PAGE_CHOICES = (25, 50, 100)
+from .tables import (
+    SEARCH_COUNT_CAP,
+    ContactTable,
+    LeadTable,
+    RecordPaginator,
+    allowed_per_page,
+)
 
 
 @dataclass(frozen=True)
@@ -100,6 +106,17 @@ class KindMixin(PermissionRequiredMixin):
         return context
 
 
+# --- log out -------------------------------------------------------------------------------------
+class LogoutView(auth_views.LogoutView):
+    """Log out, then say so on the login page (the session is gone; the message rides in a
+    cookie)."""
+
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        messages.success(request, _("You are logged out."))
+        return response
+
+
 # --- home ----------------------------------------------------------------------------------------
 class HomeView(PermissionRequiredMixin, TemplateView):
     """Blocked addresses and recent bounces: only for users who may see them (login alone is
@@ -131,11 +148,7 @@ class RecordListView(KindMixin, SingleTableMixin, FilterView):
         return self.kind.table_class
 
     def per_page(self) -> int:
-        try:
-            value = int(self.request.GET.get("per_page", PER_PAGE_CHOICES[0]))
-        except ValueError:
-            return PER_PAGE_CHOICES[0]
-        return value if value in PER_PAGE_CHOICES else PER_PAGE_CHOICES[0]
+        return allowed_per_page(self.request.GET.get("per_page"))
 
     def get_table_kwargs(self):
         return {"user": self.request.user, "list_url": self.request.get_full_path()}
@@ -146,6 +159,7 @@ class RecordListView(KindMixin, SingleTableMixin, FilterView):
             "paginator_class": RecordPaginator,
             # A block filter is selective: count and sort the matches in one pass.
             "count_in_page": self.filterset.block_filter.active,
+            "count_cap": SEARCH_COUNT_CAP if self.filterset.has_search else None,
             "select_related": ("owner",),
         }
 
@@ -157,7 +171,6 @@ class RecordListView(KindMixin, SingleTableMixin, FilterView):
         context["filter_query"] = query.urlencode()
         context["bulk_form"] = BulkUnblockForm()
         context["bulk_shown"] = bulk_shown_token()
-        context["per_page_choices"] = PER_PAGE_CHOICES
         context["per_page"] = self.per_page()
         context["is_filtered"] = self.filterset.is_filtered
         context["unblock_form"] = UnblockForm(initial={"source": Unblock.Source.LIST})
@@ -222,7 +235,8 @@ class RecordDetailView(KindMixin, DetailView):
         }
         context["update_url"] = self.kind.url("update", record.pk)
         context["unblock_url"] = self.kind.url("unblock", record.pk)
-        context["sent_emails"] = selectors.record_sent_emails(record)
+        context["sent_emails"] = sent = selectors.record_sent_emails(record)
+        context["last_emailed"] = selectors.record_last_emailed(record, sent)
         context["history"] = selectors.unblock_history(
             [address_key(record.email), address_key(record.backup_email)]
         )
@@ -521,6 +535,23 @@ class RecordFormMixin(KindMixin):
             record_refresh_blocks(record=self.object)
         return response
 
+    def _warn_if_duplicate(self, record) -> None:
+        for other in selectors.records_sharing_addresses(record):
+            shared = {address_key(other.email), address_key(other.backup_email)} & {
+                address_key(record.email),
+                address_key(record.backup_email),
+            }
+            messages.warning(
+                self.request,
+                format_html(
+                    _('{address} is also the address of {kind} <a href="{url}">{name}</a>.'),
+                    address=", ".join(sorted(key for key in shared if key)),
+                    kind=other._meta.verbose_name,
+                    url=other.get_absolute_url(),
+                    name=str(other),
+                ),
+            )
+
     def _warn_if_blocked(self, record) -> None:
         blocks = selectors.blocks_for_records([record])
         for state in address_states(record, self.request.user, blocks):
@@ -543,7 +574,12 @@ class RecordCreateView(RecordFormMixin, CreateView):
         response = super().form_valid(form)
         messages.success(self.request, _("%(name)s was created.") % {"name": self.object})
         self._warn_if_blocked(self.object)
+        self._warn_if_duplicate(self.object)
         return response
+
+    def get_initial(self):
+        # Whoever creates a record usually owns it.
+        return {**super().get_initial(), "owner": self.request.user.pk}
 
 
 class RecordUpdateView(RecordFormMixin, UpdateView):
@@ -557,6 +593,7 @@ class RecordUpdateView(RecordFormMixin, UpdateView):
         changed = {"email", "backup_email"} & set(form.changed_data)
         if changed:
             self._warn_if_blocked(self.object)
+            self._warn_if_duplicate(self.object)
         return response
 
 

@@ -7,6 +7,7 @@ a table with the same numbers in the template (screen readers, and anyone who wa
 
 from __future__ import annotations
 
+import math
 import re
 from decimal import Decimal
 
@@ -17,18 +18,29 @@ from pygal.style import Style
 
 from .selectors import BounceReport, CategoryRow, DomainRow
 
+# One style for every chart. Each is drawn at its real size in pixels (not scaled to its box), so
+# every label is 14 px on screen whatever the chart; a box narrower than the chart scrolls inside
+# itself (app.css `.report-chart`), never the page. Grid lines are thin, solid and pale so that
+# the threshold (a thick dashed red line) cannot be mistaken for one.
+WIDE = 1000  # the full-width charts
+HALF = 540  # the two category charts side by side
 _STYLE = Style(
     background="transparent",
     plot_background="transparent",
     foreground="#212529",
     foreground_strong="#212529",
-    foreground_subtle="#6c757d",
+    foreground_subtle="#495057",
     font_family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
-    colors=("#0d6efd", "#dc3545", "#fd7e14", "#198754", "#6f42c1"),
-    label_font_size=12,
-    major_label_font_size=12,
-    legend_font_size=13,
-    value_font_size=12,
+    colors=("#1d5fbf", "#b42318", "#b76e00", "#15803d", "#6f42c1"),
+    label_font_size=14,
+    major_label_font_size=14,
+    legend_font_size=14,
+    value_font_size=14,
+    tooltip_font_size=14,
+    guide_stroke_color="#dde2e8",
+    guide_stroke_dasharray="0",
+    major_guide_stroke_color="#c9d0d8",
+    major_guide_stroke_dasharray="0",
 )
 _SCRIPT = re.compile(r"<script\b.*?</script>", re.DOTALL)
 
@@ -38,9 +50,9 @@ def _config(**kwargs) -> dict:
         "js": [],
         "disable_xml_declaration": True,
         "style": _STYLE,
-        "width": 800,
+        "width": WIDE,
         "height": 320,
-        "explicit_size": False,
+        "explicit_size": True,
         "margin": 10,
         "print_values": False,
         **kwargs,
@@ -52,16 +64,40 @@ def _render(chart: pygal.graph.graph.Graph) -> SafeString:
     return mark_safe(svg)  # noqa: S308 - pygal escapes every label it draws
 
 
+def count_ticks(largest: int, *, most: int = 6) -> list[int]:
+    """Return whole-number axis ticks from 0 to at least `largest` (counts have no halves)."""
+    step = max(1, math.ceil(largest / most))
+    # A round step (1, 2, 5, 10, 20, 50, ...) reads better than 7 or 13.
+    magnitude = 10 ** (len(str(step)) - 1)
+    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= step)
+    top = max(step, math.ceil(largest / step) * step)
+    return list(range(0, top + 1, step))
+
+
+def rate_ticks(largest: float, *, most: int = 6) -> list[float]:
+    """Return a few round percentages from 0 to at least `largest` (0, 2, 4 … not 0, 1, … 14)."""
+    wanted = max(largest, 0.5) / most
+    step = next((s for s in (0.5, 1, 2, 5, 10, 20, 25, 50) if s >= wanted), 100.0)
+    count = math.ceil(max(largest, step) / step)
+    return [round(step * n, 1) for n in range(count + 1)]
+
+
 def rate_chart(report: BounceReport) -> SafeString:
-    """The bounce rate per day/week/month, with the threshold drawn as a dashed line."""
+    """The bounce rate per day/week/month against the threshold (a thick dashed red line).
+
+    A period in which nothing was sent has no rate: it is a gap in the line, not 0 %.
+    """
     points = report.timeline
+    ticks = rate_ticks(float(max([report.threshold * 2, *[p.rate for p in points if p.sent]])))
     chart = pygal.Line(
         **_config(
             x_label_rotation=30 if len(points) > 12 else 0,
             show_minor_x_labels=False,
             x_labels_major_count=12,
             legend_at_bottom=True,
-            range=(0, float(max([report.threshold * 2, *[p.rate for p in points]]))),
+            allow_interruptions=True,
+            range=(0, ticks[-1]),
+            y_labels=ticks,
             value_formatter=lambda v: f"{v:.2f} %",
         )
     )
@@ -70,30 +106,41 @@ def rate_chart(report: BounceReport) -> SafeString:
     chart.add(
         _("Threshold (%(rate)s %%)") % {"rate": _fmt(report.threshold)},
         [float(report.threshold)] * len(points),
-        stroke_style={"dasharray": "8, 5", "width": 2},
+        stroke_style={"dasharray": "12, 6", "width": 3},
         show_dots=False,
     )
     return _render(chart)
 
 
-def category_chart(rows: list[CategoryRow]) -> SafeString:
-    """Bounces per category of one type, as horizontal bars."""
+def _bars(labels: list[str], counts: list[int], *, width: int = WIDE) -> SafeString:
+    # pygal draws a horizontal bar chart's first label at the bottom: reversed, the largest
+    # (first) row is on top, in the same order as the table below the chart.
+    ticks = count_ticks(max(counts, default=0))
     chart = pygal.HorizontalBar(
-        **_config(show_legend=False, height=40 + 34 * len(rows), value_formatter=str)
+        **_config(
+            show_legend=False,
+            width=width,
+            height=60 + 34 * max(len(labels), 1),
+            value_formatter=str,
+            y_labels=ticks,
+            range=(0, ticks[-1]),
+        )
     )
-    chart.x_labels = [row.name for row in rows]
-    chart.add(_("Bounces"), [row.count for row in rows])
+    chart.x_labels = list(reversed(labels))
+    chart.add(_("Bounces"), list(reversed(counts)))
     return _render(chart)
+
+
+def category_chart(rows: list[CategoryRow]) -> SafeString:
+    """Bounces per category of one type, as horizontal bars, largest first."""
+    rows = sorted(rows, key=lambda row: -row.count)
+    return _bars([row.name for row in rows], [row.count for row in rows], width=HALF)
 
 
 def domains_chart(rows: list[DomainRow]) -> SafeString:
-    """Bounces of the top recipient domains, as horizontal bars."""
-    chart = pygal.HorizontalBar(
-        **_config(show_legend=False, height=40 + 30 * max(len(rows), 1), value_formatter=str)
-    )
-    chart.x_labels = [row.domain or _("(unknown)") for row in rows]
-    chart.add(_("Bounces"), [row.count for row in rows])
-    return _render(chart)
+    """Bounces of the top recipient domains, as horizontal bars, largest first."""
+    rows = sorted(rows, key=lambda row: -row.count)
+    return _bars([row.domain or _("(unknown)") for row in rows], [row.count for row in rows])
 
 
 def _fmt(value: Decimal) -> str:

@@ -7,6 +7,10 @@ from django.utils.translation import gettext_lazy as _
 
 from bounces.categories import BlockCategory
 from bounces.models import Block, Bounce, SentEmail, Unblock
+from records.tables import MenuPagedTable
+
+# The lists' look: same classes, template (pagination labels, rows-per-page menu) and dates.
+TABLE_ATTRS = {"class": "table table-hover align-middle record-table report-rows"}
 
 
 def _category_name(record_type: str, slug: str) -> str:
@@ -15,8 +19,8 @@ def _category_name(record_type: str, slug: str) -> str:
     return str(BlockCategory.get(record_type, slug).name)
 
 
-class BounceTable(tables.Table):
-    received_at = tables.DateTimeColumn(verbose_name=_("Received"), format="Y-m-d H:i")
+class BounceTable(MenuPagedTable):
+    received_at = tables.DateTimeColumn(verbose_name=_("Received"))
     category = tables.Column(verbose_name=_("Category"), order_by=("type", "category"))
     sender = tables.Column(verbose_name=_("Sender"), empty_values=(), orderable=False)
     mailing = tables.Column(
@@ -36,7 +40,8 @@ class BounceTable(tables.Table):
             "mailing",
             "explanation",
         )
-        attrs = {"class": "table table-sm table-striped align-middle"}
+        attrs = TABLE_ATTRS
+        template_name = "records/table.html"
 
     def render_category(self, record: Bounce) -> str:
         return _category_name(record.type, record.category)
@@ -47,23 +52,24 @@ class BounceTable(tables.Table):
         return record.sender_domain
 
 
-class SentTable(tables.Table):
-    sent_at = tables.DateTimeColumn(verbose_name=_("Sent"), format="Y-m-d H:i")
+class SentTable(MenuPagedTable):
+    sent_at = tables.DateTimeColumn(verbose_name=_("Sent"))
     mailing = tables.Column(verbose_name=_("Mailing"), accessor="mailing__name")
     first_category = tables.Column(verbose_name=_("Bounced as"), empty_values=(), orderable=False)
 
     class Meta:
         model = SentEmail
         fields = ("sent_at", "to_address", "from_address", "mailing", "subject", "status")
-        attrs = {"class": "table table-sm table-striped align-middle"}
+        attrs = TABLE_ATTRS
+        template_name = "records/table.html"
 
     def render_first_category(self, record: SentEmail) -> str:
         return _category_name(record.first_type or "", record.first_category or "")
 
 
-class BlockTable(tables.Table):
+class BlockTable(MenuPagedTable):
     category = tables.Column(verbose_name=_("Category"), order_by=("type", "category"))
-    last_bounce_at = tables.DateTimeColumn(verbose_name=_("Last bounce"), format="Y-m-d H:i")
+    last_bounce_at = tables.DateTimeColumn(verbose_name=_("Last bounce"))
 
     class Meta:
         model = Block
@@ -75,21 +81,23 @@ class BlockTable(tables.Table):
             "first_bounce_at",
             "last_bounce_at",
         )
-        attrs = {"class": "table table-sm table-striped align-middle"}
+        attrs = TABLE_ATTRS
+        template_name = "records/table.html"
 
     def render_category(self, record: Block) -> str:
         return _category_name(record.type, record.category)
 
 
-class UnblockTable(tables.Table):
-    created_at = tables.DateTimeColumn(verbose_name=_("Lifted at"), format="Y-m-d H:i")
+class UnblockTable(MenuPagedTable):
+    created_at = tables.DateTimeColumn(verbose_name=_("Lifted at"))
     category = tables.Column(verbose_name=_("Category"), order_by=("block_type", "category"))
     actor = tables.Column(verbose_name=_("Lifted by"), empty_values=(), orderable=False)
 
     class Meta:
         model = Unblock
         fields = ("created_at", "address", "block_type", "category", "actor", "source", "reason")
-        attrs = {"class": "table table-sm table-striped align-middle"}
+        attrs = TABLE_ATTRS
+        template_name = "records/table.html"
 
     def render_category(self, record: Unblock) -> str:
         return _category_name(record.block_type, record.category)

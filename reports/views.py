@@ -239,7 +239,6 @@ class RowsView(ReportAccessMixin, SingleTableMixin, TemplateView):
     """The rows behind one number of the report (the same filters, one list per kind)."""
 
     template_name = "reports/rows.html"
-    table_pagination = {"per_page": 50}
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any):
         if kwargs["kind"] not in ROW_KINDS:

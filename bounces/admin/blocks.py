@@ -32,12 +32,16 @@ RAW_PREVIEW_BYTES = 64 * 1024
 CONFIRMATION_LIST_LIMIT = 100
 
 
+# Distinct signs, as the sales UI's amber triangle and red octagon: a stop sign for permanent.
+BLOCK_ICONS = {BlockType.TEMPORARY: "⚠", BlockType.PERMANENT: "⛔"}
+
+
 def block_warning(type_: str | None, category: str | None) -> str:
-    """Return "⚠ Permanent · Bad mailbox" for an active block ("" for none)."""
+    """Return "⛔ Permanent · Bad mailbox" / "⚠ Temporary · Mailbox full" ("" for none)."""
     if not type_:
         return ""
     info = BlockCategory.get(type_, category or "other")
-    return f"⚠ {BlockType(info.type).label} · {info.name}"
+    return f"{BLOCK_ICONS[BlockType(info.type)]} {BlockType(info.type).label} · {info.name}"
 
 
 # --- the unblock confirmation (shared with records.admin) ---------------------------------------
@@ -312,7 +316,7 @@ class UnblockAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("block"))
     def lifted_block(self, obj: Unblock) -> str:
-        return block_warning(obj.block_type, obj.category).removeprefix("⚠ ")
+        return block_warning(obj.block_type, obj.category)[2:]
 
     @admin.display(description=_("lifted by"), ordering="actor__username")
     def lifted_by(self, obj: Unblock) -> str:

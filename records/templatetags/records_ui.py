@@ -59,7 +59,11 @@ def badge_html(subject, uid: str = "", size: int = 16) -> SafeString:
     meta = format_html(
         "{} {}{}",
         _("Last bounce:"),
-        date_filter(when, "SHORT_DATETIME_FORMAT") if when else "—",
+        format_html(
+            '<span class="text-nowrap">{}</span>', date_filter(when, "SHORT_DATETIME_FORMAT")
+        )
+        if when
+        else "—",
         format_html(" · {} {}", _("status"), status) if status else "",
     )
     label = _("Blocked permanently") if permanent else _("Blocked temporarily")
@@ -102,7 +106,7 @@ def email_cell_html(
 ) -> SafeString:
     """Return one email cell of the record table: icon, address and the unblock action."""
     if not address:
-        return format_html('<span class="text-body-tertiary" aria-label="{}">—</span>', _("none"))
+        return format_html('<span class="text-body-secondary" aria-label="{}">—</span>', _("none"))
     parts = [badge_html(block, uid=uid)] if block is not None else []
     parts.append(
         format_html(
@@ -111,13 +115,20 @@ def email_cell_html(
     )
     if block is not None and can_unblock:
         href = f"{unblock_url}?{_query(field=field, next=next_url)}"
+        # Buttons, not small links: solid, on their own line under a long address.
         if block.is_permanent:
-            parts.append(format_html('<a class="unblock-link" href="{}">{}</a>', href, _("Lift…")))
+            parts.append(
+                format_html(
+                    '<a class="btn btn-sm btn-danger unblock-link" href="{}">{}</a>',
+                    href,
+                    _("Lift…"),
+                )
+            )
         else:
             parts.append(
                 format_html(
-                    '<a class="unblock-link" href="{}" data-unblock-modal data-unblock-url="{}" '
-                    'data-field="{}" data-address="{}">{}</a>',
+                    '<a class="btn btn-sm btn-warning unblock-link" href="{}" data-unblock-modal '
+                    'data-unblock-url="{}" data-field="{}" data-address="{}">{}</a>',
                     href,
                     unblock_url,
                     field,

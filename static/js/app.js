@@ -13,6 +13,25 @@
     return window.bootstrap ? window.bootstrap.Modal.getOrCreateInstance(el) : null;
   }
 
+  // An empty reason says why in words under the field (and to screen readers), not only in red.
+  function showReasonError(reason) {
+    var id = reason.id + "-required";
+    if (document.getElementById(id) || !reason.dataset.requiredMessage) return;
+    var feedback = document.createElement("div");
+    feedback.className = "invalid-feedback d-block";
+    feedback.id = id;
+    feedback.textContent = reason.dataset.requiredMessage;
+    reason.insertAdjacentElement("afterend", feedback);
+    reason.setAttribute("aria-describedby", id);
+    reason.setAttribute("aria-invalid", "true");
+    reason.addEventListener("input", function () {
+      if (!reason.value.trim()) return;
+      reason.classList.remove("is-invalid");
+      reason.removeAttribute("aria-invalid");
+      feedback.remove();
+    });
+  }
+
   // A confirmation form does nothing until its box is ticked, and says why.
   function initConfirmForms() {
     document.querySelectorAll("form[data-confirm-form]").forEach(function (form) {
@@ -30,6 +49,7 @@
         } else if (reason && reason.hasAttribute("required") && !reason.value.trim()) {
           event.preventDefault();
           reason.classList.add("is-invalid");
+          showReasonError(reason);
           reason.focus();
         }
       });
@@ -70,6 +90,7 @@
     var selectAll = document.querySelector("[data-select-all-matching]");
     var allSelected = document.querySelector("[data-all-matching-selected]");
     var scope = bulkForm.querySelector("[data-bulk-scope]");
+    var pageSelected = document.querySelector("[data-page-selected]");
     var labels = {
       none: count ? count.textContent : "",
     };
@@ -90,7 +111,8 @@
         pageBox.indeterminate = n > 0 && n < rows.length;
       }
       var text;
-      if (all && allSelected) text = allSelected.firstChild.textContent.trim();
+      // "All N rows matching" is said once: in the count (a live region), not in the banner too.
+      if (all && allSelected) text = allSelected.dataset.text;
       else if (n) text = (count.dataset.some || "%(count)s").replace("%(count)s", String(n));
       else text = labels.none;
       if (count) count.textContent = text;
@@ -99,6 +121,7 @@
       if (banner) banner.classList.toggle("d-none", !(rows.length && n === rows.length));
       if (selectAll) selectAll.classList.toggle("d-none", all);
       if (allSelected) allSelected.classList.toggle("d-none", !all);
+      if (pageSelected) pageSelected.classList.toggle("d-none", all);
     }
 
     if (pageBox) {
@@ -175,7 +198,34 @@
     poll();
   }
 
+  // Warning tooltips (shown by CSS on hover and focus): Escape hides the open one until the
+  // pointer or focus leaves its icon (WCAG 1.4.13), and one that would run off the right edge
+  // opens leftwards instead.
+  function initTooltips() {
+    function place(badge) {
+      var tip = badge.querySelector(".block-tip");
+      if (!tip) return;
+      badge.classList.remove("tip-dismissed");
+      tip.classList.remove("tip-flip");
+      var rect = tip.getBoundingClientRect();
+      if (rect.right > document.documentElement.clientWidth - 4) tip.classList.add("tip-flip");
+    }
+    document.querySelectorAll(".block-badge").forEach(function (badge) {
+      badge.addEventListener("mouseenter", function () { place(badge); });
+      badge.addEventListener("focus", function () { place(badge); });
+      badge.addEventListener("mouseleave", function () { badge.classList.remove("tip-dismissed"); });
+      badge.addEventListener("blur", function () { badge.classList.remove("tip-dismissed"); });
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key !== "Escape") return;
+      document.querySelectorAll(".block-badge:hover, .block-badge:focus").forEach(function (badge) {
+        badge.classList.add("tip-dismissed");
+      });
+    });
+  }
+
   ready(function () {
+    initTooltips();
     initBulkJob();
     initConfirmForms();
     initUnblockLinks();

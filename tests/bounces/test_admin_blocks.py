@@ -77,7 +77,7 @@ def test_block_changelist_shows_warnings_and_filters_active(admin_client):
     BlockFactory(address="off@example.com", lifted_at=timezone.now())
     response = admin_client.get(f"{BLOCKS}?state=active")
     assert [b.address for b in response.context["cl"].result_list] == ["on@example.com"]
-    assert "⚠ Permanent · Bad mailbox" in response.content.decode()
+    assert "⛔ Permanent · Bad mailbox" in response.content.decode()
 
 
 # --- lifting ------------------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.exceptions import ValidationError
 from hypothesis import given
@@ -59,3 +61,28 @@ def test_normalising_a_valid_address_is_idempotent(email):
     once = normalize_email(email)
     assert normalize_email(once) == once
     assert address_key(once) == address_key(email.upper())
+
+
+@pytest.mark.parametrize(
+    "value, english, chinese",
+    [
+        ("a..b@example.com", "It cannot have two periods in a row.", "不能有两个连续的句点。"),
+        ("nobody", "It has no @-sign.", "缺少 @ 符号。"),
+        (".a@example.com", "It cannot start with a period.", "不能以句点开头。"),
+        ("a@example", "needs a period", "需要包含句点"),
+    ],
+)
+def test_email_validator_reasons_are_translated(value, english, chinese):
+    from django.core.exceptions import ValidationError
+    from django.utils import translation
+
+    from records.addresses import validate_address
+
+    for language, expected in (("en", english), ("zh-hans", chinese)):
+        with translation.override(language):
+            with pytest.raises(ValidationError) as info:
+                validate_address(value)
+            message = info.value.messages[0]
+        assert expected in message
+    # Nothing English is left in the Chinese message but the address itself.
+    assert not re.search(r"[A-Za-z]{4,}", message.replace(value, "").replace("example.com", ""))

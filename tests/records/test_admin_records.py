@@ -80,10 +80,10 @@ def test_changelist_filters_by_block_type_and_category_of_each_address(
 def test_changelist_shows_a_readable_warning_for_each_address(admin_client, records):
     response = admin_client.get(CONTACTS)
     html = response.content.decode()
-    assert "⚠ Permanent · Bad mailbox" in html
+    assert "⛔ Permanent · Bad mailbox" in html
     assert "⚠ Temporary · Mailbox full" in html
     assert "⚠ Temporary · Temporary network error" in html
-    assert "⚠ Permanent · Bad domain" in html
+    assert "⛔ Permanent · Bad domain" in html
     rows = {obj.last_name: obj for obj in response.context["cl"].result_list}
     assert rows["Temp"].email_block == ""
     assert rows["Temp"].backup_email_block == "temporary:mailbox_full"
@@ -124,7 +124,7 @@ def test_lead_changelist_has_the_same_filters(admin_client):
     BlockFactory(address="lost@gone.example", permanent=True)
     response = admin_client.get(f"{LEADS}?primary_block=permanent&status=lost")
     assert {o.last_name for o in response.context["cl"].result_list} == {"Lost"}
-    assert "⚠ Permanent · Bad mailbox" in response.content.decode()
+    assert "⛔ Permanent · Bad mailbox" in response.content.decode()
 
 
 def test_sales_staff_cannot_open_the_admin(sales_client):
@@ -184,7 +184,7 @@ def test_unblock_action_shows_a_confirmation_page_first(admin_client, records):
     assert "admin/records/unblock_confirmation.html" in [t.name for t in response.templates]
     html = response.content.decode()
     assert "Temp@Full.example" in html and "⚠ Temporary · Mailbox full" in html
-    assert "both@home.example" in html and "⚠ Permanent · Bad domain" in html
+    assert "both@home.example" in html and "⛔ Permanent · Bad domain" in html
     assert 'name="post" value="yes"' in html
     assert Block.objects.active().count() == 4  # nothing changed yet
 

@@ -81,3 +81,34 @@ def test_changing_to_a_blocked_address_warns(sales_client):
     )
     text = " ".join(str(m) for m in response.context["messages"])
     assert "taken@example.com is blocked (Permanent: Bad mailbox)." in text
+
+
+def test_new_record_defaults_to_the_current_user_as_owner(client, django_user_model):
+    from django.contrib.auth.models import Permission
+
+    user = django_user_model.objects.create_user("owen", first_name="Owen", last_name="Ng")
+    user.user_permissions.add(Permission.objects.get(codename="add_contact"))
+    client.force_login(user)
+    form = client.get("/contacts/new/").context["form"]
+    assert form.initial["owner"] == user.pk
+    # The menu names people as the table does: full name, else username.
+    assert ("Owen Ng") in [label for _value, label in form.fields["owner"].choices]
+
+
+def test_saving_an_address_another_record_has_warns_with_a_link(admin_client):
+    from tests.factories import ContactFactory, LeadFactory
+
+    lead = LeadFactory(first_name="Lena", last_name="Lead", backup_email="dup@example.com")
+    other = ContactFactory(first_name="Carl", last_name="Contact", email="x@example.com")
+    response = admin_client.post(
+        "/contacts/new/", {"last_name": "New", "email": "DUP@example.com"}, follow=True
+    )
+    html = response.content.decode()
+    assert "dup@example.com is also the address of lead" in html
+    assert f'<a href="/leads/{lead.pk}/">Lena Lead</a>' in html
+    response = admin_client.post(
+        f"/contacts/{other.pk}/edit/",
+        {"last_name": "Contact", "email": "x@example.com"},
+        follow=True,
+    )
+    assert "is also the address of" not in response.content.decode()

@@ -92,3 +92,78 @@ def login(page, live_server):
         return page
 
     return _login
+
+
+AXE = Path(__file__).resolve().parents[3] / "var/npm/node_modules/axe-core/axe.min.js"
+
+
+@pytest.fixture(scope="session")
+def axe_script() -> Path:
+    """axe-core's script from the npm registry, installed into var/npm (never from a CDN)."""
+    if not AXE.exists():
+        import subprocess
+
+        script = Path(__file__).resolve().parents[3] / "scripts/install-axe-core"
+        if subprocess.run([str(script)], check=False).returncode != 0 or not AXE.exists():
+            require_service("axe-core (npm install axe-core)")
+    return AXE
+
+
+@pytest.fixture
+def axe(axe_script):
+    """Run axe-core's WCAG 2.1 A/AA rules on the page; return the violations (id, nodes)."""
+
+    def _run(page) -> list[dict]:
+        page.add_script_tag(path=str(axe_script))
+        result = page.evaluate(
+            """async () => {
+              const r = await axe.run(document, {runOnly: {type: "tag",
+                values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}});
+              if (!r.passes.some(p => p.id === "color-contrast")) {
+                return [{id: "axe-did-not-check-contrast", nodes: []}];
+              }
+              return r.violations.map(v => ({id: v.id, impact: v.impact,
+                nodes: v.nodes.slice(0, 5).map(
+                  n => n.target.join(" ") + " :: " + n.failureSummary)}));
+            }"""
+        )
+        return result
+
+    return _run
+
+
+@pytest.fixture
+def sized_page(chromium, live_server):
+    """A page of a given viewport width (390: a phone; 1366: a laptop) and language."""
+    contexts = []
+
+    def _open(width: int, *, locale: str = "en-US"):
+        context = chromium.new_context(
+            base_url=live_server.url,
+            viewport={"width": width, "height": 844 if width < 500 else 800},
+            locale=locale,
+            has_touch=width < 500,
+        )
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield _open
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def login_as(live_server):
+    """Log `user` in on a page of any context (as `login` does for the default page)."""
+
+    def _login(page, user):
+        client = Client()
+        client.force_login(user)
+        cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+        page.context.add_cookies(
+            [{"name": cookie.key, "value": cookie.value, "url": live_server.url}]
+        )
+        return page
+
+    return _login
