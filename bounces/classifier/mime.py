@@ -20,6 +20,8 @@ MAX_STRUCTURED_BYTES = 1_500_000
 # Deeper nesting than this is hostile or broken; stop walking rather than recurse.
 MAX_DEPTH = 60
 MAX_PARTS = 400
+# Header fields are read from at most this much of a header block.
+MAX_HEAD_SCAN = 256 * 1024
 
 ENCLOSED_TYPES = frozenset(
     {
@@ -143,9 +145,9 @@ def _split_head(
     if text.startswith("From "):
         nl = text.find("\n", 0, end)
         unixfrom = text[: nl if nl >= 0 else end].rstrip("\r")
-    fields = [
-        (m.group(1), m.group(2).rstrip("\r\n")) for m in fields_rx.finditer("\n" + text[:end])
-    ]
+    # A header block this big is hostile or broken: its first fields are the ones that count.
+    scan = text[: min(end, MAX_HEAD_SCAN)]
+    fields = [(m.group(1), m.group(2).rstrip("\r\n")) for m in fields_rx.finditer("\n" + scan)]
     return fields, body, unixfrom
 
 
