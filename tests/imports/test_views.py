@@ -252,3 +252,18 @@ def test_full_preview_download_lists_every_line_and_change(sales_client, write_c
     assert "removed the display name “Li Wei”" in rows[1][3]
     assert "removed “mailto:”" in rows[2][3]
     assert Contact.objects.count() == 0
+
+
+def test_preview_flags_blocked_addresses_with_type_and_category(sales_client, write_csv):
+    from bounces.categories import BlockType, Category
+    from tests.factories import BlockFactory
+
+    BlockFactory(
+        address="li.wei@example.com", type=BlockType.PERMANENT, category=Category.BAD_MAILBOX
+    )
+    _upload(sales_client, write_csv())
+    job = ImportJob.objects.get()
+    sales_client.post(reverse("imports:mapping", args=[job.pk]), _mapping_data(job))
+    page = sales_client.get(reverse("imports:preview", args=[job.pk])).content.decode()
+    assert "Already blocked addresses (2)" in page
+    assert "li.wei@example.com" in page and "Permanent · " in page
