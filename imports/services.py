@@ -32,6 +32,7 @@ from bounces.services.record_blocks import records_sync_blocks
 from bounces.services.review import LookupFailed, _Dns, default_resolver, domain_evidence
 from records.addresses import address_key
 from records.models import Contact, Lead
+from reports.exports import safe_cell
 
 from .cleaning import FIELDS, clean_email, formula_like, match_headers, split_name
 from .models import ImportBatch, ImportJob, OnDuplicate, Outcome, RecordKind
@@ -409,7 +410,7 @@ def import_preview(table: Table, options: ImportOptions, *, report=None) -> dict
             for name, address, fixed in plan.typos:
                 add("typos", [plan.line, str(FIELDS[name]), address, fixed])
             if report is not None:
-                report.writerow([plan.line, plan.outcome, line_reason(plan)])
+                report.writerow([plan.line, plan.outcome, safe_cell(line_reason(plan))])
     truncated = any(totals[name] > len(items) for name, items in lists.items())
     return {"lines": lines, "counts": counts, "totals": totals, "truncated": truncated, **lists}
 
@@ -691,4 +692,5 @@ def result_rows(job: ImportJob, *, with_ids: bool = False) -> Iterator[list]:
 
 def write_result(job: ImportJob, out) -> None:
     """Write the job's result file (CSV: line, outcome, reason) to `out`."""
-    csv.writer(out).writerows(result_rows(job))
+    # Reasons quote the file's own cells: a spreadsheet must not run them (reports.exports).
+    csv.writer(out).writerows([safe_cell(value) for value in row] for row in result_rows(job))

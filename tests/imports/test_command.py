@@ -204,3 +204,20 @@ def test_optional_dns_check_uses_the_fixture_and_caches_per_domain(write_csv, se
         ]["created"]
         == 3
     )
+
+
+def test_report_is_formula_safe(write_csv, tmp_path):
+    BlockFactory(address="=cmd@example.com")
+    out = tmp_path / "r.csv"
+    call_command(
+        "import_records",
+        "--contacts",
+        str(write_csv([["Eve", "", "=cmd@example.com", "", ""]])),
+        "--report",
+        str(out),
+    )
+    assert _report(out)[1] == [
+        "2",
+        "created",
+        "'=cmd@example.com is blocked (temporary: mailbox_full)",
+    ]
