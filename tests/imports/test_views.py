@@ -66,8 +66,9 @@ def test_upload_mapping_preview_confirm(
         "gb18030",
         {"0": "name", "1": "company", "2": "email", "3": "backup_email", "4": "phone"},
     )
-    page = sales_client.get(response["Location"])
-    assert "备用邮箱" in page.content.decode()
+    page = sales_client.get(response["Location"]).content.decode()
+    assert "备用邮箱" in page
+    assert "李伟 · Anna Müller · Bob" in page  # the first values of each column
     # The user drops the phone column.
     response = sales_client.post(
         reverse("imports:mapping", args=[job.pk]), _mapping_data(job, col_4="")
