@@ -16,6 +16,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 
@@ -528,6 +529,21 @@ def import_resume(*, job: ImportJob) -> bool:
     if claimed:
         transaction.on_commit(lambda: run_import.delay(job.pk))
     return bool(claimed)
+
+
+def import_discard_stale(*, older_than: timedelta = timedelta(days=1)) -> int:
+    """Delete uploads never confirmed (and their jobs) older than `older_than`; return how many.
+
+    An abandoned upload would otherwise keep its file in IMPORT_UPLOAD_DIR for ever.
+    """
+    stale = ImportJob.objects.filter(
+        state=ImportJob.State.UPLOADED, created_at__lt=timezone.now() - older_than
+    )
+    count = 0
+    for job in stale.iterator():
+        _discard_upload(job)
+        count += ImportJob.objects.filter(pk=job.pk, state=ImportJob.State.UPLOADED).delete()[0]
+    return count
 
 
 def _discard_upload(job: ImportJob) -> None:

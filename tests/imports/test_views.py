@@ -268,3 +268,19 @@ def test_preview_flags_blocked_addresses_with_type_and_category(sales_client, wr
     page = sales_client.get(reverse("imports:preview", args=[job.pk])).content.decode()
     assert "Already blocked addresses (2)" in page
     assert "li.wei@example.com" in page and "Permanent · " in page
+
+
+def test_abandoned_uploads_are_discarded(sales_client, write_csv, upload_dir):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from imports.tasks import discard_stale_uploads
+
+    _upload(sales_client, write_csv())
+    job = ImportJob.objects.get()
+    assert discard_stale_uploads() == 0
+    ImportJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - timedelta(days=2))
+    assert discard_stale_uploads() == 1
+    assert not ImportJob.objects.exists()
+    assert list(upload_dir.iterdir()) == []
