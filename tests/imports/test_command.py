@@ -221,3 +221,15 @@ def test_report_is_formula_safe(write_csv, tmp_path):
         "created",
         "'=cmd@example.com is blocked (temporary: mailbox_full)",
     ]
+
+
+def test_unwritable_report_is_an_operator_error(write_csv, tmp_path):
+    with pytest.raises(CommandError, match="Cannot write the report"):
+        call_command(
+            "import_records",
+            "--contacts",
+            str(write_csv()),
+            "--report",
+            str(tmp_path / "missing-dir" / "r.csv"),
+        )
+    assert Contact.objects.count() == 0
