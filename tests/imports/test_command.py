@@ -233,3 +233,17 @@ def test_unwritable_report_is_an_operator_error(write_csv, tmp_path):
             str(tmp_path / "missing-dir" / "r.csv"),
         )
     assert Contact.objects.count() == 0
+
+
+def test_update_brings_the_new_backup_address_block_state(write_csv):
+    existing = ContactFactory(email="li.wei@example.com", backup_email="")
+    BlockFactory(
+        address="old.li@example.com", type=BlockType.PERMANENT, category=Category.BAD_DOMAIN
+    )
+    rows = [["Li Wei", "", "li.wei@example.com", "Old.Li@example.com", ""]]
+    call_command("import_records", "--contacts", str(write_csv(rows)), "--on-duplicate", "update")
+    existing.refresh_from_db()
+    assert (existing.backup_email, existing.backup_email_block) == (
+        "Old.Li@example.com",
+        "permanent:bad_domain",
+    )
