@@ -392,3 +392,13 @@ IMPORT_MAX_ROWS = envint("IMPORT_MAX_ROWS", 500_000)
 IMPORT_MAX_LINE_CHARS = envint("IMPORT_MAX_LINE_CHARS", 1024 * 1024)
 # XLSX is a zip: refuse one that unpacks to more than this (a zip bomb).
 IMPORT_XLSX_MAX_UNCOMPRESSED_BYTES = envint("IMPORT_XLSX_MAX_UNCOMPRESSED_BYTES", 500 * 1024 * 1024)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        # Uploads never confirmed keep a file of up to IMPORT_MAX_FILE_BYTES on disk; once an
+        # hour keeps an abandoned one at most a day and an hour.
+        "discard-stale-import-uploads": {
+            "task": "imports.tasks.discard_stale_uploads",
+            "schedule": 3600,
+        },
+    }
+)

@@ -85,6 +85,11 @@ def open_table(path: str | os.PathLike, *, limits: Limits = Limits()) -> Table:
         raise TableError(_("The file is neither CSV nor XLSX (it looks like a binary file)."))
     else:
         encoding = detect_encoding(head)
+        if encoding == "utf-8" and head.isascii() and size > len(head):
+            # An ASCII start says nothing: judge by the first block with other bytes in it.
+            encoding = detect_encoding(_first_non_ascii_block(path) or head)
+            if encoding == "utf-8-sig":
+                encoding = "utf-8"  # the BOM can only be at the start
         table = Table("csv", path, [], encoding=encoding, limits=limits)
         table.delimiter = detect_delimiter(head, encoding)
     header = next(_raw_rows(table), None)
@@ -102,6 +107,21 @@ def _looks_binary(head: bytes) -> bool:
         return True
     # UTF-16 text has NULs everywhere; a CSV with one stray NUL is reported with its line later.
     return head[:4096].count(b"\0") > 16
+
+
+def _first_non_ascii_block(path: Path) -> bytes:
+    """Return SAMPLE_BYTES of the file from the line holding its first non-ASCII byte (b"" if
+    it has none); a streamed scan, so memory stays at one block."""
+    with path.open("rb") as handle:
+        offset = 0
+        while block := handle.read(1024 * 1024):
+            if not block.isascii():
+                position = next(i for i, byte in enumerate(block) if byte > 127)
+                start = offset + block.rfind(b"\n", 0, position) + 1
+                handle.seek(start)
+                return handle.read(SAMPLE_BYTES)
+            offset += len(block)
+    return b""
 
 
 def detect_encoding(sample: bytes) -> str:

@@ -16,6 +16,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from bounces.services.record_blocks import records_sync_blocks
 from bounces.services.review import LookupFailed, _Dns, default_resolver, domain_evidence
 from records.addresses import address_key
 from records.models import Contact, Lead
+from reports.exports import safe_cell
 
 from .cleaning import FIELDS, clean_email, formula_like, match_headers, split_name
 from .models import ImportBatch, ImportJob, OnDuplicate, Outcome, RecordKind
@@ -409,7 +411,7 @@ def import_preview(table: Table, options: ImportOptions, *, report=None) -> dict
             for name, address, fixed in plan.typos:
                 add("typos", [plan.line, str(FIELDS[name]), address, fixed])
             if report is not None:
-                report.writerow([plan.line, plan.outcome, line_reason(plan)])
+                report.writerow([plan.line, plan.outcome, safe_cell(line_reason(plan))])
     truncated = any(totals[name] > len(items) for name, items in lists.items())
     return {"lines": lines, "counts": counts, "totals": totals, "truncated": truncated, **lists}
 
@@ -527,6 +529,21 @@ def import_resume(*, job: ImportJob) -> bool:
     if claimed:
         transaction.on_commit(lambda: run_import.delay(job.pk))
     return bool(claimed)
+
+
+def import_discard_stale(*, older_than: timedelta = timedelta(days=1)) -> int:
+    """Delete uploads never confirmed (and their jobs) older than `older_than`; return how many.
+
+    An abandoned upload would otherwise keep its file in IMPORT_UPLOAD_DIR for ever.
+    """
+    stale = ImportJob.objects.filter(
+        state=ImportJob.State.UPLOADED, created_at__lt=timezone.now() - older_than
+    )
+    count = 0
+    for job in stale.iterator():
+        _discard_upload(job)
+        count += ImportJob.objects.filter(pk=job.pk, state=ImportJob.State.UPLOADED).delete()[0]
+    return count
 
 
 def _discard_upload(job: ImportJob) -> None:
@@ -691,4 +708,5 @@ def result_rows(job: ImportJob, *, with_ids: bool = False) -> Iterator[list]:
 
 def write_result(job: ImportJob, out) -> None:
     """Write the job's result file (CSV: line, outcome, reason) to `out`."""
-    csv.writer(out).writerows(result_rows(job))
+    # Reasons quote the file's own cells: a spreadsheet must not run them (reports.exports).
+    csv.writer(out).writerows([safe_cell(value) for value in row] for row in result_rows(job))

@@ -20,3 +20,11 @@ def run_import(job_id: int) -> str | None:
 
     job = import_apply(job_id=job_id)
     return job.state if job else None
+
+
+@shared_task(name="imports.tasks.discard_stale_uploads")
+def discard_stale_uploads() -> int:
+    """Delete uploads that were never confirmed within a day."""
+    from .services import import_discard_stale
+
+    return import_discard_stale()

@@ -161,6 +161,21 @@ class ImportIndexView(View):
         return HttpResponseRedirect(reverse("imports:mapping", args=[job.pk]))
 
 
+def _samples(job: ImportJob, rows: int = 3) -> list[str]:
+    """Return, per column, the first few values of the file (read lazily), to help mapping."""
+    values: list[list[str]] = [[] for _header in job.headers]
+    try:
+        for count, (_line, cells) in enumerate(job_table(job).rows()):
+            if count >= rows:
+                break
+            for index, cell in enumerate(cells[: len(values)]):
+                if cell.strip():
+                    values[index].append(cell.strip()[:60])
+    except (TableError, OSError):
+        pass  # the preview reports the problem with its line
+    return [" · ".join(column) for column in values]
+
+
 class MappingView(View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         job = _job(request, pk)
@@ -191,7 +206,11 @@ class MappingView(View):
         return render(
             request,
             "imports/mapping.html",
-            {"job": job, "form": form},
+            {
+                "job": job,
+                "form": form,
+                "columns": list(zip(form.column_fields(), _samples(job), strict=True)),
+            },
             status=status,
         )
 

@@ -204,3 +204,46 @@ def test_optional_dns_check_uses_the_fixture_and_caches_per_domain(write_csv, se
         ]["created"]
         == 3
     )
+
+
+def test_report_is_formula_safe(write_csv, tmp_path):
+    BlockFactory(address="=cmd@example.com")
+    out = tmp_path / "r.csv"
+    call_command(
+        "import_records",
+        "--contacts",
+        str(write_csv([["Eve", "", "=cmd@example.com", "", ""]])),
+        "--report",
+        str(out),
+    )
+    assert _report(out)[1] == [
+        "2",
+        "created",
+        "'=cmd@example.com is blocked (temporary: mailbox_full)",
+    ]
+
+
+def test_unwritable_report_is_an_operator_error(write_csv, tmp_path):
+    with pytest.raises(CommandError, match="Cannot write the report"):
+        call_command(
+            "import_records",
+            "--contacts",
+            str(write_csv()),
+            "--report",
+            str(tmp_path / "missing-dir" / "r.csv"),
+        )
+    assert Contact.objects.count() == 0
+
+
+def test_update_brings_the_new_backup_address_block_state(write_csv):
+    existing = ContactFactory(email="li.wei@example.com", backup_email="")
+    BlockFactory(
+        address="old.li@example.com", type=BlockType.PERMANENT, category=Category.BAD_DOMAIN
+    )
+    rows = [["Li Wei", "", "li.wei@example.com", "Old.Li@example.com", ""]]
+    call_command("import_records", "--contacts", str(write_csv(rows)), "--on-duplicate", "update")
+    existing.refresh_from_db()
+    assert (existing.backup_email, existing.backup_email_block) == (
+        "Old.Li@example.com",
+        "permanent:bad_domain",
+    )

@@ -111,3 +111,15 @@ def test_zip_that_is_not_a_workbook(tmp_path):
         archive.writestr("readme.txt", "hello")
     with pytest.raises(TableError, match="not an XLSX"):
         open_table(path)
+
+
+@pytest.mark.parametrize("encoding", ["gb18030", "cp1252"])
+def test_encoding_is_judged_past_an_ascii_start(write_csv, encoding):
+    rows = [[f"Person {n}", "Acme", f"p{n}@example.com", "", ""] for n in range(3000)]
+    rows.append(["Zoë Müller" if encoding == "cp1252" else "李伟", "", "z@example.com", "", ""])
+    header = ["Name", "Company", "Email", "Backup email", "Phone"]
+    path = write_csv(rows, header=header, encoding=encoding)
+    assert path.read_bytes()[:65536].isascii()
+    table = open_table(path)
+    assert table.encoding == encoding
+    assert list(table.rows())[-1][1][0] == rows[-1][0]

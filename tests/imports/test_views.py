@@ -66,8 +66,9 @@ def test_upload_mapping_preview_confirm(
         "gb18030",
         {"0": "name", "1": "company", "2": "email", "3": "backup_email", "4": "phone"},
     )
-    page = sales_client.get(response["Location"])
-    assert "备用邮箱" in page.content.decode()
+    page = sales_client.get(response["Location"]).content.decode()
+    assert "备用邮箱" in page
+    assert "李伟 · Anna Müller · Bob" in page  # the first values of each column
     # The user drops the phone column.
     response = sales_client.post(
         reverse("imports:mapping", args=[job.pk]), _mapping_data(job, col_4="")
@@ -252,3 +253,34 @@ def test_full_preview_download_lists_every_line_and_change(sales_client, write_c
     assert "removed the display name “Li Wei”" in rows[1][3]
     assert "removed “mailto:”" in rows[2][3]
     assert Contact.objects.count() == 0
+
+
+def test_preview_flags_blocked_addresses_with_type_and_category(sales_client, write_csv):
+    from bounces.categories import BlockType, Category
+    from tests.factories import BlockFactory
+
+    BlockFactory(
+        address="li.wei@example.com", type=BlockType.PERMANENT, category=Category.BAD_MAILBOX
+    )
+    _upload(sales_client, write_csv())
+    job = ImportJob.objects.get()
+    sales_client.post(reverse("imports:mapping", args=[job.pk]), _mapping_data(job))
+    page = sales_client.get(reverse("imports:preview", args=[job.pk])).content.decode()
+    assert "Already blocked addresses (2)" in page
+    assert "li.wei@example.com" in page and "Permanent · " in page
+
+
+def test_abandoned_uploads_are_discarded(sales_client, write_csv, upload_dir):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from imports.tasks import discard_stale_uploads
+
+    _upload(sales_client, write_csv())
+    job = ImportJob.objects.get()
+    assert discard_stale_uploads() == 0
+    ImportJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - timedelta(days=2))
+    assert discard_stale_uploads() == 1
+    assert not ImportJob.objects.exists()
+    assert list(upload_dir.iterdir()) == []

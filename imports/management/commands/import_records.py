@@ -65,7 +65,10 @@ class Command(BaseCommand):
         import_options = ImportOptions(
             kind=kind, mapping=mapping, on_duplicate=options["on_duplicate"]
         )
-        report_file = open(options["report"], "w", newline="") if options["report"] else None  # noqa: SIM115
+        try:
+            report_file = open(options["report"], "w", newline="") if options["report"] else None  # noqa: SIM115
+        except OSError as exc:
+            raise CommandError(f"Cannot write the report {options['report']}: {exc}") from exc
         try:
             if options["dry_run"]:
                 writer = None
