@@ -87,7 +87,7 @@ INSTALLED_APPS = [
     "records",
     "bounces",
     "reports",
-    "imports",
+    "records.imports",
 ]
 
 MIDDLEWARE = [
@@ -383,7 +383,7 @@ CELERY_BEAT_SCHEDULE.update(
     }
 )
 
-# --- Imports (imports/) -----------------------------------------------------------------------
+# --- Imports (records/imports/) -----------------------------------------------------------
 # Uploaded files wait here for the worker (web and worker must share this folder).
 IMPORT_UPLOAD_DIR = Path(os.environ.get("IMPORT_UPLOAD_DIR", BASE_DIR / "var" / "imports"))
 # A bigger upload is refused from its Content-Length, before its body is read.

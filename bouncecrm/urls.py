@@ -19,7 +19,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("reports/", include("reports.urls")),
     path("bounces/", include("bounces.urls")),
-    path("", include("imports.urls")),
+    path("", include("records.imports.urls")),
     path("", include("bounces.sending.urls")),
     path("", include("records.urls")),
 ]

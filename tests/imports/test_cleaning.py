@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from imports.cleaning import clean_email, formula_like, match_headers, split_name
+from records.imports.cleaning import clean_email, formula_like, match_headers, split_name
 
 
 @pytest.mark.parametrize(

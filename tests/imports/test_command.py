@@ -8,7 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from bounces.categories import BlockType, Category
-from imports.models import ImportJob
+from records.imports.models import ImportJob
 from records.models import Contact, Lead
 from tests.factories import BlockFactory, ContactFactory
 from tests.imports.conftest import HEADER
@@ -146,7 +146,7 @@ def test_exits_non_zero_from_the_command_line(tmp_path):
 
 
 def test_rolling_back_a_command_import_keeps_the_input_file(write_csv):
-    from imports.services import import_rollback
+    from records.imports.services import import_rollback
 
     path = write_csv()
     call_command("import_records", "--contacts", str(path))
@@ -179,7 +179,7 @@ def test_owner_column_matches_users_and_unknown_owners_are_rejected(write_csv, t
 def test_optional_dns_check_uses_the_fixture_and_caches_per_domain(write_csv, settings, tmp_path):
     import json
 
-    from imports.services import ImportOptions, import_open, import_preview
+    from records.imports.services import ImportOptions, import_open, import_preview
 
     fixture = tmp_path / "dns.json"
     fixture.write_text(json.dumps({"good.example": {"MX": ["10 mx.good.example."]}}))

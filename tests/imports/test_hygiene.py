@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bounces.categories import BlockType, Category
-from imports.hygiene import hygiene_records
-from imports.models import HygieneAction
+from records.imports.hygiene import hygiene_records
+from records.imports.models import HygieneAction
 from records.models import Contact
 from tests.factories import BlockFactory, ContactFactory, SentEmailFactory
 

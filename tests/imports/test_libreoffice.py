@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from imports.reading import open_table
+from records.imports.reading import open_table
 from tests.imports.conftest import HEADER, ROWS
 
 SOFFICE = shutil.which("soffice")

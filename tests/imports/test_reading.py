@@ -4,7 +4,7 @@ import zipfile
 
 import pytest
 
-from imports.reading import Limits, TableError, open_table
+from records.imports.reading import Limits, TableError, open_table
 from tests.imports.conftest import HEADER, ROWS
 
 

@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from imports.models import ImportBatch, ImportJob
+from records.imports.models import ImportBatch, ImportJob
 from records.models import Contact, Lead
 from tests.factories import UserFactory
 
@@ -187,7 +187,7 @@ def test_rollback_deletes_what_the_import_created(
 def test_failed_import_says_which_lines_are_saved_and_resumes(
     sales_client, write_csv, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from imports import services
+    from records.imports import services
 
     monkeypatch.setattr(services, "CHUNK", 2)
     rows = [[f"P{i}", "", f"p{i}@example.com", "", ""] for i in range(7)]
@@ -275,7 +275,7 @@ def test_abandoned_uploads_are_discarded(sales_client, write_csv, upload_dir):
 
     from django.utils import timezone
 
-    from imports.tasks import discard_stale_uploads
+    from records.imports.tasks import discard_stale_uploads
 
     _upload(sales_client, write_csv())
     job = ImportJob.objects.get()

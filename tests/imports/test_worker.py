@@ -6,8 +6,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
-from imports.models import ImportJob
-from imports.services import import_confirm, import_job_preview, import_upload
+from records.imports.models import ImportJob
+from records.imports.services import import_confirm, import_job_preview, import_upload
 from records.models import Contact
 from tests.conftest import wait_until
 from tests.factories import BlockFactory

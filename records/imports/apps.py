@@ -6,5 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 class ImportsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
-    name = "imports"
+    name = "records.imports"
+    # A short label of its own: it names the tables, migrations and permissions (imports_importjob).
+    label = "imports"
     verbose_name = _("Imports and list hygiene")

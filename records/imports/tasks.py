@@ -1,4 +1,4 @@
-"""The background import (see imports.services.import_apply)."""
+"""The background import (see records.imports.services.import_apply)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """`manage.py import_records (--contacts|--leads) PATH [--dry-run] [--on-duplicate …]
-[--report OUT.csv]`: a thin caller of imports.services."""
+[--report OUT.csv]`: a thin caller of records.imports.services."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import csv
 
 from django.core.management.base import BaseCommand, CommandError
 
-from imports.cleaning import match_headers
-from imports.models import ImportJob, OnDuplicate, Outcome, RecordKind
-from imports.services import (
+from records.imports.cleaning import match_headers
+from records.imports.models import ImportJob, OnDuplicate, Outcome, RecordKind
+from records.imports.services import (
     ImportOptions,
     TableError,
     import_apply,

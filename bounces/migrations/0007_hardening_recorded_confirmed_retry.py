@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('bounces', '0004_bulkunblockjob'),
+        ("bounces", "0006_fill_sending_permissions"),
     ]
 
     operations = [

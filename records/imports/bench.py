@@ -1,7 +1,8 @@
 """Benchmark of an import of 100,000 rows (PostgreSQL).
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_imports python -m imports.bench
-    DATABASE_URL=… CELERY_BROKER_URL=redis://127.0.0.1:6379/3 python -m imports.bench --mode worker
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_imports python -m records.imports.bench
+    DATABASE_URL=… CELERY_BROKER_URL=redis://127.0.0.1:6379/3 \
+        python -m records.imports.bench --mode worker
 
 Writes a CSV of `--rows` lines (dirty addresses such as `"Name" <x@Example.com>,`, typo
 domains, invalid addresses, 2% duplicates within the file, 1% of addresses already on a
@@ -99,8 +100,8 @@ def main() -> None:
         sys.exit("Set DATABASE_URL to a PostgreSQL database (e.g. …/bench_imports).")
     call_command("migrate", verbosity=0)
     from bounces.models import Block
-    from imports.models import ImportJob
-    from imports.services import import_apply, import_job_preview, import_open
+    from records.imports.models import ImportJob
+    from records.imports.services import import_apply, import_job_preview, import_open
     from records.models import Contact
     from tests.factories import BlockFactory
 
@@ -152,7 +153,7 @@ def main() -> None:
         import_apply(job_id=job.pk, keep_file=True)
     else:
         from bouncecrm.celery import app, solo_worker_argv
-        from imports.tasks import run_import
+        from records.imports.tasks import run_import
 
         queue = f"importbench-{uuid.uuid4().hex[:8]}"
         env = {**os.environ, "CELERY_TASK_DEFAULT_QUEUE": queue}
@@ -187,7 +188,7 @@ def main() -> None:
         f"{blocked.count():,}"
     )
     if not args.keep:
-        from imports.services import import_rollback
+        from records.imports.services import import_rollback
 
         started = time.perf_counter()
         deleted = import_rollback(job=job)
