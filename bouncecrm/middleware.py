@@ -25,7 +25,9 @@ DEFAULT_CSP = (
 # Channels that read their own request bodies (webhooks, the raw endpoint): their forms are
 # not parsed here, so their bodies stay unread for them.
 OWN_BODY_PREFIXES = ("/bounces/",)
-FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+# Only URL-encoded forms: parsing a multipart upload here would fix its upload handlers before
+# the view (an import page) could choose them.
+FORM_TYPES = ("application/x-www-form-urlencoded",)
 
 
 def _has_nul(data) -> bool:

@@ -57,7 +57,9 @@ class BulkUnblockJob(models.Model):
     last_pk = models.BigIntegerField(_("last record processed"), default=0)
     error = models.TextField(_("error"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    # Set when a worker claims the job and moved forward after every chunk: a heartbeat, so a
+    # job whose worker died can be claimed again after a few minutes (JOB_STALE_AFTER).
+    started_at = models.DateTimeField(_("last progress"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
 
     class Meta:

@@ -201,9 +201,14 @@ def records_bulk_unblock(
 # --- background jobs -----------------------------------------------------------------------------
 # One chunk is one transaction: short locks, and the progress page moves every second or so.
 JOB_CHUNK = 1000
-# A job "running" for longer than the task's hard time limit lost its worker; it may be claimed
-# again and resumes after its last finished chunk (`last_pk`).
-JOB_STALE_AFTER = timedelta(hours=2, minutes=10)
+# A running job moves `started_at` forward with every chunk (a chunk takes about a second): one
+# that made no progress for this long lost its worker, may be claimed again and resumes after
+# its last finished chunk (`last_pk`).
+JOB_STALE_AFTER = timedelta(minutes=10)
+
+
+class _Superseded(Exception):
+    """Another worker claimed the job (this one was taken for dead): stop without a trace."""
 
 
 def bulk_unblock_job_start(
@@ -291,6 +296,7 @@ def bulk_unblock_job_run(*, job_id: int, chunk: int = JOB_CHUNK) -> BulkUnblockJ
     if not _claim(job_id):
         return None
     job = BulkUnblockJob.objects.select_related("actor").get(pk=job_id)
+    last_pk = job.last_pk
     try:
         base = records_for_selection(record_type=job.record_type, selection=job.selection)
         base = base.order_by("pk")
@@ -311,7 +317,6 @@ def bulk_unblock_job_run(*, job_id: int, chunk: int = JOB_CHUNK) -> BulkUnblockJ
                     source=Unblock.Source.BULK,
                     confirmed_at=job.confirmed_at or job.created_at,
                 )
-                last_pk = ids[-1]
                 update = {
                     "processed": F("processed") + len(ids),
                     "unblocked": F("unblocked") + result.unblocked,
@@ -320,21 +325,33 @@ def bulk_unblock_job_run(*, job_id: int, chunk: int = JOB_CHUNK) -> BulkUnblockJ
                     "skipped_changed": F("skipped_changed") + result.skipped_changed,
                     "records_without_address": F("records_without_address")
                     + result.records_without_address,
-                    "last_pk": last_pk,
+                    "last_pk": ids[-1],
+                    "started_at": timezone.now(),  # the heartbeat `_claim` looks at
                 }
                 if len(examples) < 10 and result.permanent_examples:
                     examples = sorted(set(examples) | set(result.permanent_examples))[:10]
                     update["permanent_examples"] = examples
-                BulkUnblockJob.objects.filter(pk=job_id).update(**update)
+                # Guarded: only while the job is still where this worker left it. If another
+                # worker took it over, this chunk rolls back and this worker stops.
+                ours = BulkUnblockJob.objects.filter(
+                    pk=job_id, state=BulkUnblockJob.State.RUNNING, last_pk=last_pk
+                ).update(**update)
+                if not ours:
+                    raise _Superseded
+            last_pk = ids[-1]
+    except _Superseded:
+        logger.warning("bulk unblock job %s was taken over by another worker", job_id)
     except Exception as exc:  # noqa: BLE001 - any failure ends the job visibly, never silently
         logger.exception("bulk unblock job %s failed", job_id)
-        BulkUnblockJob.objects.filter(pk=job_id).update(
+        BulkUnblockJob.objects.filter(
+            pk=job_id, state=BulkUnblockJob.State.RUNNING, last_pk=last_pk
+        ).update(
             state=BulkUnblockJob.State.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
         )
     else:
-        BulkUnblockJob.objects.filter(pk=job_id).update(
-            state=BulkUnblockJob.State.DONE, finished_at=timezone.now()
-        )
+        BulkUnblockJob.objects.filter(
+            pk=job_id, state=BulkUnblockJob.State.RUNNING, last_pk=last_pk
+        ).update(state=BulkUnblockJob.State.DONE, finished_at=timezone.now())
     job.refresh_from_db()
     return job
 

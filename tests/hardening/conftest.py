@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import uuid
 
 import pytest
 
@@ -88,9 +89,15 @@ def gunicorn_server(transactional_db):
         "SECRET_KEY": "gunicorn-test-secret-key-not-for-production-0123456789abcdef",
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "false",
+        "ANYMAIL_WEBHOOK_SECRET": "anymail:wh-secret-123",
+        "BOUNCE_SNS_VERIFY": "false",
         "PYTHONPATH": str(ROOT),
     }
-    env.pop("CELERY_BROKER_URL", None)
+    # A real broker nobody consumes (Redis DB 4, a private queue): requests only queue their
+    # processing, as in production, instead of running it eagerly inside the request.
+    queue = f"hardening-gunicorn-{uuid.uuid4().hex[:8]}"
+    env["CELERY_BROKER_URL"] = "redis://127.0.0.1:6379/4"
+    env["CELERY_TASK_DEFAULT_QUEUE"] = queue
     log = open(ROOT / "var" / "gunicorn-hardening.log", "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
         [
@@ -124,3 +131,14 @@ def gunicorn_server(transactional_db):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+        _drop_queue(queue)
+
+
+def _drop_queue(queue: str) -> None:
+    try:
+        import redis
+
+        client = redis.Redis(host="127.0.0.1", port=6379, db=4, socket_timeout=2)
+        client.delete(queue, *client.scan_iter(match=f"_kombu.binding*{queue}"))
+    except Exception:  # noqa: BLE001, S110 - no Redis: nothing was queued
+        pass

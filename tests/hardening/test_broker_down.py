@@ -88,3 +88,38 @@ def test_a_job_whose_worker_died_mid_run_is_resumed_by_the_sweeper(sales_user):
     assert bulk_unblock_jobs_requeue() == 1
     job.refresh_from_db()
     assert job.state == BulkUnblockJob.State.DONE and job.unblocked == 1
+
+
+def test_a_worker_taken_for_dead_stops_without_counting_twice(sales_user, monkeypatch):
+    from bounces.services import bulk
+
+    long_ago = timezone.now() - timedelta(hours=1)
+    for n in range(3):
+        ContactFactory(email=f"twice{n}@example.com")
+        BlockFactory(address=f"twice{n}@example.com", first_bounce_at=long_ago)
+    job = BulkUnblockJob.objects.create(
+        actor=sales_user,
+        record_type="contact",
+        selection={"query": "blocked=any"},
+        fields="primary",
+        total=3,
+        confirmed_at=timezone.now(),
+    )
+    real = bulk.records_bulk_unblock
+    calls = []
+
+    def chunk_then_taken_over(**kwargs):
+        result = real(**kwargs)
+        calls.append(1)
+        if len(calls) == 2:
+            # Meanwhile another worker claimed the stale-looking job and moved it on.
+            BulkUnblockJob.objects.filter(pk=job.pk).update(last_pk=10**9)
+        return result
+
+    monkeypatch.setattr(bulk, "records_bulk_unblock", chunk_then_taken_over)
+    bulk.bulk_unblock_job_run(job_id=job.pk, chunk=1)
+    job.refresh_from_db()
+    # The first chunk counted; the second rolled back when the guard saw the takeover, and
+    # this worker neither went on nor marked the job done.
+    assert (job.processed, job.unblocked, job.state) == (1, 1, BulkUnblockJob.State.RUNNING)
+    assert Block.objects.active().count() == 2

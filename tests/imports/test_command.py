@@ -46,7 +46,7 @@ def test_dry_run_prints_the_preview_and_saves_nothing(write_csv, tmp_path, capsy
             "6",
             "rejected",
             "invalid Email “not-an-email”: “not-an-email” is not a valid email address: "
-            "An email address must have an @-sign.",
+            "It has no @-sign.",
         ],
     ]
 
