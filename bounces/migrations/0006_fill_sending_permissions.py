@@ -17,10 +17,13 @@ ADMINS = [
 
 
 def fill_sending_permissions(apps, schema_editor):
+    # Restore models_module afterwards, as 0002 does: the test suite calls this with the real
+    # app registry, where leaving it None stops post_migrate from re-creating permissions.
     for app_config in apps.get_app_configs():
+        original = getattr(app_config, "models_module", None)
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+        app_config.models_module = original
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     for name, wanted in (("Sales staff", SALES), ("Admins", ADMINS)):

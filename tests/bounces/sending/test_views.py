@@ -166,3 +166,31 @@ def test_bounces_pause_the_mailing_past_the_threshold(sender, settings, admin_us
     assert mailing.is_paused and "Paused automatically" in mailing.state_reason
     services.mailing_resume(mailing=mailing)
     assert services.mailings_autopause(mailing_ids=[mailing.pk]) == []  # once: admin decided
+
+
+def test_mailing_pages_run_a_fixed_number_of_queries(
+    admin_client, sender, django_assert_max_num_queries
+):
+    for n in range(3):
+        ContactFactory(email=f"q{n}@customer.example")
+    mailing = services.mailing_create(
+        name="Q",
+        sender=sender,
+        subject="S",
+        body="B",
+        record_type="contact",
+        selection={"query": ""},
+        actor=None,
+    )
+    url = reverse("sending:mailing-detail", args=[mailing.pk])
+    with django_assert_max_num_queries(14):
+        assert admin_client.get(url).status_code == 200  # the pre-send check
+    services.mailing_confirm(mailing=mailing)
+    for n in range(3, 40):
+        ContactFactory(email=f"q{n}@customer.example")
+    with django_assert_max_num_queries(10):
+        assert admin_client.get(url).status_code == 200  # progress
+    for _ in range(30):
+        Mailing.objects.create(name="old", subject="s", from_address=sender.address)
+    with django_assert_max_num_queries(8):
+        assert admin_client.get(reverse("sending:mailing-list")).status_code == 200
