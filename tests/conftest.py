@@ -95,6 +95,38 @@ def admin_client(client, admin_user):
     return client
 
 
+# --- a real Chromium (Playwright) -------------------------------------------------------------
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium through Playwright: one browser for the whole run.
+
+    It lives here, not in a browser folder's conftest, because Playwright's sync API allows one
+    instance per thread: two session fixtures of the same name would start two.
+    """
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes
+    # itself (fixtures, assertions) stay synchronous and safe.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    if not CHROMIUM.exists():
+        require_service(f"Chromium at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
 # --- a real Celery worker on Redis ---------------------------------------------------------------
 def _database_url_for_worker() -> str:
     from django.db import connection

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.records.browser.conftest import _groups, chromium, login, page  # noqa: F401
+from tests.records.browser.conftest import _groups, login, page  # noqa: F401
 
 
 def pytest_collection_modifyitems(items):
