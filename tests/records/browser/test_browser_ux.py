@@ -14,6 +14,7 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
+from bounces.models import Mailing
 from records.models import Lead
 from tests.factories import BlockFactory, ContactFactory, SentEmailFactory
 
@@ -46,6 +47,7 @@ def demo(settings, admin_user):
 
 def pages(contact) -> list[str]:
     lead = Lead.objects.order_by("pk").first()
+    mailing = Mailing.objects.order_by("pk").first()
     return [
         "/",
         "/contacts/",
@@ -57,6 +59,12 @@ def pages(contact) -> list[str]:
         "/reports/",
         "/reports/bounces/",
         "/reports/bounces/rows/bounces/",
+        # The pages of sending, imports and list hygiene.
+        "/mailings/",
+        f"/mailings/{mailing.pk}/",
+        f"/contacts/{contact.pk}/email/",
+        "/imports/",
+        "/hygiene/",
     ]
 
 
