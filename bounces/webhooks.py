@@ -39,7 +39,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpResponse, JsonResponse
 from django.urls import path
 
-from .ingestion.esp import esp_slug, is_bounce_event
+from .ingestion.esp_events import esp_slug, is_bounce_event
 from .ingestion.evidence import recipient_problem, sanitize_json
 from .ingestion.sns import SignatureInvalid, sns_url_ok, sns_verify
 from .ingestion.store import Rejected, inbound_store_events

@@ -24,7 +24,7 @@ from bounces.admin.blocks import (
 from bounces.categories import BlockCategory, BlockType
 from bounces.models import Unblock
 from bounces.services.record_blocks import record_refresh_blocks
-from bounces.services.records import BOTH, fields_for, record_unblock
+from bounces.services.record_unblock import BOTH, fields_for, record_unblock
 
 from .addresses import validate_address
 from .models import Contact, EmailField, Lead

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -24,6 +26,22 @@ class EmailField(models.TextChoices):
 
     PRIMARY = "primary", _("Primary email")
     BACKUP = "backup", _("Backup email")
+
+
+@dataclass(frozen=True)
+class AddressColumns:
+    """The columns that hold one of a record's addresses."""
+
+    address: str  # the address as typed
+    key: str  # its lower-cased copy, the key of blocks
+    block: str  # "type:slug" of its active block, or ""
+
+
+# The one map from an email field to its columns: services, forms, admin and jobs all read it.
+ADDRESS_COLUMNS: dict[str, AddressColumns] = {
+    EmailField.PRIMARY: AddressColumns("email", "email_key", "email_block"),
+    EmailField.BACKUP: AddressColumns("backup_email", "backup_email_key", "backup_email_block"),
+}
 
 
 class Record(models.Model):
@@ -186,3 +204,19 @@ class Lead(Record):
 
     def get_absolute_url(self) -> str:
         return reverse("records:lead-detail", args=[self.pk])
+
+
+class RecordType(models.TextChoices):
+    """The two kinds of record, as named in URLs, jobs and imports."""
+
+    CONTACT = "contact", _("contact")
+    LEAD = "lead", _("lead")
+
+
+# The one record-type dispatch.
+RECORD_MODELS: dict[str, type[Record]] = {RecordType.CONTACT: Contact, RecordType.LEAD: Lead}
+
+
+def record_model(record_type: str) -> type[Record]:
+    """Return the model of a record type ("contact" or "lead"); KeyError for anything else."""
+    return RECORD_MODELS[record_type]

@@ -90,7 +90,7 @@ class RecordPaginator(Paginator):
                 return estimate
         if self.count_cap:
             # A search for a common word ("Priya") matches tens of thousands of rows spread over
-            # the table: counting them all cost more than the page (records.bench). Count up to
+            # the table: counting them all cost more than the page (bench.record_lists). Count up to
             # the cap and say "more than".
             count = queryset.order_by()[: self.count_cap + 1].count()
             self.count_is_lower_bound = count > self.count_cap

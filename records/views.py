@@ -35,7 +35,7 @@ from bounces.services.bulk import (
 )
 from bounces.services.errors import UnblockError
 from bounces.services.record_blocks import record_refresh_blocks
-from bounces.services.records import record_unblock
+from bounces.services.record_unblock import record_unblock
 
 from . import selectors
 from .addresses import address_key

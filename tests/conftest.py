@@ -155,7 +155,8 @@ def celery_worker(transactional_db, settings):
     ):
         pytest.skip("an in-memory SQLite database cannot be shared with a worker")
 
-    from bouncecrm.celery import app, solo_worker_argv
+    from bench.worker import solo_worker_argv
+    from bouncecrm.celery import app
 
     queue = f"test-{uuid.uuid4().hex[:12]}"
     env = {

@@ -8,6 +8,6 @@ Recipients are normalised: trimmed, unquoted, domain lower-cased, local part as 
 from __future__ import annotations
 
 from .core import analyse, classify
-from .models import PERMANENT, TEMPORARY, Analysis, Verdict
+from .verdicts import PERMANENT, TEMPORARY, Analysis, Verdict
 
 __all__ = ["PERMANENT", "TEMPORARY", "Analysis", "Verdict", "analyse", "classify"]

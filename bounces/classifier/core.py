@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from email.message import Message
 
-from . import arf, autoreply, esp, heuristics, rules
+from . import arf, autoreply, heuristics, rules, ses_mail
 from .dsn import (
     SUCCESS_ACTIONS,
     RecipientFields,
@@ -32,7 +32,7 @@ from .mime import (
     walk,
     wanted_fields,
 )
-from .models import (
+from .verdicts import (
     KIND_AUTO_REPLY,
     KIND_COMPLAINT,
     KIND_DSN,
@@ -349,7 +349,7 @@ def _analyse_message(msg: Message, degraded: bool, depth: int = 0) -> Analysis:
 
     # 3. An ESP's JSON notification sent as mail (Amazon SES through SNS).
     own_text = body.own
-    notified = esp.esp_recipients(own_text) if "{" in own_text else None
+    notified = ses_mail.esp_recipients(own_text) if "{" in own_text else None
     if notified:
         return _from_esp(notified, common)
 
@@ -576,7 +576,7 @@ def _from_text(
     return verdicts
 
 
-def _from_esp(found: list[esp.EspRecipient], common: dict) -> Analysis:
+def _from_esp(found: list[ses_mail.EspRecipient], common: dict) -> Analysis:
     verdicts = []
     kinds = set()
     for r in found:
@@ -607,7 +607,7 @@ def _from_esp(found: list[esp.EspRecipient], common: dict) -> Analysis:
             # The receiving server's code inside the diagnostic beats the ESP's summary status.
             status = inner_status(parse_status(r.status), parse_status(diagnostic), reply)
             if r.esp == "Amazon SES":
-                type_, category, why = esp.ses_decision(
+                type_, category, why = ses_mail.ses_decision(
                     r.bounce_type, r.bounce_subtype, status, reply, diagnostic
                 )
             else:

@@ -35,7 +35,7 @@ from functools import lru_cache
 
 import ahocorasick
 
-from .models import PERMANENT, TEMPORARY
+from .verdicts import PERMANENT, TEMPORARY
 
 # Internal reasons; each maps onto one DESIGN.md category (see CATEGORY_OF).  "domain" and
 # "other" take their block type from the status class.

@@ -1,7 +1,8 @@
 """What one inbound row says, before anything is written: plain data, no database access.
 
-`evidence_from_raw` runs the classifier on a raw message; `bounces.ingestion.esp` builds the same
-shape from an ESP event. Processing then writes bounces, blocks and sent-email states from it.
+`evidence_from_raw` runs the classifier on a raw message; `bounces.ingestion.esp_events` builds
+the same shape from an ESP event. Processing then writes bounces, blocks and sent-email states
+from it.
 """
 
 from __future__ import annotations

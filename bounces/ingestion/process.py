@@ -24,7 +24,7 @@ from django.utils import timezone
 from ..models import Bounce, BouncePolicy, InboundMessage, Mailing, SentEmail
 from ..services.blocks import BlockCause, BlockRequest, addresses_block
 from .correlate import Query, SentRef, sent_emails_for
-from .esp import evidence_from_event
+from .esp_events import evidence_from_event
 from .evidence import Evidence, Finding, clean_text, evidence_from_raw, recipient_problem
 
 logger = logging.getLogger(__name__)

@@ -3,7 +3,7 @@
 Set-based: one query reads every selected record with its block columns and three EXISTS
 probes (opt-out of each address, a recent temporary bounce); the recipient domains are then
 checked once each (likely typo; MX or A record, cached per domain). 100,000 records take a few
-seconds on PostgreSQL (`python -m bounces.sending.bench`).
+seconds on PostgreSQL (`python -m bench.sending`).
 """
 
 from __future__ import annotations

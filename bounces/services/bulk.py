@@ -25,7 +25,7 @@ from ..models import Block, BulkUnblockJob, Unblock
 from .blocks import can_unblock
 from .errors import ConfirmationRequired, UnblockNotAllowed
 from .record_blocks import records_sync_blocks
-from .records import fields_for
+from .record_unblock import fields_for
 
 logger = logging.getLogger(__name__)
 

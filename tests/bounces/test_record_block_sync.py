@@ -16,9 +16,9 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from bench.samples import sample
 from bounces.categories import BlockType, Category
 from bounces.ingestion.process import inbound_process
-from bounces.ingestion.samples import sample
 from bounces.ingestion.store import inbound_store_raw
 from bounces.models import Block, BouncePolicy, Unblock
 from bounces.services.blocks import (
@@ -30,7 +30,7 @@ from bounces.services.blocks import (
 )
 from bounces.services.bulk import records_bulk_unblock
 from bounces.services.record_blocks import records_sync_blocks
-from bounces.services.records import record_unblock
+from bounces.services.record_unblock import record_unblock
 from bounces.services.review import FixtureResolver, blocks_review_due
 from records.models import Contact, Lead
 from tests.factories import ContactFactory, LeadFactory

@@ -6,7 +6,7 @@ import pytest
 
 from bounces.models import Unblock
 from bounces.services.errors import NoAddress, NotBlocked, PermanentBlockNeedsAdmin
-from bounces.services.records import fields_for, record_unblock
+from bounces.services.record_unblock import fields_for, record_unblock
 from tests.factories import BlockFactory, ContactFactory, LeadFactory
 
 pytestmark = pytest.mark.django_db

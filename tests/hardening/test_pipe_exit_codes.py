@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from bounces.ingestion.samples import sample
+from bench.samples import sample
 from tests.conftest import ROOT
 
 

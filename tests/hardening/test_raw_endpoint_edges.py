@@ -9,7 +9,7 @@ import json
 import pytest
 from django.urls import reverse
 
-from bounces.ingestion.samples import sample
+from bench.samples import sample
 from bounces.models import InboundMessage, InboundSource
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from bench.samples import sample
 from bounces.ingestion.process import inbound_process
-from bounces.ingestion.samples import sample
 from bounces.ingestion.store import inbound_store_raw
 from bounces.models import Block, Bounce, InboundMessage
 

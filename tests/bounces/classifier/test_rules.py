@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bounces.classifier import rules
-from bounces.classifier.models import PERMANENT_CATEGORIES, TEMPORARY_CATEGORIES
 from bounces.classifier.rules import PHRASE_RULES, STATUS_TABLE, decide, phrase_reason
+from bounces.classifier.verdicts import PERMANENT_CATEGORIES, TEMPORARY_CATEGORIES
 
 P, T = "permanent", "temporary"
 

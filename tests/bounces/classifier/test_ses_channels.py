@@ -7,8 +7,8 @@ import json
 import pytest
 
 from bounces.classifier import analyse
-from bounces.classifier.esp import SES_BOUNCE
-from bounces.ingestion.esp import evidence_from_event
+from bounces.classifier.ses_mail import SES_BOUNCE
+from bounces.ingestion.esp_events import evidence_from_event
 
 
 def _event(bounce_type: str, subtype: str, status: str | None, diagnostic: str | None) -> dict:

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from bounces.ingestion.samples import sample
+from bench.samples import sample
 from bounces.models import Block, Bounce, InboundMessage
 
 pytestmark = pytest.mark.django_db

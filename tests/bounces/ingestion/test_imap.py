@@ -11,8 +11,8 @@ import uuid
 import pytest
 from imap_tools import MailBoxUnencrypted
 
+from bench.samples import sample
 from bounces.ingestion.imap import MailboxUnavailable, mailbox_poll, mailboxes_failing
-from bounces.ingestion.samples import sample
 from bounces.models import Bounce, BounceMailbox, InboundMessage
 from tests.conftest import ROOT, _database_url_for_worker
 

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from bounces.ingestion.samples import sample
+from bench.samples import sample
 from bounces.models import Bounce, InboundMessage
 from tests.conftest import ROOT, _database_url_for_worker
 

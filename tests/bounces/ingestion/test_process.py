@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from bench.samples import sample
 from bounces.ingestion.process import MAX_ATTEMPTS, inbound_process
-from bounces.ingestion.samples import sample
 from bounces.ingestion.store import inbound_requeue, inbound_store_raw
 from bounces.ingestion.sweep import inbound_sweep
 from bounces.models import Block, Bounce, InboundMessage, Mailing, SentEmail

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from bounces.ingestion.samples import sample
+from bench.samples import sample
 from bounces.models import Block, Bounce, InboundMessage, SentEmail
 from tests.conftest import wait_until
 

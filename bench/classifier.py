@@ -1,6 +1,6 @@
 """Benchmark the classifier on one CPU against bare parsing and flufl.bounce.
 
-    python -m bounces.classifier.bench --repeat 5 [--corpus DIR] [--clock cpu|wall]
+    python -m bench.classifier --repeat 5 [--corpus DIR] [--clock cpu|wall]
 
 Prints messages per second for (1) this classifier, (a) Python's ``email`` parser alone
 (compat32 ``message_from_bytes``) and (b) flufl.bounce's ``all_failures`` (when installed),
@@ -21,13 +21,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from . import analyse
+from bounces.classifier import analyse
 
 
 def _default_corpus() -> Path:
     """The dev split in ``shared/`` beside the repository (``../shared`` in CI), or beside one
     of its ancestor folders (a worktree checked out deeper)."""
-    repo = Path(__file__).resolve().parents[2]
+    repo = Path(__file__).resolve().parents[1]
     for folder in repo.parents:
         candidate = folder / "shared" / "bounce-corpus" / "dev"
         if candidate.is_dir():

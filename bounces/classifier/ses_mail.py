@@ -7,14 +7,14 @@ import json
 import re
 from dataclasses import dataclass
 
-from .models import PERMANENT, TEMPORARY, TEMPORARY_CATEGORIES
 from .rules import decide
+from .verdicts import PERMANENT, TEMPORARY, TEMPORARY_CATEGORIES
 
 T, P = TEMPORARY, PERMANENT
 
 # SES bounce (type, subtype) -> (block type, category, decisive?).  The one table for both
 # channels: SES notifications arriving by e-mail (here) and by webhook
-# (bounces/ingestion/esp.py).  Decisive rows win over any text; the others only fill in when
+# (bounces/ingestion/esp_events.py).  Decisive rows win over any text; the others only fill in when
 # the text names no reason.  NoEmail: SES found no mailbox; Suppressed: SES's global
 # suppression list (the address hard-bounced recently); OnAccountSuppressionList: our own
 # account's list, a decision of ours rather than a fact about the mailbox.

@@ -1,10 +1,10 @@
 """Benchmark: ingest N synthetic bounce messages end to end and print messages per second.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/ingbench \\
-        python -m bounces.ingestion.bench --messages 10000 [--mode inprocess|worker]
+        python -m bench.ingestion --messages 10000 [--mode inprocess|worker]
 
 Each message is a realistic DSN (Postfix, Exim, Gmail shapes, plus auto-replies; see
-`bounces.ingestion.samples`) to its own recipient, carrying the VERP token of a sent email in a
+`bench.samples`) to its own recipient, carrying the VERP token of a sent email in a
 mailing. Untimed set-up: migrate, contacts, sent emails, the raw messages. Timed: storing them in
 the inbox (as a channel does) and processing them through the real path: classification,
 bounces, blocks, sent emails marked bounced, mailing counts, report roll-ups.
@@ -42,10 +42,9 @@ def _setup(database_url: str | None) -> None:
 def _prepare(n: int, run: str):
     from django.utils import timezone
 
+    from bench.samples import sample
     from bounces.models import Mailing, SentEmail
     from records.models import Contact
-
-    from .samples import sample
 
     mailing = Mailing.objects.create(
         name=f"bench {run}", subject="Bench", from_address="sales@crm.example.com"
@@ -77,7 +76,7 @@ def _prepare(n: int, run: str):
 
 
 def _store(raws: list[bytes]) -> list[int]:
-    from .store import inbound_store_many_raw
+    from bounces.ingestion.store import inbound_store_many_raw
 
     ids: list[int] = []
     for start in range(0, len(raws), 500):
@@ -89,7 +88,7 @@ def _store(raws: list[bytes]) -> list[int]:
 
 
 def _process_inprocess(ids: list[int]) -> None:
-    from .process import BATCH_SIZE, inbound_process
+    from bounces.ingestion.process import BATCH_SIZE, inbound_process
 
     for start in range(0, len(ids), BATCH_SIZE):
         inbound_process(ids=ids[start : start + BATCH_SIZE])
@@ -98,10 +97,10 @@ def _process_inprocess(ids: list[int]) -> None:
 def _process_worker(ids: list[int], broker: str) -> None:
     from django.db import connection
 
-    from bouncecrm.celery import app, solo_worker_argv
+    from bench.worker import solo_worker_argv
+    from bouncecrm.celery import app
+    from bounces.ingestion.process import BATCH_SIZE
     from bounces.models import InboundMessage
-
-    from .process import BATCH_SIZE
 
     queue = f"bench-{uuid.uuid4().hex[:8]}"
     s = connection.settings_dict
@@ -109,7 +108,7 @@ def _process_worker(ids: list[int], broker: str) -> None:
     url = f"postgres://{s['USER'] or 'postgres'}@{host}/{s['NAME']}"
     if s.get("PASSWORD"):
         url = url.replace("@", f":{s['PASSWORD']}@", 1)
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[1]
     log_path = os.environ.get("BENCH_WORKER_LOG")
     log = open(log_path, "w") if log_path else subprocess.DEVNULL  # noqa: SIM115
     env = {

@@ -1,8 +1,8 @@
 """Benchmark of an import of 100,000 rows (PostgreSQL).
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_imports python -m records.imports.bench
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_imports python -m bench.imports
     DATABASE_URL=… CELERY_BROKER_URL=redis://127.0.0.1:6379/3 \
-        python -m records.imports.bench --mode worker
+        python -m bench.imports --mode worker
 
 Writes a CSV of `--rows` lines (dirty addresses such as `"Name" <x@Example.com>,`, typo
 domains, invalid addresses, 2% duplicates within the file, 1% of addresses already on a
@@ -152,7 +152,8 @@ def main() -> None:
     if args.mode == "process":
         import_apply(job_id=job.pk, keep_file=True)
     else:
-        from bouncecrm.celery import app, solo_worker_argv
+        from bench.worker import solo_worker_argv
+        from bouncecrm.celery import app
         from records.imports.tasks import run_import
 
         queue = f"importbench-{uuid.uuid4().hex[:8]}"

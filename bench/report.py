@@ -1,9 +1,9 @@
 # ruff: noqa: S608, E501 - SQL assembled from module constants only; long generated SQL lines
 """Benchmark of the bounce report on PostgreSQL: daily roll-ups against the raw rows.
 
-    python -m reports.bench                      # 10,000,000 bounces in database `repbench`
-    python -m reports.bench --bounces 1000000    # smaller
-    python -m reports.bench --regenerate         # drop the data and generate it again
+    python -m bench.report                      # 10,000,000 bounces in database `repbench`
+    python -m bench.report --bounces 1000000    # smaller
+    python -m bench.report --regenerate         # drop the data and generate it again
 
 Generates the data set-based (`INSERT … SELECT … generate_series`, 1M rows per statement, FK
 triggers off during the load): contacts, 200 mailings over a year, sent emails (80 % in

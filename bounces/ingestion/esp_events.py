@@ -13,10 +13,10 @@ from datetime import datetime
 from django.utils.dateparse import parse_datetime
 
 from bounces.classifier.dsn import parse_reply_code, parse_status
-from bounces.classifier.esp import SES_BOUNCE as CLASSIFIER_SES_BOUNCE
-from bounces.classifier.esp import ses_bounce_hint
-from bounces.classifier.models import PERMANENT, TEMPORARY, TEMPORARY_CATEGORIES
 from bounces.classifier.rules import decide
+from bounces.classifier.ses_mail import SES_BOUNCE as CLASSIFIER_SES_BOUNCE
+from bounces.classifier.ses_mail import ses_bounce_hint
+from bounces.classifier.verdicts import PERMANENT, TEMPORARY, TEMPORARY_CATEGORIES
 
 from ..verp import verp_find
 from .evidence import Evidence, Finding, clean_text

@@ -1,8 +1,8 @@
 """Benchmark of the record list and the bulk unblock at a million contacts (PostgreSQL only).
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/uibench python -m records.bench seed
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/uibench python -m records.bench list
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/uibench python -m records.bench bulk
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/uibench python -m bench.record_lists seed
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/uibench python -m bench.record_lists list
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/uibench python -m bench.record_lists bulk
 
 `seed` migrates and fills the database with synthetic contacts (set-based SQL, about a minute
 for 1,000,000) and active blocks on about 10% of primary and 2% of backup addresses, skewed

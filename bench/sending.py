@@ -1,6 +1,6 @@
 """Benchmark of a 100,000-record mailing on PostgreSQL: prepare, then send with one worker.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_sending python -m bounces.sending.bench
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_sending python -m bench.sending
 
 1. Seeds (set-based SQL, reused when the count matches) 100,000 contacts on 2,000 company
    domains (20 of them without MX or A in the DNS fixture the run writes), 2% blocked, 0.5%
@@ -30,7 +30,7 @@ from pathlib import Path
 
 import django
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 SINK_PORT = 27150
 DOMAINS = 2000
 DEAD_DOMAINS = 20
@@ -261,7 +261,8 @@ def send_with_worker(mailing_id: int) -> float:
     """Send the mailing with one solo Celery worker; return messages handed over per second."""
     from django.conf import settings
 
-    from bouncecrm.celery import app, solo_worker_argv
+    from bench.worker import solo_worker_argv
+    from bouncecrm.celery import app
     from bounces.models import Mailing, SentEmail
     from bounces.tasks.sending import send_mailing
 

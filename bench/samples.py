@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
 
-from ..verp import verp_make
+from bounces.verp import verp_make
 
 
 @dataclass(frozen=True)
