@@ -24,25 +24,29 @@ import time
 
 import django
 
+from bench.categories import category_mix
+
 # Share of blocks per category (percent), so some categories are large and some rare.
-CATEGORY_WEIGHTS: list[tuple[str, str, int]] = [
-    ("temporary", "mailbox_full", 20),
-    ("temporary", "auto_reply", 10),
-    ("temporary", "domain_error", 5),
-    ("temporary", "authentication_failure", 5),
-    ("temporary", "network_error", 5),
-    ("temporary", "content_related", 5),
-    ("temporary", "other", 3),
-    ("permanent", "bad_mailbox", 25),
-    ("permanent", "bad_domain", 6),
-    ("permanent", "policy_related", 4),
-    ("permanent", "sender_rejected", 2),
-    ("permanent", "protocol_error", 2),
-    ("permanent", "relay_denied", 2),
-    ("permanent", "routing_error", 2),
-    ("permanent", "possible_spam", 2),
-    ("permanent", "other", 2),
-]
+CATEGORY_WEIGHTS = category_mix(
+    {
+        ("temporary", "mailbox_full"): 20,
+        ("temporary", "auto_reply"): 10,
+        ("temporary", "domain_error"): 5,
+        ("temporary", "authentication_failure"): 5,
+        ("temporary", "network_error"): 5,
+        ("temporary", "content_related"): 5,
+        ("temporary", "other"): 3,
+        ("permanent", "bad_mailbox"): 25,
+        ("permanent", "bad_domain"): 6,
+        ("permanent", "policy_related"): 4,
+        ("permanent", "sender_rejected"): 2,
+        ("permanent", "protocol_error"): 2,
+        ("permanent", "relay_denied"): 2,
+        ("permanent", "routing_error"): 2,
+        ("permanent", "possible_spam"): 2,
+        ("permanent", "other"): 2,
+    }
+)
 
 FIRST = "Anna Ben Chen Daria Emil Fatima Georg Hana Ivan Jia Karl Lena Mateo Nora Omar Priya"
 LAST = (
@@ -87,6 +91,7 @@ def seed(contacts: int) -> None:
     for type_, slug, weight in CATEGORY_WEIGHTS:
         buckets.append(f"({low}, {low + weight}, '{type_}', '{slug}')")
         low += weight
+    total = low  # 100, unless a new category was added with weight 1
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE bounces_unblock, bounces_block, records_contact CASCADE")
         cursor.execute(
@@ -124,8 +129,8 @@ def seed(contacts: int) -> None:
                        '', '', now() - interval '20 days', now() - (c.id %% 19) * interval '1 day',
                        1, now() + interval '160 days', now()
                 FROM records_contact c
-                JOIN buckets b ON abs(hashtext(c.{column})) %% 100 >= b.low
-                              AND abs(hashtext(c.{column})) %% 100 < b.high
+                JOIN buckets b ON abs(hashtext(c.{column})) %% {total} >= b.low
+                              AND abs(hashtext(c.{column})) %% {total} < b.high
                 WHERE c.{column} <> '' AND c.id %% {modulo} = 0
                 ON CONFLICT DO NOTHING
                 """,  # noqa: S608 - constants only

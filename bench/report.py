@@ -27,26 +27,31 @@ import statistics
 import sys
 import time
 
+from bench.categories import category_mix
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/repbench"
 
-CATEGORIES = [  # (type, slug, weight): roughly the shape of real bounce traffic
-    ("permanent", "bad_mailbox", 30),
-    ("permanent", "bad_domain", 8),
-    ("permanent", "policy_related", 5),
-    ("permanent", "possible_spam", 4),
-    ("permanent", "sender_rejected", 3),
-    ("permanent", "other", 3),
-    ("permanent", "protocol_error", 1),
-    ("permanent", "relay_denied", 1),
-    ("permanent", "routing_error", 1),
-    ("temporary", "mailbox_full", 12),
-    ("temporary", "auto_reply", 12),
-    ("temporary", "network_error", 6),
-    ("temporary", "domain_error", 4),
-    ("temporary", "authentication_failure", 4),
-    ("temporary", "content_related", 3),
-    ("temporary", "other", 3),
-]
+# (type, slug, weight): roughly the shape of real bounce traffic
+CATEGORIES = category_mix(
+    {
+        ("permanent", "bad_mailbox"): 30,
+        ("permanent", "bad_domain"): 8,
+        ("permanent", "policy_related"): 5,
+        ("permanent", "possible_spam"): 4,
+        ("permanent", "sender_rejected"): 3,
+        ("permanent", "other"): 3,
+        ("permanent", "protocol_error"): 1,
+        ("permanent", "relay_denied"): 1,
+        ("permanent", "routing_error"): 1,
+        ("temporary", "mailbox_full"): 12,
+        ("temporary", "auto_reply"): 12,
+        ("temporary", "network_error"): 6,
+        ("temporary", "domain_error"): 4,
+        ("temporary", "authentication_failure"): 4,
+        ("temporary", "content_related"): 3,
+        ("temporary", "other"): 3,
+    }
+)
 BIG_DOMAINS = [
     "gmail.com", "outlook.com", "qq.com", "163.com", "yahoo.com", "hotmail.com", "126.com",
     "icloud.com", "sina.com", "foxmail.com",

@@ -11,7 +11,7 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from bounces.categories import BlockCategory
+from core.categories import CATEGORIES
 
 from .addresses import validate_address
 from .search import SearchTextField
@@ -167,10 +167,10 @@ def _record_indexes(prefix: str) -> list[models.Index]:
         *[
             models.Index(
                 fields=["last_name", "first_name", "id"],
-                condition=Q(email_block=info.key) | Q(backup_email_block=info.key),
-                name=f"{prefix}_either_{info.type[0]}_{info.slug}"[:30],
+                condition=Q(email_block=spec.key) | Q(backup_email_block=spec.key),
+                name=f"{prefix}_either_{spec.type[0]}_{spec.slug}"[:30],
             )
-            for info in (member.value for member in BlockCategory)
+            for spec in CATEGORIES
         ],
     ]
 

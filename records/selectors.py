@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from bounces.categories import BlockCategory, BlockType
 from bounces.models import Block, Bounce, SentEmail, Unblock
+from core.categories import CATEGORIES
 
 from .addresses import address_key
 from .search import search_words
@@ -55,7 +56,7 @@ def block_tags(*, type: str = "", category: str = "") -> list[str] | None:
         return [category] if types is None or category.partition(":")[0] in types else []
     if types is None:
         return None
-    return [info.key for info in BlockCategory.for_type(type)]
+    return [spec.key for spec in CATEGORIES if spec.type == type]
 
 
 def records_blocked_in(column: str, tags: list[str] | None) -> Q:

@@ -7,7 +7,9 @@ Recipients are normalised: trimmed, unquoted, domain lower-cased, local part as 
 
 from __future__ import annotations
 
+from core.categories import PERMANENT, TEMPORARY
+
 from .core import analyse, classify
-from .verdicts import PERMANENT, TEMPORARY, Analysis, Verdict
+from .verdicts import Analysis, Verdict
 
 __all__ = ["PERMANENT", "TEMPORARY", "Analysis", "Verdict", "analyse", "classify"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from email.message import Message
 
+from core.categories import TEMPORARY
+
 from . import arf, autoreply, heuristics, rules, ses_mail
 from .dsn import (
     SUCCESS_ACTIONS,
@@ -39,7 +41,6 @@ from .verdicts import (
     KIND_NON_STANDARD,
     KIND_SUCCESS,
     KIND_UNKNOWN,
-    TEMPORARY,
     Analysis,
     Verdict,
 )
@@ -71,7 +72,6 @@ _MSGID = re.compile(r"<([^<>\s]+@[^<>\s]+)>")
 # Our VERP return paths look like bounces+<token>@BOUNCE_DOMAIN (bounces/verp.py, which needs
 # Django settings): never a failed recipient, wherever a bounce quotes one.
 OWN_RETURN_PATH_PREFIX = "bounces+"
-_EMPTY = Analysis(False, "", KIND_UNKNOWN, (), None, None, None, None)
 
 
 def analyse(raw: bytes) -> Analysis:

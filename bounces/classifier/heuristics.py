@@ -7,13 +7,10 @@ from functools import lru_cache
 
 import ahocorasick
 
+from core.addresses import ADDRESS_RE
+
 from .dsn import STATUS
 from .mime import clean_line, lower_in_place
-
-ADDRESS = re.compile(
-    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+"
-    r"[A-Za-z](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-)
 
 # A line that starts the returned original message (or its headers) in a plain-text bounce,
 # never the first line.  This and _HEADER_BLOCK are matched against lower-cased text (see
@@ -227,7 +224,7 @@ def candidate_recipients(
     strong: list[str] = []
     weak: list[str] = []
     quoted: set[str] = set()
-    for m in ADDRESS.finditer(text):
+    for m in ADDRESS_RE.finditer(text):
         addr = m.group(0).strip(".")
         start = m.start()
         if addr.startswith("'"):

@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterator
 from email.message import Message
 from email.policy import compat32
 
+from core.addresses import ADDRESS_RE
+
 # Decides from a returned original's header fields (``wanted_fields``) whether to read it whole.
 KeepWhole = Callable[[list[tuple[str, str]]], bool]
 
@@ -34,10 +36,6 @@ ENCLOSED_TYPES = frozenset(
     }
 )
 
-_ADDRESS = re.compile(
-    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+"
-    r"[A-Za-z](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-)
 _TAG = re.compile(r"<(?:script|style)\b.*?</(?:script|style)\s*>|<[^>]{0,2000}>", re.S | re.I)
 _BR = re.compile(r"<\s*(?:br|/p|/div|/tr|/li|/h\d)\b[^>]*>", re.I)
 _SPACES = re.compile(r"[ \t\r\f\v]+")
@@ -563,12 +561,12 @@ def walk(
 
 def addresses(text: str) -> list[str]:
     """Return every e-mail address in ``text`` in order of appearance."""
-    return _ADDRESS.findall(text)
+    return ADDRESS_RE.findall(text)
 
 
 def first_address(text: str) -> str | None:
     """Return the first e-mail address in ``text``, or None."""
-    m = _ADDRESS.search(text)
+    m = ADDRESS_RE.search(text)
     return m.group(0) if m else None
 
 
@@ -607,8 +605,3 @@ def lower_in_place(text: str) -> str:
     if len(low) != len(text):
         low = text.replace("\u0130", "i").lower()
     return low
-
-
-def squash_spaces(text: str) -> str:
-    """Collapse runs of horizontal white space into one space."""
-    return _SPACES.sub(" ", text)

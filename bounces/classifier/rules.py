@@ -35,9 +35,9 @@ from functools import lru_cache
 
 import ahocorasick
 
-from .verdicts import PERMANENT, TEMPORARY
+from core.categories import PERMANENT, PERMANENT_CATEGORIES, TEMPORARY
 
-# Internal reasons; each maps onto one DESIGN.md category (see CATEGORY_OF).  "domain" and
+# Internal reasons: every one but "domain" is a category slug of the core table.  "domain" and
 # "other" take their block type from the status class.
 MAILBOX = "bad_mailbox"
 FULL = "mailbox_full"
@@ -71,7 +71,8 @@ MEANING = {
     OTHER: "delivery failed for an unspecified reason",
 }
 
-_PERMANENT_CATEGORIES = {MAILBOX, NOT_ACCEPT, SENDER, POLICY, RELAY, SPAM, PROTOCOL, ROUTING}
+# Reasons that are permanent categories: under a transient class they become a temporary one.
+_PERMANENT_CATEGORIES = frozenset(PERMANENT_CATEGORIES) - {OTHER}
 
 # RFC 3463 subject.detail -> (reason, RFC meaning, specific?).  "Specific" codes decide on
 # their own; vague ones (x.0.0, x.7.1 ...) let the wording decide first.
@@ -805,12 +806,6 @@ def phrase_matches(text: str | None) -> tuple[tuple[int, int, str, str], ...]:
     # Rule order breaks ties between rules matching at the same place.
     ranked = sorted((PHRASE_RULES[ri][1], pos, ri, m) for ri, (pos, _ai, m) in best.items())
     return tuple((tier, pos, PHRASE_RULES[ri][0], m.group(0)) for tier, pos, ri, m in ranked)
-
-
-def phrase_reason(text: str | None) -> tuple[str, str] | None:
-    """Return (reason, matched words) for the wording rule that best explains ``text``."""
-    found = phrase_matches(text)
-    return (found[0][2], found[0][3]) if found else None
 
 
 # Where the status class (4) forbids a permanent block, a permanent reason becomes the

@@ -7,8 +7,9 @@ import json
 import re
 from dataclasses import dataclass
 
+from core.categories import PERMANENT, TEMPORARY, TEMPORARY_CATEGORIES
+
 from .rules import decide
-from .verdicts import PERMANENT, TEMPORARY, TEMPORARY_CATEGORIES
 
 T, P = TEMPORARY, PERMANENT
 

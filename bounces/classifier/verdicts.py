@@ -4,32 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-TEMPORARY = "temporary"
-PERMANENT = "permanent"
-
-# Each category slug belongs to one block type; "other" exists under both and is resolved
-# from the status class.
-TEMPORARY_CATEGORIES = (
-    "domain_error",
-    "auto_reply",
-    "authentication_failure",
-    "mailbox_full",
-    "network_error",
-    "content_related",
-    "other",
-)
-PERMANENT_CATEGORIES = (
-    "sender_rejected",
-    "bad_domain",
-    "bad_mailbox",
-    "policy_related",
-    "protocol_error",
-    "relay_denied",
-    "routing_error",
-    "possible_spam",
-    "other",
-)
-
 KIND_DSN = "dsn"
 KIND_NON_STANDARD = "non_standard"
 KIND_AUTO_REPLY = "auto_reply"

@@ -16,7 +16,7 @@ from bounces.classifier.dsn import parse_reply_code, parse_status
 from bounces.classifier.rules import decide
 from bounces.classifier.ses_mail import SES_BOUNCE as CLASSIFIER_SES_BOUNCE
 from bounces.classifier.ses_mail import ses_bounce_hint
-from bounces.classifier.verdicts import PERMANENT, TEMPORARY, TEMPORARY_CATEGORIES
+from core.categories import PERMANENT, TEMPORARY, TEMPORARY_CATEGORIES
 
 from ..verp import verp_find
 from .evidence import Evidence, Finding, clean_text
