@@ -114,3 +114,9 @@ def validate_address(value: str) -> str:
             params={"value": value, "reason": address_error_reason(str(exc))},
         ) from exc
     return normalize_email(result.normalized)
+
+
+def clean_optional_address(value: str | None) -> str:
+    """Return a form's optional address field validated and normalised ("" when left empty)."""
+    value = (value or "").strip()
+    return validate_address(value) if value else ""

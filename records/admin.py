@@ -26,11 +26,11 @@ from bounces.models import Unblock
 from bounces.services.record_blocks import record_refresh_blocks
 from bounces.services.record_unblock import BOTH, fields_for, record_unblock
 
-from .addresses import validate_address
-from .models import Contact, EmailField, Lead
+from .addresses import clean_optional_address
+from .models import ADDRESS_COLUMNS, Contact, EmailField, Lead
 from .selectors import block_tags, records_blocked_in, records_search
 
-BLOCK_COLUMNS = {EmailField.PRIMARY: "email_block", EmailField.BACKUP: "backup_email_block"}
+BLOCK_COLUMNS = {field: columns.block for field, columns in ADDRESS_COLUMNS.items()}
 
 
 def _warning(tag: str) -> str:
@@ -110,15 +110,10 @@ class RecordAdminForm(forms.ModelForm):
     """Normalise both addresses with the one shared helper; its message explains a refusal."""
 
     def clean_email(self) -> str:
-        return _clean_address(self.cleaned_data.get("email"))
+        return clean_optional_address(self.cleaned_data.get("email"))
 
     def clean_backup_email(self) -> str:
-        return _clean_address(self.cleaned_data.get("backup_email"))
-
-
-def _clean_address(value: str | None) -> str:
-    value = (value or "").strip()
-    return validate_address(value) if value else ""
+        return clean_optional_address(self.cleaned_data.get("backup_email"))
 
 
 class RecordUnblockForm(UnblockConfirmForm):

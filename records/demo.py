@@ -28,6 +28,7 @@ from django.utils import timezone
 from bounces.categories import BlockCategory, BlockType
 from bounces.models import Block, Bounce, BouncePolicy, Mailing, SentEmail, Unblock
 from bounces.services.record_blocks import records_sync_blocks
+from core.addresses import address_domain
 
 from .models import Contact, EmailField, Lead
 from .search import search_text_of
@@ -723,7 +724,7 @@ def _sending(rng, now, run, result, pks: dict[str, list[int]], bounce_budget: in
     bounce_objs = []
     for n, (sent, key, (type_, category)) in enumerate(bounce_specs):
         status, reply, diagnostic = rng.choice(DIAGNOSTICS[(type_, category)][1])
-        domain = key.rpartition("@")[2]
+        domain = address_domain(key)
         received = sent.bounced_at
         channel, esp = rng.choice(CHANNELS)
         bounce_objs.append(

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from bounces.models import Unblock
 
-from .addresses import address_key, validate_address
+from .addresses import address_key, clean_optional_address
 from .filters import active_users, user_label
 from .models import Contact, EmailField, Lead
 
@@ -54,15 +54,11 @@ class RecordForm(forms.ModelForm):
             ),
         )
 
-    def _clean_address(self, name: str) -> str:
-        value = (self.cleaned_data.get(name) or "").strip()
-        return validate_address(value) if value else ""
-
     def clean_email(self) -> str:
-        return self._clean_address("email")
+        return clean_optional_address(self.cleaned_data.get("email"))
 
     def clean_backup_email(self) -> str:
-        return self._clean_address("backup_email")
+        return clean_optional_address(self.cleaned_data.get("backup_email"))
 
     def clean(self):
         cleaned = super().clean()

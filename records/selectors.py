@@ -115,13 +115,13 @@ def records_sharing_addresses(record, *, limit: int = 5) -> list:
     Either field of the other record counts: the same person entered twice, once as a lead and
     once as a contact, is the usual case.
     """
-    from .models import Contact, Lead
+    from .models import RECORD_MODELS
 
     keys = [key for key in {address_key(record.email), address_key(record.backup_email)} if key]
     if not keys:
         return []
     found = []
-    for model in (Contact, Lead):
+    for model in RECORD_MODELS.values():
         queryset = model.objects.filter(Q(email_key__in=keys) | Q(backup_email_key__in=keys))
         if isinstance(record, model):
             queryset = queryset.exclude(pk=record.pk)
@@ -159,9 +159,8 @@ def record_sent_emails(record, *, limit: int = 100) -> list[SentEmail]:
 
     Two queries whatever the number of emails: the emails, then their bounces.
     """
-    lookup = "contact" if record.record_type() == "contact" else "lead"
     emails = list(
-        SentEmail.objects.filter(**{lookup: record})
+        SentEmail.objects.filter(**{record.record_type(): record})
         .select_related("mailing")
         .order_by("-sent_at", "-id")[:limit]
     )
@@ -305,16 +304,6 @@ class InvalidSelection(ValueError):
     """The stored or posted selection cannot be rebuilt (e.g. the list's filter is not valid)."""
 
 
-def record_model(record_type: str):
-    """Return the model of a record type name ("contact" or "lead")."""
-    from .models import Contact, Lead
-
-    models = {"contact": Contact, "lead": Lead}
-    if record_type not in models:
-        raise InvalidSelection(record_type)
-    return models[record_type]
-
-
 def records_for_selection(*, record_type: str, selection: dict) -> QuerySet:
     """Return the records of a bulk selection: {"ids": [...]} or {"query": "<filter query>"}.
 
@@ -326,8 +315,11 @@ def records_for_selection(*, record_type: str, selection: dict) -> QuerySet:
     from django.http import QueryDict
 
     from .filters import ContactFilter, LeadFilter  # filters import this module
+    from .models import RECORD_MODELS
 
-    model = record_model(record_type)
+    if record_type not in RECORD_MODELS:
+        raise InvalidSelection(record_type)
+    model = RECORD_MODELS[record_type]
     if "query" in selection:
         filterset_class = {"contact": ContactFilter, "lead": LeadFilter}[record_type]
         filterset = filterset_class(QueryDict(selection["query"]), queryset=model.objects.all())

@@ -23,10 +23,20 @@ from collections.abc import Iterable, Sequence
 
 from django.db import connection, models, transaction
 from django.db.models import Case, Count, F, Min, Q, Sum, Value, When
-from django.db.models.functions import Coalesce, Lower, StrIndex, Substr, TruncDate, TruncMonth
+from django.db.models.functions import (
+    Coalesce,
+    Length,
+    Lower,
+    Reverse,
+    StrIndex,
+    Substr,
+    TruncDate,
+    TruncMonth,
+)
 from django.utils import timezone
 
 from bounces.models import Bounce, SentEmail
+from core.addresses import address_domain
 
 from .models import (
     BOUNCE_DIMENSIONS,
@@ -53,17 +63,12 @@ def local_day(value: dt.datetime) -> dt.date:
     return value.astimezone(timezone.get_default_timezone()).date()
 
 
-def address_domain(address: str | None) -> str:
-    """Return the lower-cased part after the first "@" ("" when there is none)."""
-    local, sep, domain = (address or "").lower().partition("@")
-    return domain if sep else ""
-
-
 def domain_sql(field: str) -> Case:
-    """SQL mirror of `address_domain` for a column holding an address."""
-    at = StrIndex(F(field), Value("@"))
+    """SQL mirror of `core.addresses.address_domain` (after the last "@") for an address column."""
+    # The last "@" is the first of the reversed text: the domain starts that far from the end.
+    start = Length(F(field)) - StrIndex(Reverse(F(field)), Value("@")) + 2
     return Case(
-        When(Q(**{f"{field}__contains": "@"}), then=Lower(Substr(F(field), at + 1))),
+        When(Q(**{f"{field}__contains": "@"}), then=Lower(Substr(F(field), start))),
         default=Value(""),
         output_field=models.CharField(),
     )

@@ -21,6 +21,8 @@ from django.db.models import F, OuterRef, Q, Subquery
 from django.db.models.functions import Substr
 from django.utils import timezone
 
+from core.addresses import address_domain
+
 from ..models import Bounce, BouncePolicy, InboundMessage, Mailing, SentEmail
 from ..services.blocks import BlockCause, BlockRequest, addresses_block
 from .correlate import Query, SentRef, sent_emails_for
@@ -153,10 +155,6 @@ def bounce_dedupe_key(inbound_key: str, recipient: str, index: int) -> str:
     return hashlib.sha256(f"{inbound_key}\0{recipient.lower()}\0{index}".encode()).hexdigest()
 
 
-def _domain(address: str) -> str:
-    return address.rpartition("@")[2].lower()[:253] if "@" in address else ""
-
-
 @dataclass
 class _Pending:
     bounce: Bounce
@@ -268,8 +266,8 @@ def _bounces_for(work: list[_Work], now) -> list[_Pending]:
             kind=(finding.kind if finding else "")[:20],
             parsed=ev.parsed,
             parse_error=ev.parse_error,
-            sender_domain=_domain(sender),
-            recipient_domain=_domain(recipient),
+            sender_domain=address_domain(sender)[:253],
+            recipient_domain=address_domain(recipient)[:253],
             original_message_id=ev.original_message_id,
             sent_email_id=ref.id if ref else None,
             received_at=ev.at or w.row.received_at or now,

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from records.models import EmailField
+
 
 class BulkUnblockJob(models.Model):
     """A bulk unblock too big to run inside a request (see `bulk_unblock_job_start`).
@@ -25,10 +27,8 @@ class BulkUnblockJob(models.Model):
         CONTACT = "contact", _("Contact")
         LEAD = "lead", _("Lead")
 
-    class Fields(models.TextChoices):
-        PRIMARY = "primary", _("Primary email")
-        BACKUP = "backup", _("Backup email")
-        BOTH = "both", _("Both")
+    # Which addresses: one of the records' email fields, or both.
+    FIELD_CHOICES = [*EmailField.choices, ("both", _("Both"))]
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -39,7 +39,7 @@ class BulkUnblockJob(models.Model):
     record_type = models.CharField(_("record type"), max_length=10, choices=RecordType.choices)
     # {"ids": [1, 2, …]} or {"query": "<the list's filter query string>"}
     selection = models.JSONField(_("selection"))
-    fields = models.CharField(_("fields"), max_length=10, choices=Fields.choices)
+    fields = models.CharField(_("fields"), max_length=10, choices=FIELD_CHOICES)
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
     total = models.PositiveIntegerField(_("records selected"), default=0)
     processed = models.PositiveIntegerField(_("records processed"), default=0)

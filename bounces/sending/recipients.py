@@ -19,6 +19,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.addresses import address_domain
 from records.domains import is_free_webmail, suggest_domain
 from records.models import EmailField
 from records.selectors import STALE_AFTER
@@ -126,10 +127,6 @@ def reason_label(key: str) -> str:
     info = BlockCategory.get(type_, slug)
     kind = _("blocked permanently") if type_ == "permanent" else _("blocked temporarily")
     return f"{kind}: {info.name}"
-
-
-def _domain(address: str) -> str:
-    return address.rpartition("@")[2].lower()
 
 
 def domains_without_mail(domains: set[str]) -> set[str]:
@@ -244,13 +241,13 @@ def precheck(
             continue
         result.suppressed.append(Suppressed(pk, EmailField.PRIMARY, email, primary_reason))
 
-    domains = {_domain(address) for _pk, _f, address, _t, _l in chosen}
+    domains = {address_domain(address) for _pk, _f, address, _t, _l in chosen}
     typos = {d: s for d in domains if (s := suggest_domain(d))}
     dead = domains_without_mail(domains - set(typos))
     result.typo_examples = dict(sorted(typos.items())[:5])
     excluded = set(result.excluded)
     for pk, field_, address, temp, last in chosen:
-        domain = _domain(address)
+        domain = address_domain(address)
         risks = set()
         if domain in dead:
             risks.add("no_mx")
@@ -268,5 +265,5 @@ def precheck(
             result.excluded_count += 1
             continue
         result.recipients.append(Recipient(pk, field_, address, frozenset(risks)))
-    result.webmail_from = bool(from_address) and is_free_webmail(_domain(from_address))
+    result.webmail_from = bool(from_address) and is_free_webmail(address_domain(from_address))
     return result

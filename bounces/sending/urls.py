@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.urls import path
 
+from records.models import RecordType
+
 from . import views
 
 app_name = "sending"
@@ -30,12 +32,12 @@ urlpatterns = [
     ),
     path(
         "contacts/<int:pk>/email/",
-        views.RecordEmailView.as_view(record_type="contact"),
+        views.RecordEmailView.as_view(record_type=RecordType.CONTACT),
         name="contact-email",
     ),
     path(
         "leads/<int:pk>/email/",
-        views.RecordEmailView.as_view(record_type="lead"),
+        views.RecordEmailView.as_view(record_type=RecordType.LEAD),
         name="lead-email",
     ),
     path("unsubscribe/<str:token>/", views.UnsubscribeView.as_view(), name="unsubscribe"),

@@ -17,7 +17,7 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import TemplateView
 
-from records.models import Contact, EmailField, Lead
+from records.models import RECORD_MODELS, EmailField, RecordType, record_model
 
 from ..models import Mailing, OptOut
 from . import services
@@ -26,14 +26,12 @@ from .recipients import RISKS
 from .services import SendError
 from .unsubscribe import unsubscribe_parse
 
-MODELS = {"contact": Contact, "lead": Lead}
-
 
 # --- one email from a record page ----------------------------------------------------------------
 class RecordEmailView(PermissionRequiredMixin, View):
     """ "Send email" on a record page: choose the address and sender, preview, send."""
 
-    record_type = "contact"
+    record_type = RecordType.CONTACT
     raise_exception = True
 
     def get_permission_required(self):
@@ -41,7 +39,7 @@ class RecordEmailView(PermissionRequiredMixin, View):
 
     def setup(self, request, *args, **kwargs):
         super().setup(request, *args, **kwargs)
-        model = MODELS[self.record_type]
+        model = record_model(self.record_type)
         self.record = get_object_or_404(model.objects.select_related("owner"), pk=kwargs["pk"])
 
     def _render(self, form: EmailForm, preview=None, status: int = 200) -> HttpResponse:
@@ -139,7 +137,9 @@ class MailingNewView(MassEmailMixin, View):
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         record_type = request.POST.get("record_type") or kwargs.get("record_type")
-        if record_type not in MODELS or not request.user.has_perm(f"records.view_{record_type}"):
+        if record_type not in RECORD_MODELS or not request.user.has_perm(
+            f"records.view_{record_type}"
+        ):
             return HttpResponse(status=400)
         data = request.POST.copy()
         data["record_type"] = record_type
@@ -173,7 +173,7 @@ class MailingNewView(MassEmailMixin, View):
                 "form": form,
                 "selected": selected,
                 "record_type": record_type,
-                "verbose_name_plural": MODELS[record_type]._meta.verbose_name_plural,
+                "verbose_name_plural": record_model(record_type)._meta.verbose_name_plural,
                 "ids": data.getlist("ids"),
             },
             status=400 if composing else 200,

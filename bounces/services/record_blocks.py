@@ -19,12 +19,10 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Concat
 
 from records.addresses import address_key
-from records.models import Contact, Lead
+from records.models import ADDRESS_COLUMNS, RECORD_MODELS
 
 from ..models import Block
 
-# (block column, key column) of each address field.
-FIELDS = (("email_block", "email_key"), ("backup_email_block", "backup_email_key"))
 # Keys per statement: bounded parameters on every database (SQLite caps them), still a handful of
 # statements for a 10,000-address bulk unblock.
 CHUNK = 5000
@@ -72,8 +70,9 @@ def records_sync_blocks(*, addresses: Iterable[str] | None = None) -> int:
     active_addresses = Block.objects.filter(lifted_at__isnull=True).values("address")
     # No savepoint when nested: callers' transactions hold the block change and this together.
     with transaction.atomic(savepoint=False):
-        for model in (Contact, Lead):
-            for column, key in FIELDS:
+        for model in RECORD_MODELS.values():
+            for columns in ADDRESS_COLUMNS.values():
+                column, key = columns.block, columns.key
                 value = block_tag(key)
                 for chunk in chunks:
                     if chunk is None:
@@ -99,5 +98,6 @@ def record_refresh_blocks(*, record) -> None:
     Call it after every save of a record: a changed address must show the new address' state.
     """
     model = type(record)
-    model.objects.filter(pk=record.pk).update(**{column: block_tag(key) for column, key in FIELDS})
-    record.refresh_from_db(fields=[name for pair in FIELDS for name in pair])
+    columns = ADDRESS_COLUMNS.values()
+    model.objects.filter(pk=record.pk).update(**{c.block: block_tag(c.key) for c in columns})
+    record.refresh_from_db(fields=[name for c in columns for name in (c.block, c.key)])

@@ -32,6 +32,8 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.addresses import address_domain
+
 from ..categories import BlockType, Category
 from ..models import Block, BouncePolicy, Unblock
 from .blocks import block_unblock
@@ -219,7 +221,7 @@ def block_review_evidence(block: Block, dns_: _Dns) -> str | None:
     """Return the evidence that `block`'s cause is resolved, or None. May raise LookupFailed."""
     cause = (block.type, block.category)
     if cause in DOMAIN_CAUSES:
-        domain = block.address.rpartition("@")[2]
+        domain = address_domain(block.address)
         return domain_evidence(domain, dns_) if domain else None
     if cause in AUTH_CAUSES:
         return authentication_evidence(dns_)

@@ -31,12 +31,13 @@ from bounces.models import Block
 from bounces.services.record_blocks import _keys as keys_rhs
 from bounces.services.record_blocks import records_sync_blocks
 from bounces.services.review import LookupFailed, _Dns, default_resolver, domain_evidence
+from core.addresses import address_domain
 from records.addresses import address_key
-from records.models import Contact, Lead
+from records.models import record_model
 from reports.exports import safe_cell
 
 from .cleaning import FIELDS, clean_email, formula_like, match_headers, split_name
-from .models import ImportBatch, ImportJob, OnDuplicate, Outcome, RecordKind
+from .models import ImportBatch, ImportJob, OnDuplicate, Outcome
 from .reading import Limits, Table, TableError, open_table
 
 logger = logging.getLogger(__name__)
@@ -58,7 +59,6 @@ __all__ = [
     "import_rollback",
     "import_upload",
     "limits",
-    "model_for",
 ]
 
 
@@ -73,10 +73,6 @@ def limits() -> Limits:
         max_rows=settings.IMPORT_MAX_ROWS,
         xlsx_max_uncompressed_bytes=settings.IMPORT_XLSX_MAX_UNCOMPRESSED_BYTES,
     )
-
-
-def model_for(kind: str):
-    return Contact if kind == RecordKind.CONTACT else Lead
 
 
 @dataclass
@@ -219,7 +215,7 @@ def _plan_row(
                 )
                 address = fixed
         if domains is not None:
-            problem = domains.problem(address.rpartition("@")[2])
+            problem = domains.problem(address_domain(address))
             if problem:
                 plan.reject(problem)
         values[name] = address
@@ -366,7 +362,7 @@ def import_plan(
     table: Table, options: ImportOptions, *, read_ahead: bool = False
 ) -> Iterator[list[RowPlan]]:
     """Yield the plan of every data line of `table`, a chunk at a time (no writes)."""
-    model = model_for(options.kind)
+    model = record_model(options.kind)
     owners = _Owners()
     seen: dict[str, int] = {}
     chunks = _row_plans(table, options)
@@ -643,7 +639,7 @@ def import_apply(*, job_id: int, keep_file: bool = False) -> ImportJob | None:
     if not claimed:
         return None
     job = ImportJob.objects.get(pk=job_id)
-    model = model_for(job.kind)
+    model = record_model(job.kind)
     try:
         table = job_table(job)
         if not job.total_lines:
@@ -679,7 +675,7 @@ def import_rollback(*, job: ImportJob) -> int:
     ).update(state=ImportJob.State.ROLLED_BACK, finished_at=timezone.now())
     if not claimed:
         raise ImportError_(_("Only a finished or failed import can be rolled back."))
-    model = model_for(job.kind)
+    model = record_model(job.kind)
     deleted = 0
     with transaction.atomic():
         for created_ids in ImportBatch.objects.filter(job=job).values_list(

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
+from records.models import record_model
 from reports.exports import csv_lines
 
 from . import hygiene
@@ -43,7 +44,6 @@ from .services import (
     import_upload,
     job_options,
     job_table,
-    model_for,
     preview_rows,
     result_rows,
 )
@@ -346,7 +346,7 @@ class HygieneView(View):
 
     def dispatch(self, request, *args, **kwargs):
         self.kind = _hygiene_kind(request)
-        self.model = model_for(self.kind)
+        self.model = record_model(self.kind)
         if not request.user.has_perm(f"records.change_{self.kind}"):
             raise PermissionDenied
         problem = request.GET.get("problem") or request.POST.get("problem") or "invalid"
