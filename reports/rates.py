@@ -17,6 +17,7 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from bounces.models import BouncePolicy, Mailing
+from core.rates import bounce_rate, is_above_threshold
 
 from .models import DailySentRollup
 
@@ -44,9 +45,7 @@ class RateRow:
     @property
     def rate(self) -> Decimal:
         """Return bounced / sent in percent, two decimals (0 when nothing was sent)."""
-        if not self.sent:
-            return Decimal("0.00")
-        return (Decimal(100) * self.bounced / self.sent).quantize(Decimal("0.01"))
+        return bounce_rate(self.bounced, self.sent)
 
     @property
     def mailing_id(self) -> int | None:
@@ -115,7 +114,7 @@ def sender_rates(*, window_days: int = 30, today: dt.date | None = None) -> list
 
 def _over(rows: list[RateRow], limit: Decimal) -> list[RateRow]:
     floor = min_sent()
-    return [r for r in rows if r.sent >= floor and r.rate > limit]
+    return [r for r in rows if r.sent >= floor and is_above_threshold(r.bounced, r.sent, limit)]
 
 
 def mailings_over_threshold() -> list[RateRow]:

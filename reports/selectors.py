@@ -31,6 +31,7 @@ from django.db.models.functions import Lower
 
 from bounces.categories import BlockCategory, BlockType
 from bounces.models import Block, Bounce, Mailing, SentEmail, Unblock
+from core.rates import bounce_rate, is_above_threshold
 
 from .models import DailyBounceRollup, DailyDomainRollup, DailySentRollup, MonthlyDomainRollup
 from .rates import threshold
@@ -91,7 +92,7 @@ class Point:
 
     @property
     def rate(self) -> Decimal:
-        return _rate(self.sent, self.bounced)
+        return bounce_rate(self.bounced, self.sent)
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,7 @@ class MailingRow:
 
     @property
     def rate(self) -> Decimal:
-        return _rate(self.sent, self.bounced)
+        return bounce_rate(self.bounced, self.sent)
 
 
 @dataclass
@@ -143,21 +144,15 @@ class BounceReport:
 
     @property
     def rate(self) -> Decimal:
-        return _rate(self.sent, self.bounced)
+        return bounce_rate(self.bounced, self.sent)
 
     @property
     def over_threshold(self) -> bool:
-        return self.sent > 0 and self.rate > self.threshold
+        return is_above_threshold(self.bounced, self.sent, self.threshold)
 
     @property
     def from_rollups(self) -> bool:
         return all(source == ROLLUP for source in self.sources.values())
-
-
-def _rate(sent: int, bounced: int) -> Decimal:
-    if not sent:
-        return Decimal("0.00")
-    return (Decimal(100) * bounced / sent).quantize(Decimal("0.01"))
 
 
 # --- the selector ------------------------------------------------------------------------------
@@ -503,7 +498,7 @@ def _mailings(by_mailing: dict[int, list[int]], limit: Decimal) -> list[MailingR
             name=names.get(mailing_id, f"#{mailing_id}"),
             sent=sent,
             bounced=bounced,
-            over=bool(sent) and _rate(sent, bounced) > limit,
+            over=is_above_threshold(bounced, sent, limit),
         )
         for mailing_id, (sent, bounced) in by_mailing.items()
     ]

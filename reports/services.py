@@ -26,6 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bounces.models import BouncePolicy, Mailing
+from core.rates import is_above_threshold
 
 from .models import RateAlert
 from .rates import RateRow, mailing_rates, min_sent, sender_rates
@@ -53,7 +54,11 @@ def rate_alerts_check(*, sender_window_days: int = SENDER_WINDOW_DAYS) -> AlertC
         (r.kind, r.key): r
         for r in [*mailing_rates(), *sender_rates(window_days=sender_window_days)]
     }
-    over = {key: r for key, r in rates.items() if r.sent >= floor and r.rate > limit}
+    over = {
+        key: r
+        for key, r in rates.items()
+        if r.sent >= floor and is_above_threshold(r.bounced, r.sent, limit)
+    }
     result = AlertCheckResult()
 
     open_alerts = {

@@ -18,6 +18,8 @@ from django.views import View
 from django.views.generic import TemplateView
 from django_tables2 import SingleTableMixin
 
+from core.rates import is_above_threshold
+
 from . import charts, exports, tables
 from .filters import BounceReportFilter
 from .selectors import (
@@ -127,7 +129,7 @@ class BounceReportView(ReportAccessMixin, TemplateView):
                     "sent_url": rows_url("sent", f, start=p.start, end=p.end),
                     "bounced_url": rows_url("bounced", f, start=p.start, end=p.end),
                     "bounces_url": rows_url("bounces", f, start=p.start, end=p.end),
-                    "over": p.sent > 0 and p.rate > report.threshold,
+                    "over": is_above_threshold(p.bounced, p.sent, report.threshold),
                 }
                 for p in report.timeline
             ],

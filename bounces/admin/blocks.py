@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.db.models import BooleanField, ExpressionWrapper, F, Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -23,6 +23,7 @@ from django.utils.translation import ngettext
 
 from ..categories import BlockCategory, BlockType
 from ..models import Block, Bounce, BouncePolicy, Mailing, SentEmail, Unblock
+from ..rates import rate_above_threshold
 from ..services.blocks import block_unblock
 from ..services.errors import NoAddress, UnblockError
 
@@ -428,13 +429,6 @@ class SentEmailAdmin(admin.ModelAdmin):
         return False  # bounces point at them: keep the trail
 
 
-def _above_threshold(threshold) -> Q:
-    # bounced / sent > threshold %  ⇔  100 · bounced > threshold · sent (no division by zero).
-    return Q(recipients_sent__gt=0) & Q(
-        recipients_bounced__gt=F("recipients_sent") * threshold / 100
-    )
-
-
 class BounceRateFilter(admin.SimpleListFilter):
     title = _("bounce rate")
     parameter_name = "rate"
@@ -476,7 +470,7 @@ class MailingAdmin(admin.ModelAdmin):
             .get_queryset(request)
             .annotate(
                 above_threshold=ExpressionWrapper(
-                    _above_threshold(threshold), output_field=BooleanField()
+                    rate_above_threshold(threshold), output_field=BooleanField()
                 )
             )
         )

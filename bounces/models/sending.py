@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -9,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.rates import bounce_rate
 from records.models import EmailField
 
 
@@ -138,11 +141,9 @@ class Mailing(models.Model):
         return self.name
 
     @property
-    def bounce_rate(self) -> float:
-        """Return bounced / sent recipients as a percentage (0 when nothing was sent)."""
-        if not self.recipients_sent:
-            return 0.0
-        return 100.0 * self.recipients_bounced / self.recipients_sent
+    def bounce_rate(self) -> Decimal:
+        """Return bounced / sent recipients in percent (`core.rates`; 0 when nothing was sent)."""
+        return bounce_rate(self.recipients_bounced, self.recipients_sent)
 
     @property
     def is_paused(self) -> bool:

@@ -32,11 +32,13 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.rates import bounce_rate
 from records.addresses import address_key
 from records.models import Contact, Lead
 from records.selectors import records_for_selection
 
 from ..models import Block, BouncePolicy, Mailing, OptOut, Sender, SentEmail
+from ..rates import rate_above_threshold
 from ..verp import verp_make, verp_token_new
 from .merge import MergeError, merge_check, merge_render
 from .recipients import PreCheck, precheck, reason_label
@@ -441,20 +443,23 @@ def mailings_autopause(*, mailing_ids: list[int]) -> list[int]:
     if not mailing_ids or not policy.pause_mailing_above_threshold:
         return []
     limit = policy.bounce_rate_threshold
-    candidates = Mailing.objects.filter(
-        pk__in=mailing_ids,
-        state=State.SENDING,
-        auto_paused_at__isnull=True,
-        recipients_sent__gte=settings.SENDING_PAUSE_MIN_SENT,
-        recipients_bounced__gt=F("recipients_sent") * limit / 100,
-    ).values_list("pk", "recipients_sent", "recipients_bounced")
+    candidates = (
+        Mailing.objects.filter(
+            pk__in=mailing_ids,
+            state=State.SENDING,
+            auto_paused_at__isnull=True,
+            recipients_sent__gte=settings.SENDING_PAUSE_MIN_SENT,
+        )
+        .filter(rate_above_threshold(limit))
+        .values_list("pk", "recipients_sent", "recipients_bounced")
+    )
     now = timezone.now()
     paused = []
     for pk, sent, bounced in list(candidates):
         reason = _(
             "Paused automatically: %(bounced)d of %(sent)d sent bounced (%(rate).1f%%), above "
             "the %(limit)s%% threshold. An admin can resume or cancel it."
-        ) % {"bounced": bounced, "sent": sent, "rate": 100 * bounced / sent, "limit": limit}
+        ) % {"bounced": bounced, "sent": sent, "rate": bounce_rate(bounced, sent), "limit": limit}
         if Mailing.objects.filter(pk=pk, state=State.SENDING, auto_paused_at__isnull=True).update(
             state=State.PAUSED, paused_at=now, auto_paused_at=now, state_reason=reason[:500]
         ):
