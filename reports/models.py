@@ -12,7 +12,10 @@ beside it; the sender/mailing table never multiplies by it.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 BOUNCE_DIMENSIONS = (
@@ -203,6 +206,17 @@ class RateAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_subject_kind_display()} {self.subject_name or self.subject_key}"
+
+    def get_absolute_url(self) -> str:
+        """Return the bounce report narrowed to this alert's mailing (all year) or sender (30 days).
+
+        The one link of an alert: the staff banner uses it, the admins' email puts it on SITE_URL.
+        """
+        if self.subject_kind == self.Kind.MAILING:
+            query = {"period": "12m", "mailing": self.subject_key}
+        else:
+            query = {"period": "30d", "sender": self.subject_key}
+        return f"{reverse('reports:bounces')}?{urlencode(query)}"
 
     @property
     def is_open(self) -> bool:

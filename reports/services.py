@@ -22,7 +22,6 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 
 from bounces.models import BouncePolicy, Mailing
@@ -128,12 +127,7 @@ def _notify_pending(now) -> int:
 
 
 def _send_alert(alert: RateAlert, recipients: list[str]) -> None:
-    site = settings.SITE_URL.rstrip("/")
-    report_url = site + reverse("reports:bounces")
-    if alert.subject_kind == RateAlert.Kind.MAILING:
-        report_url += f"?period=12m&mailing={alert.subject_key}"
-    else:
-        report_url += f"?period=30d&sender={alert.subject_key}"
+    report_url = settings.SITE_URL.rstrip("/") + alert.get_absolute_url()
     context = {"alert": alert, "report_url": report_url}
     subject = render_to_string("reports/emails/rate_alert-subject.txt", context)
     subject = " ".join(subject.split())

@@ -35,11 +35,5 @@ def open_alerts_for(request) -> list[RateAlert]:
 def bounce_rate_banner(context) -> dict:
     request = context.get("request")
     alerts = open_alerts_for(request) if request is not None else []
-    items = []
-    for alert in alerts[:SHOWN]:
-        if alert.subject_kind == RateAlert.Kind.MAILING:
-            query = f"?period=12m&mailing={alert.subject_key}"
-        else:
-            query = f"?period=30d&sender={alert.subject_key}"
-        items.append({"alert": alert, "url": reverse("reports:bounces") + query})
+    items = [{"alert": alert, "url": alert.get_absolute_url()} for alert in alerts[:SHOWN]]
     return {"items": items, "more": len(alerts) > SHOWN, "report_url": reverse("reports:bounces")}

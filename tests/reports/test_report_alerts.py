@@ -137,3 +137,16 @@ def test_banner_is_one_query_per_request(rf, sales_user, django_assert_num_queri
     sales_user.has_perm("bounces.view_bounce")  # load the permission cache first
     with django_assert_num_queries(1):
         template.render(Context({"request": request}))
+
+
+def test_banner_and_email_link_to_the_same_report(sales_client, admin_user, today, settings):
+    settings.SITE_URL = "https://crm.example/"
+    mailing = MailingFactory(name="Plus", from_address="news+eu@acme.test")
+    bounce(send(mailing, 40, today)[:10], today)
+    rate_alerts_check()
+    alert = RateAlert.objects.get(subject_kind=RateAlert.Kind.SENDER)
+    link = alert.get_absolute_url()
+    assert link == "/reports/bounces/?period=30d&sender=news%2Beu%40acme.test"  # "+" survives
+    assert any(f"https://crm.example{link}" in m.body for m in mail.outbox)
+    html = sales_client.get("/reports/").content.decode()
+    assert link.replace("&", "&amp;") in html
