@@ -77,11 +77,12 @@ def _prepare(n: int, run: str):
 
 def _store(raws: list[bytes]) -> list[int]:
     from bounces.ingestion.store import inbound_store_many_raw
+    from bounces.models import Channel
 
     ids: list[int] = []
     for start in range(0, len(raws), 500):
         stored = inbound_store_many_raw(
-            raws=raws[start : start + 500], channel="imap", source="bench", queue=False
+            raws=raws[start : start + 500], channel=Channel.IMAP, source="bench", queue=False
         )
         ids.extend(s.id for s in stored)
     return ids

@@ -56,7 +56,6 @@ BIG_DOMAINS = [
     "gmail.com", "outlook.com", "qq.com", "163.com", "yahoo.com", "hotmail.com", "126.com",
     "icloud.com", "sina.com", "foxmail.com",
 ]  # fmt: skip
-CHANNELS = ["imap"] * 6 + ["webhook"] * 3 + ["pipe", "http"]
 N_DOMAINS = 2000
 N_ADDRESSES = 1_000_000
 N_CONTACTS = 100_000
@@ -138,6 +137,10 @@ def _insert(cursor, table: str, columns: list[str], select: str, params=None) ->
 
 def _generate(n_bounces: int, n_sent: int) -> None:
     from django.db import connection
+
+    from bounces.models import Channel
+
+    channels = [Channel.IMAP] * 6 + [Channel.WEBHOOK] * 3 + [Channel.PIPE, Channel.HTTP]
 
     weights = [w for _t, _c, w in CATEGORIES]
     types = [t for t, _c, w in CATEGORIES for _ in range(w)]
@@ -257,7 +260,7 @@ def _generate(n_bounces: int, n_sent: int) -> None:
             "created_at",
         ]  # fmt: skip
         pick = f"(1 + floor(random() * {n_cat}))::int"
-        channel_pick = f"({_sql_array(CHANNELS)})[1 + floor(random() * {len(CHANNELS)})::int]"
+        channel_pick = f"({_sql_array(channels)})[1 + floor(random() * {len(channels)})::int]"
         # Correlated bounces: a mailing's sends bounce at 1-12 % (by mailing), reps' at 3 %;
         # one in ten of those bounces twice (a delay notice, then the failure).
         _log("correlated bounces")

@@ -16,7 +16,7 @@ from .ingestion.store import (
     inbound_store_raw,
     max_message_bytes,
 )
-from .models import InboundSource
+from .models import Channel, InboundSource
 
 logger = logging.getLogger(__name__)
 READ_CHUNK = 64 * 1024
@@ -87,7 +87,7 @@ def inbound_raw(request: HttpRequest, source: str) -> JsonResponse:
             head=data[:OVERSIZE_HEAD_BYTES],
             size=size,
             limit=limit,
-            channel="http",
+            channel=Channel.HTTP,
             source=src.slug,
         )
         return JsonResponse(
@@ -96,6 +96,6 @@ def inbound_raw(request: HttpRequest, source: str) -> JsonResponse:
         )
     if not data.strip():
         return JsonResponse({"error": "empty body: post the raw message"}, status=400)
-    stored = inbound_store_raw(raw=data, channel="http", source=src.slug, limit=limit)
+    stored = inbound_store_raw(raw=data, channel=Channel.HTTP, source=src.slug, limit=limit)
     InboundSource.objects.filter(pk=src.pk).update(last_used_at=timezone.now())
     return JsonResponse({"id": stored.id, "duplicate": not stored.created}, status=202)

@@ -26,7 +26,7 @@ from django.db.models import F, Max, OuterRef, Subquery
 from django.utils import timezone
 
 from bounces.categories import BlockCategory, BlockType
-from bounces.models import Block, Bounce, BouncePolicy, Mailing, SentEmail, Unblock
+from bounces.models import Block, Bounce, BouncePolicy, Channel, Mailing, SentEmail, Unblock
 from bounces.services.record_blocks import records_sync_blocks
 from core.addresses import address_domain
 
@@ -366,12 +366,12 @@ DIAGNOSTICS: dict[tuple[str, str], tuple[int, list[tuple[str, str, str]]]] = {
     ),
 }
 CHANNELS = (
-    ("imap", ""),
-    ("imap", ""),
-    ("webhook", "amazon_ses"),
-    ("webhook", "sendgrid"),
-    ("pipe", ""),
-    ("http", ""),
+    (Channel.IMAP, ""),
+    (Channel.IMAP, ""),
+    (Channel.WEBHOOK, "amazon_ses"),
+    (Channel.WEBHOOK, "sendgrid"),
+    (Channel.PIPE, ""),
+    (Channel.HTTP, ""),
 )
 
 

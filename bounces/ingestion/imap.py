@@ -18,7 +18,7 @@ from django.utils import timezone
 from imap_tools import MailBox, MailBoxUnencrypted
 from imap_tools.errors import MailboxLoginError
 
-from ..models import BounceMailbox
+from ..models import BounceMailbox, Channel
 from .store import (
     OVERSIZE_HEAD_BYTES,
     inbound_store_many_raw,
@@ -94,12 +94,16 @@ def _store_chunk(client, mailbox: BounceMailbox, uids: list[str], result: PollRe
     source = mailbox.name
     with transaction.atomic():
         stored = inbound_store_many_raw(
-            raws=[bodies[u] for u in small if u in bodies], channel="imap", source=source
+            raws=[bodies[u] for u in small if u in bodies], channel=Channel.IMAP, source=source
         )
         for uid in large:
             if uid in heads:
                 inbound_store_oversized(
-                    head=heads[uid], size=sizes[uid], limit=limit, channel="imap", source=source
+                    head=heads[uid],
+                    size=sizes[uid],
+                    limit=limit,
+                    channel=Channel.IMAP,
+                    source=source,
                 )
     result.fetched += len(bodies) + len(heads)
     result.stored += sum(1 for s in stored if s.created)

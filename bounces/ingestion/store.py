@@ -16,7 +16,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..models import InboundMessage
+from ..models import Channel, InboundMessage
 
 logger = logging.getLogger(__name__)
 
@@ -256,7 +256,7 @@ def inbound_store_events(*, esp: str, events: list[dict], rejected: list[Rejecte
     for event in events:
         text = json.dumps(event, default=str)
         row = InboundMessage(
-            channel="webhook",
+            channel=Channel.WEBHOOK,
             source=esp,
             dedupe_key=event_dedupe_key(esp, event),
             payload=event,
@@ -267,7 +267,7 @@ def inbound_store_events(*, esp: str, events: list[dict], rejected: list[Rejecte
     for bad in rejected:
         rows.append(
             InboundMessage(
-                channel="webhook",
+                channel=Channel.WEBHOOK,
                 source=esp,
                 dedupe_key=f"esp-rejected:{esp}:" + hashlib.sha256(bad.raw).hexdigest(),
                 raw=bad.raw,
@@ -306,7 +306,7 @@ def inbound_store_events(*, esp: str, events: list[dict], rejected: list[Rejecte
 def inbound_store_event(*, esp: str, event: dict, queue: bool = True) -> Stored:
     """Store one normalised ESP event (see `bounces.webhooks`) and queue its processing."""
     fields = {
-        "channel": "webhook",
+        "channel": Channel.WEBHOOK,
         "source": esp,
         "dedupe_key": event_dedupe_key(esp, event),
         "payload": event,

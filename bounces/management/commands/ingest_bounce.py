@@ -21,6 +21,7 @@ from bounces.ingestion.store import (
     inbound_store_raw,
     max_message_bytes,
 )
+from bounces.models import Channel
 
 EX_OK = 0
 EX_DATAERR = 65
@@ -74,13 +75,16 @@ class Command(BaseCommand):
                     head=raw[:OVERSIZE_HEAD_BYTES],
                     size=size,
                     limit=limit,
-                    channel="pipe",
+                    channel=Channel.PIPE,
                     source=options["source"],
                 )
                 what = "quarantined (too large)"
             else:
                 stored = inbound_store_raw(
-                    raw=raw, channel="pipe", source=options["source"], queue=not options["process"]
+                    raw=raw,
+                    channel=Channel.PIPE,
+                    source=options["source"],
+                    queue=not options["process"],
                 )
                 what = "stored" if stored.created else "already stored"
                 if options["process"] and stored.created:
