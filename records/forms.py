@@ -16,7 +16,7 @@ from bounces.models import Unblock
 
 from .addresses import address_key, clean_optional_address
 from .filters import active_users, user_label
-from .models import Contact, EmailField, Lead
+from .models import BOTH, EMAIL_FIELDS_CHOICES, Contact, EmailField, Lead
 
 CONFIRM_ERROR = _("Tick the box to confirm that the cause of the bounce is resolved.")
 
@@ -133,16 +133,10 @@ def bulk_shown_token() -> str:
 class BulkUnblockForm(forms.Form):
     """The bulk action: selected ids, or every record matching the list's filter."""
 
-    FIELDS = [
-        (EmailField.PRIMARY, _("Primary email")),
-        (EmailField.BACKUP, _("Backup email")),
-        ("both", _("Both")),
-    ]
-
     fields = forms.ChoiceField(
         label=_("Unblock which addresses"),
-        choices=FIELDS,
-        initial="both",
+        choices=EMAIL_FIELDS_CHOICES,
+        initial=BOTH,
         widget=forms.RadioSelect,
     )
     confirm = forms.BooleanField(

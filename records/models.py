@@ -28,6 +28,11 @@ class EmailField(models.TextChoices):
     BACKUP = "backup", _("Backup email")
 
 
+# Which addresses a bulk action is about: one email field, or both.
+BOTH = "both"
+EMAIL_FIELDS_CHOICES = [*EmailField.choices, (BOTH, _("Both"))]
+
+
 @dataclass(frozen=True)
 class AddressColumns:
     """The columns that hold one of a record's addresses."""

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from records.models import EmailField
+from records.models import EMAIL_FIELDS_CHOICES
 
 
 class BulkUnblockJob(models.Model):
@@ -27,9 +27,6 @@ class BulkUnblockJob(models.Model):
         CONTACT = "contact", _("Contact")
         LEAD = "lead", _("Lead")
 
-    # Which addresses: one of the records' email fields, or both.
-    FIELD_CHOICES = [*EmailField.choices, ("both", _("Both"))]
-
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("user"),
@@ -39,7 +36,7 @@ class BulkUnblockJob(models.Model):
     record_type = models.CharField(_("record type"), max_length=10, choices=RecordType.choices)
     # {"ids": [1, 2, …]} or {"query": "<the list's filter query string>"}
     selection = models.JSONField(_("selection"))
-    fields = models.CharField(_("fields"), max_length=10, choices=FIELD_CHOICES)
+    fields = models.CharField(_("fields"), max_length=10, choices=EMAIL_FIELDS_CHOICES)
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
     total = models.PositiveIntegerField(_("records selected"), default=0)
     processed = models.PositiveIntegerField(_("records processed"), default=0)
