@@ -21,10 +21,11 @@ from bounces.models import Block, Bounce, SentEmail, Unblock
 from core.categories import CATEGORIES
 
 from .addresses import address_key
+from .models import ADDRESS_COLUMNS, EmailField
 from .search import search_words
 
-PRIMARY = "primary"
-BACKUP = "backup"
+PRIMARY = EmailField.PRIMARY
+BACKUP = EmailField.BACKUP
 EITHER = "either"
 ANY_TYPE = "any"
 
@@ -84,8 +85,8 @@ def records_filter_blocked(queryset: QuerySet, block_filter: BlockFilter) -> Que
     tags = block_tags(type=block_filter.type, category=block_filter.category)
     if tags == []:
         return queryset.none()
-    primary = records_blocked_in("email_block", tags)
-    backup = records_blocked_in("backup_email_block", tags)
+    primary = records_blocked_in(ADDRESS_COLUMNS[PRIMARY].block, tags)
+    backup = records_blocked_in(ADDRESS_COLUMNS[BACKUP].block, tags)
     if block_filter.field == PRIMARY:
         return queryset.filter(primary)
     if block_filter.field == BACKUP:

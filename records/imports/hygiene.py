@@ -12,6 +12,8 @@ from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from bounces.models import SentEmail
+from core.categories import PERMANENT
+from records.models import ADDRESS_COLUMNS, AddressColumns
 from records.selectors import records_not_emailed_since
 
 from .models import HygieneAction
@@ -32,13 +34,13 @@ ACTIONS = {
 _VALID_SHAPE = r"^[^@\s]+@[^@\s]+\.[^@\s.]+$"
 
 
-def _bad_invalid(column: str) -> Q:
+def _bad_invalid(columns: AddressColumns) -> Q:
+    column = columns.address
     return ~Q(**{column: ""}) & ~Q(**{f"{column}__regex": _VALID_SHAPE})
 
 
-def _bad_blocked(column: str) -> Q:
-    block_column = "email_block" if column == "email" else "backup_email_block"
-    return Q(**{f"{block_column}__startswith": "permanent:"})
+def _bad_blocked(columns: AddressColumns) -> Q:
+    return Q(**{f"{columns.block}__startswith": f"{PERMANENT}:"})
 
 
 _BAD = {"invalid": _bad_invalid, "blocked": _bad_blocked}
@@ -49,7 +51,8 @@ def hygiene_records(model, problem: str) -> QuerySet:
     records = model.objects.all()
     if problem in _BAD:
         test = _BAD[problem]
-        return records.filter(test("email") | test("backup_email"))
+        primary, backup = ADDRESS_COLUMNS.values()
+        return records.filter(test(primary) | test(backup))
     if problem == "duplicates":
         keys = (
             model.objects.exclude(email_key="")
@@ -97,10 +100,10 @@ def hygiene_clear_addresses(*, actor, model, problem: str, ids: list[int]) -> Hy
         details = [_snapshot(r) for r in rows]
         pks = [r.pk for r in rows]
         # One UPDATE per field; the block column follows the address (an empty one has none).
-        model.objects.filter(test("email"), pk__in=pks).update(email="", email_block="")
-        model.objects.filter(test("backup_email"), pk__in=pks).update(
-            backup_email="", backup_email_block=""
-        )
+        for columns in ADDRESS_COLUMNS.values():
+            model.objects.filter(test(columns), pk__in=pks).update(
+                **{columns.address: "", columns.block: ""}
+            )
         return _audit(
             actor=actor,
             model=model,

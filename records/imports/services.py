@@ -33,7 +33,7 @@ from bounces.services.record_blocks import records_sync_blocks
 from bounces.services.review import LookupFailed, _Dns, default_resolver, domain_evidence
 from core.addresses import address_domain
 from records.addresses import address_key
-from records.models import record_model
+from records.models import ADDRESS_COLUMNS, record_model
 from reports.exports import safe_cell
 
 from .cleaning import FIELDS, clean_email, formula_like, match_headers, split_name
@@ -253,7 +253,7 @@ def _settle_chunk(
         # PostgreSQL the keys go as one array joined by unnest (record_blocks._keys): one
         # parameter instead of a thousand, and index probes instead of `= ANY` per row.
         rhs = keys_rhs(sorted(primary_keys))
-        for column in ("email_key", "backup_email_key"):
+        for column in (columns.key for columns in ADDRESS_COLUMNS.values()):
             rows = (
                 model.objects.exclude(**{column: ""})
                 .filter(**{f"{column}__in": rhs})
