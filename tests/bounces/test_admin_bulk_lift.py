@@ -201,3 +201,17 @@ def test_record_admin_above_the_sync_limit_starts_a_job_with_the_reason(
     assert set(Unblock.objects.values_list("source", "reason")) == {
         ("admin", "Mailboxes restored.")
     }
+
+
+def test_bulk_unblock_jobs_are_read_only_in_the_admin(admin_client, admin_user):
+    job = BulkUnblockJob.objects.create(
+        actor=admin_user, record_type="contact", selection={"ids": [1]}, fields="both", total=1
+    )
+
+    listing = admin_client.get(reverse("admin:bounces_bulkunblockjob_changelist"))
+    assert listing.status_code == 200
+    page = admin_client.get(reverse("admin:bounces_bulkunblockjob_change", args=[job.pk]))
+    assert page.status_code == 200 and 'name="state"' not in page.content.decode()
+    assert admin_client.get(reverse("admin:bounces_bulkunblockjob_add")).status_code == 403
+    delete = reverse("admin:bounces_bulkunblockjob_delete", args=[job.pk])
+    assert admin_client.post(delete, {"post": "yes"}).status_code == 403
