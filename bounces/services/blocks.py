@@ -164,12 +164,8 @@ def _try_block_batch(batch: list[BlockRequest], policy: BouncePolicy) -> dict[st
         else:
             block.bounce_count += 1
         _take_cause(block, r.cause, r.at, r.bounce)
-    if new:
-        try:
-            with transaction.atomic():
-                Block.objects.bulk_create(list(new.values()))
-        except IntegrityError:
-            return None
+    if new and not _insert_blocks(list(new.values())):
+        return None
     for key, count in added.items():
         block = active[key]
         block.bounce_count = F("bounce_count") + count
@@ -187,6 +183,17 @@ def _try_block_batch(batch: list[BlockRequest], policy: BouncePolicy) -> dict[st
     changed = [key for key, block in active.items() if _tag(block) != tags_before[key]]
     records_sync_blocks(addresses=[*new, *changed])
     return {**active, **new}
+
+
+def _insert_blocks(blocks: list[Block]) -> bool:
+    """Insert new blocks in a savepoint; False (nothing inserted) when a racing transaction
+    created one of them first (the partial unique constraint refuses ours)."""
+    try:
+        with transaction.atomic():
+            Block.objects.bulk_create(blocks)
+    except IntegrityError:
+        return False
+    return True
 
 
 def _tag(block: Block) -> str:
