@@ -76,7 +76,7 @@ def _addresses(queryset: QuerySet, names: list[str]) -> QuerySet:
     return parts[0].union(parts[1])  # UNION removes duplicates itself
 
 
-def liftable_types(actor, reason: str = "") -> list[str]:
+def _liftable_types(actor, reason: str = "") -> list[str]:
     """Return the block types `actor` may lift in bulk: temporary with `unblock_temporary`,
     permanent with `unblock_permanent` and a written reason."""
     types = []
@@ -142,7 +142,7 @@ def _check_allowed(*, actor, confirmed: bool, reason: str = "") -> list[str]:
     """Return the types the actor may lift; refuse a bulk unblock the actor may not make at all,
     or did not confirm (nothing changes)."""
     subject = _("the selected addresses")
-    types = liftable_types(actor, reason)
+    types = _liftable_types(actor, reason)
     if not types:
         raise UnblockNotAllowed(subject)
     if not confirmed:
