@@ -11,20 +11,24 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Q
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from bounces.admin.blocks import (
+from bounces.admin.actions import (
     CONFIRMATION_LIST_LIMIT,
     UnblockConfirmForm,
+    action_confirmation,
     block_warning,
     report_unblock_outcome,
-    unblock_confirmation,
 )
 from bounces.categories import BlockCategory, BlockType
-from bounces.models import Unblock
+from bounces.models import BulkUnblockJob, Unblock
+from bounces.services.bulk import bulk_unblock
+from bounces.services.errors import UnblockError
 from bounces.services.record_blocks import record_refresh_blocks
-from bounces.services.record_unblock import BOTH, fields_for, record_unblock
+from bounces.services.record_unblock import BOTH, fields_for
 
 from .addresses import clean_optional_address
 from .models import ADDRESS_COLUMNS, Contact, EmailField, Lead
@@ -181,8 +185,10 @@ class RecordAdmin(admin.ModelAdmin):
     def unblock_addresses(self, request, queryset):
         can_lift_permanent = request.user.has_perm("bounces.unblock_permanent")
         permanent_in = {
-            field: queryset.filter(records_blocked_in(column, block_tags(type=BlockType.PERMANENT)))
-            for field, column in BLOCK_COLUMNS.items()
+            field: queryset.filter(
+                records_blocked_in(columns.block, block_tags(type=BlockType.PERMANENT))
+            )
+            for field, columns in ADDRESS_COLUMNS.items()
         }
 
         def needs_reason(data: dict) -> bool:
@@ -193,56 +199,23 @@ class RecordAdmin(admin.ModelAdmin):
         posted = bool(request.POST.get("post"))
         form = RecordUnblockForm(request.POST if posted else None, needs_reason=needs_reason)
         if posted and form.is_valid():
-            chosen = fields_for(form.cleaned_data["email_fields"])
-            blocked = queryset.filter(_blocked_in(chosen))
-            lifted, refused, records = 0, [], 0
-            for record in blocked.iterator(chunk_size=500):
-                records += 1
-                # Only the chosen fields that are blocked: an unblocked backup address is not a
-                # refusal worth reporting when the primary one was lifted.
-                wanted = [f for f in chosen if getattr(record, BLOCK_COLUMNS[f])]
-                result = record_unblock(
-                    record=record,
-                    fields=BOTH if len(wanted) == 2 else wanted[0],
-                    actor=request.user,
-                    source=Unblock.Source.ADMIN,
-                    confirmed=form.cleaned_data["confirmed"],
-                    reason=form.cleaned_data["reason"],
-                )
-                lifted += len(result.unblocked)
-                refused.extend(result.refused)
-            report_unblock_outcome(self, request, lifted=lifted, refused=refused)
-            nothing = queryset.count() - records
-            if nothing:
-                self.message_user(
-                    request,
-                    ngettext(
-                        "%(count)d selected record has no blocked address in the chosen fields; "
-                        "nothing was changed for it.",
-                        "%(count)d selected records have no blocked address in the chosen "
-                        "fields; nothing was changed for them.",
-                        nothing,
-                    )
-                    % {"count": nothing},
-                    messages.WARNING,
-                )
-            return None
+            return self._unblock(request, queryset, form.cleaned_data)
 
-        blocked = queryset.filter(_blocked_in(list(BLOCK_COLUMNS)))
+        blocked = queryset.filter(_blocked_in(list(ADDRESS_COLUMNS)))
         shown = list(blocked[:CONFIRMATION_LIST_LIMIT])
         rows = [
             {
                 "address": record.address(field),
-                "warning": _warning(getattr(record, column)),
+                "warning": _warning(getattr(record, columns.block)),
                 "record": str(record),
                 "field": EmailField(field).label,
             }
             for record in shown
-            for field, column in BLOCK_COLUMNS.items()
-            if getattr(record, column)
+            for field, columns in ADDRESS_COLUMNS.items()
+            if getattr(record, columns.block)
         ]
         more = blocked.count() - len(shown) if len(shown) == CONFIRMATION_LIST_LIMIT else 0
-        return unblock_confirmation(
+        return action_confirmation(
             self,
             request,
             queryset,
@@ -258,11 +231,64 @@ class RecordAdmin(admin.ModelAdmin):
             },
         )
 
+    def _unblock(self, request, queryset, data: dict) -> None:
+        """Lift the selection's blocks through the sales list's set-based service: now, or in a
+        background job when the selection is big."""
+        chosen = data["email_fields"]
+        ids = list(queryset.order_by("pk").values_list("pk", flat=True))
+        nothing = len(ids) - queryset.filter(_blocked_in(fields_for(chosen))).count()
+        try:
+            outcome = bulk_unblock(
+                actor=request.user,
+                record_type=self.model._meta.model_name,
+                selection={"ids": ids},
+                fields=chosen,
+                confirmed=data["confirmed"],
+                reason=data["reason"],
+                source=Unblock.Source.ADMIN,
+            )
+        except UnblockError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return None
+        if isinstance(outcome, BulkUnblockJob):
+            url = reverse("admin:bounces_bulkunblockjob_change", args=[outcome.pk])
+            self.message_user(
+                request,
+                format_html(
+                    '{} <a href="{}">{}</a>',
+                    ngettext(
+                        "The addresses of %(count)d record are being unblocked in the background.",
+                        "The addresses of %(count)d records are being unblocked in the background.",
+                        outcome.total,
+                    )
+                    % {"count": outcome.total},
+                    url,
+                    _("Follow the job"),
+                ),
+                messages.INFO,
+            )
+            return None
+        report_unblock_outcome(self, request, outcome)
+        if nothing:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d selected record has no blocked address in the chosen fields; "
+                    "nothing was changed for it.",
+                    "%(count)d selected records have no blocked address in the chosen "
+                    "fields; nothing was changed for them.",
+                    nothing,
+                )
+                % {"count": nothing},
+                messages.WARNING,
+            )
+        return None
+
 
 def _blocked_in(fields: list[str]) -> Q:
     condition = Q()
     for field in fields:
-        condition |= records_blocked_in(BLOCK_COLUMNS[field], None)
+        condition |= records_blocked_in(ADDRESS_COLUMNS[field].block, None)
     return condition
 
 

@@ -7,8 +7,8 @@ batched `bulk_create` elsewhere; the smaller tables always use `bulk_create`.
 
 Blocks are derived from the bounces, as the ingestion would derive them: each blocked address
 has its bounces (with the sent email each answers), the latest bounce is the block's cause, and
-its count is the number of bounces. Some blocks are already lifted, with their audit rows. The
-records' block columns are set at the end, set-based, for the addresses still blocked.
+its count is the number of bounces. Some blocks are already lifted, with their audit rows. They
+are written, with the records' block columns, by `bounces.services.seeding`.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from bounces.categories import BlockCategory, BlockType
 from bounces.models import Block, Bounce, BouncePolicy, Channel, Mailing, SentEmail, Unblock
-from bounces.services.record_blocks import records_sync_blocks
+from bounces.services.seeding import blocks_from_bounces, blocks_seed
 from core.addresses import address_domain
 
 from .models import Contact, EmailField, Lead
@@ -451,7 +451,7 @@ def _make_coherent() -> None:
       suppresses it, so it becomes "suppressed" with the reason;
     - a record's "last emailed" is the newest email that actually went to it (none: never).
     """
-    from django.db.models import Exists, OuterRef, Q, Subquery
+    from django.db.models import Exists, Q
     from django.db.models.functions import Lower
 
     from bounces.models import Block
@@ -758,62 +758,28 @@ def _sending(rng, now, run, result, pks: dict[str, list[int]], bounce_budget: in
 
 
 def _blocks(rng, now, result, bounces: list[Bounce], sales, admin) -> None:
-    interval = timedelta(days=BouncePolicy.current().review_interval_days)
-    by_address: dict[str, list[Bounce]] = {}
-    for bounce in bounces:
-        by_address.setdefault(bounce.recipient, []).append(bounce)
-    blocks = []
-    for address, history in by_address.items():
-        history.sort(key=lambda b: b.received_at)
-        latest = history[-1]
-        blocks.append(
-            Block(
-                address=address,
-                type=latest.type,
-                category=latest.category,
-                status=latest.status,
-                reply_code=latest.reply_code,
-                diagnostic=latest.diagnostic,
-                explanation=latest.explanation,
-                first_bounce_at=history[0].received_at,
-                last_bounce_at=latest.received_at,
-                bounce_count=len(history),
-                cause=latest,
-                review_due_at=history[0].received_at + interval,
-            )
-        )
+    blocks = blocks_from_bounces(bounces, policy=BouncePolicy.current())
     # About one block in ten has been lifted already: history for the reports and the admin.
     lifted = [b for b in blocks if rng.random() < 0.1]
     for block in lifted:
         block.lifted_at = block.last_bounce_at + (now - block.last_bounce_at) * rng.random()
-    Block.objects.bulk_create(blocks, batch_size=BATCH)
+
+    def unblock(block: Block) -> Unblock:
+        permanent = block.type == BlockType.PERMANENT
+        return Unblock(
+            block=block,
+            address=block.address,
+            block_type=block.type,
+            category=block.category,
+            actor=admin if permanent else sales,
+            source=Unblock.Source.ADMIN if permanent else Unblock.Source.RECORD,
+            confirmed=True,
+            reason="Customer confirmed a new mailbox by phone." if permanent else "",
+        )
+
+    unblocks = blocks_seed(blocks=blocks, unblock=unblock)
     if not blocks:
         return
-    # auto_now_add stamped "now": date each row as the history it stands for (one UPDATE each).
-    new = {"pk__gte": min(b.pk for b in blocks), "pk__lte": max(b.pk for b in blocks)}
-    Block.objects.filter(**new).update(created_at=F("first_bounce_at"))
-    unblocks = []
-    for block in lifted:
-        permanent = block.type == BlockType.PERMANENT
-        unblocks.append(
-            Unblock(
-                block=block,
-                address=block.address,
-                block_type=block.type,
-                category=block.category,
-                actor=admin if permanent else sales,
-                source=Unblock.Source.ADMIN if permanent else Unblock.Source.RECORD,
-                confirmed=True,
-                reason="Customer confirmed a new mailbox by phone." if permanent else "",
-            )
-        )
-    Unblock.objects.bulk_create(unblocks, batch_size=BATCH)
-    Unblock.objects.filter(block__in=Block.objects.filter(**new)).update(
-        created_at=Subquery(Block.objects.filter(pk=OuterRef("block_id")).values("lifted_at")[:1])
-    )
-    # The records' block columns, as the block services would have set them: one set-based
-    # UPDATE per model and field for the addresses blocked now.
-    records_sync_blocks(addresses=[b.address for b in blocks if b.lifted_at is None])
     result.blocks = len(blocks)
     result.unblocks = len(unblocks)
     result.active_blocks = len(blocks) - len(unblocks)

@@ -5,14 +5,8 @@ from __future__ import annotations
 
 from django.urls import path
 
-from .views import (
-    CONTACTS,
-    LEADS,
-    BulkUnblockJobStatusView,
-    BulkUnblockJobView,
-    HomeView,
-    kind_views,
-)
+from .views import CONTACTS, LEADS, HomeView, kind_views
+from .views_bulk import BulkUnblockJobStatusView, BulkUnblockJobView, RecordBulkUnblockView
 
 app_name = "records"
 
@@ -23,7 +17,11 @@ def _kind_urls(prefix: str, kind) -> list:
     return [
         path(f"{prefix}/", views["list"], name=f"{name}-list"),
         path(f"{prefix}/new/", views["create"], name=f"{name}-create"),
-        path(f"{prefix}/bulk-unblock/", views["bulk-unblock"], name=f"{name}-bulk-unblock"),
+        path(
+            f"{prefix}/bulk-unblock/",
+            RecordBulkUnblockView.as_view(kind=kind, action="change"),
+            name=f"{name}-bulk-unblock",
+        ),
         path(f"{prefix}/<int:pk>/", views["detail"], name=f"{name}-detail"),
         path(f"{prefix}/<int:pk>/edit/", views["update"], name=f"{name}-update"),
         path(f"{prefix}/<int:pk>/unblock/", views["unblock"], name=f"{name}-unblock"),

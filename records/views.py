@@ -1,4 +1,5 @@
-"""Sales UI views: home, record lists, record pages, create/edit, single and bulk unblock.
+"""Sales UI views: home, record lists, record pages, create/edit, single unblock (the bulk
+unblock and its background job: views_bulk.py).
 
 Thin callers: selectors read, `bounces.services` write, domain errors become messages. Every
 permission is checked here on the server (the templates only hide what a user cannot do).
@@ -8,32 +9,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.db import transaction
 from django.db.models import Model
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.generic import CreateView, DetailView, TemplateView, UpdateView, View
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
-from bounces.models import Block, BulkUnblockJob, Unblock
+from bounces.models import Block, Unblock
 from bounces.services.blocks import can_unblock
-from bounces.services.bulk import (
-    BulkUnblockResult,
-    bulk_unblock_job_result,
-    bulk_unblock_job_start,
-    records_bulk_unblock,
-)
-from bounces.services.errors import UnblockError
 from bounces.services.record_blocks import record_refresh_blocks
 from bounces.services.record_unblock import record_unblock
 
@@ -315,208 +307,6 @@ class RecordUnblockView(KindMixin, TemplateView):
         return HttpResponseRedirect(_safe_next(request, form.cleaned_data.get("next"), default))
 
 
-# --- bulk ----------------------------------------------------------------------------------------
-def bulk_summary(result: BulkUnblockResult) -> list[tuple[int, str]]:
-    """Return the (message level, text) lines that tell the user what a bulk unblock did."""
-    lines = []
-    level = messages.SUCCESS if result.unblocked else messages.INFO
-    lines.append(
-        (
-            level,
-            ngettext(
-                "Unblocked %(count)d email address.",
-                "Unblocked %(count)d email addresses.",
-                result.unblocked,
-            )
-            % {"count": result.unblocked},
-        )
-    )
-    if result.skipped_permanent:
-        examples = ", ".join(result.permanent_examples)
-        more = "…" if result.skipped_permanent > len(result.permanent_examples) else ""
-        lines.append(
-            (
-                messages.WARNING,
-                ngettext(
-                    "Skipped %(count)d address blocked permanently (only an admin can lift "
-                    "it, from the record page): %(examples)s%(more)s",
-                    "Skipped %(count)d addresses blocked permanently (only an admin can lift "
-                    "them, from the record page): %(examples)s%(more)s",
-                    result.skipped_permanent,
-                )
-                % {"count": result.skipped_permanent, "examples": examples, "more": more},
-            )
-        )
-    if result.skipped_changed:
-        lines.append(
-            (
-                messages.WARNING,
-                ngettext(
-                    "Left %(count)d address blocked: it bounced again after you confirmed (or "
-                    "its block changed meanwhile). Check it and unblock it again if the cause "
-                    "is resolved.",
-                    "Left %(count)d addresses blocked: they bounced again after you confirmed "
-                    "(or their blocks changed meanwhile). Check them and unblock them again if "
-                    "the cause is resolved.",
-                    result.skipped_changed,
-                )
-                % {"count": result.skipped_changed},
-            )
-        )
-    if result.not_blocked:
-        lines.append(
-            (
-                messages.INFO,
-                ngettext(
-                    "Skipped %(count)d address that is not blocked.",
-                    "Skipped %(count)d addresses that are not blocked.",
-                    result.not_blocked,
-                )
-                % {"count": result.not_blocked},
-            )
-        )
-    if result.records_without_address:
-        lines.append(
-            (
-                messages.INFO,
-                ngettext(
-                    "%(count)d selected record has no address in the chosen field.",
-                    "%(count)d selected records have no address in the chosen fields.",
-                    result.records_without_address,
-                )
-                % {"count": result.records_without_address},
-            )
-        )
-    return lines
-
-
-class RecordBulkUnblockView(KindMixin, View):
-    """The list's bulk action "Unblock email addresses" (POST only)."""
-
-    http_method_names = ["post"]
-
-    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        form = BulkUnblockForm(request.POST)
-        query = request.POST.get("query", "")
-        back = self.kind.url("list") + (f"?{query}" if query else "")
-        if not form.is_valid():
-            for errors in form.errors.values():
-                for error in errors:
-                    messages.error(request, error)
-            messages.error(request, _("Nothing was unblocked."))
-            return HttpResponseRedirect(back)
-        data = form.cleaned_data
-        selection = {"query": data["query"]} if data["all_matching"] else {"ids": data["ids"]}
-        try:
-            queryset = selectors.records_for_selection(
-                record_type=self.kind.name, selection=selection
-            )
-        except selectors.InvalidSelection:
-            messages.error(request, _("The list's filter is not valid. Nothing was unblocked."))
-            return HttpResponseRedirect(back)
-        try:
-            if queryset.order_by().count() > settings.BULK_UNBLOCK_SYNC_LIMIT:
-                job = bulk_unblock_job_start(
-                    actor=request.user,
-                    record_type=self.kind.name,
-                    selection=selection,
-                    fields=data["fields"],
-                    confirmed=data["confirm"],
-                    confirmed_at=data["shown"],
-                )
-                return HttpResponseRedirect(reverse("records:bulk-unblock-job", args=[job.pk]))
-            result = records_bulk_unblock(
-                queryset=queryset,
-                fields=data["fields"],
-                actor=request.user,
-                confirmed=data["confirm"],
-                source=Unblock.Source.BULK,
-                confirmed_at=data["shown"],
-            )
-        except UnblockError as exc:
-            messages.error(request, str(exc))
-            return HttpResponseRedirect(back)
-        for level, text in bulk_summary(result):
-            messages.add_message(request, level, text)
-        return HttpResponseRedirect(back)
-
-
-class BulkUnblockJobMixin(PermissionRequiredMixin):
-    """One background bulk unblock, visible to the user who started it and to admins only."""
-
-    permission_required = "bounces.view_block"
-    raise_exception = True
-
-    def get_job(self) -> BulkUnblockJob:
-        jobs = BulkUnblockJob.objects.all()
-        user = self.request.user
-        # Admins (who may lift permanent blocks) oversee every unblock; anyone else sees only
-        # their own jobs, and someone else's job is "not found", not "forbidden".
-        if not (user.is_superuser or user.has_perm("bounces.unblock_permanent")):
-            jobs = jobs.filter(actor=user)
-        return get_object_or_404(jobs, pk=self.kwargs["pk"])
-
-
-def job_status(job: BulkUnblockJob) -> dict:
-    return {
-        "state": job.state,
-        "finished": job.finished,
-        "total": job.total,
-        "processed": job.processed,
-        "percent": job.percent,
-        "unblocked": job.unblocked,
-        "skipped_permanent": job.skipped_permanent,
-        "skipped_not_blocked": job.skipped_not_blocked,
-    }
-
-
-class BulkUnblockJobView(BulkUnblockJobMixin, TemplateView):
-    """The progress page of a background bulk unblock; the summary once it is done."""
-
-    template_name = "records/bulk_unblock_job.html"
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        job = self.get_job()
-        kind = CONTACTS if job.record_type == CONTACTS.name else LEADS
-        query = job.selection.get("query", "")
-        context.update(
-            job=job,
-            kind=kind,
-            verbose_name_plural=kind.model._meta.verbose_name_plural,
-            back_url=kind.url_list + (f"?{query}" if query else ""),
-            status_url=reverse("records:bulk-unblock-job-status", args=[job.pk]),
-            summary=[
-                (MESSAGE_CLASSES.get(level, "info"), text)
-                for level, text in (
-                    bulk_summary(bulk_unblock_job_result(job))
-                    if job.state == BulkUnblockJob.State.DONE
-                    else []
-                )
-            ],
-        )
-        return context
-
-
-class BulkUnblockJobStatusView(BulkUnblockJobMixin, View):
-    """The progress page's polling endpoint."""
-
-    http_method_names = ["get"]
-
-    def get(self, request: HttpRequest, *args, **kwargs) -> JsonResponse:
-        response = JsonResponse(job_status(self.get_job()))
-        response["Cache-Control"] = "no-store"
-        return response
-
-
-MESSAGE_CLASSES = {
-    messages.SUCCESS: "success",
-    messages.INFO: "info",
-    messages.WARNING: "warning",
-    messages.ERROR: "danger",
-}
-
-
 # --- create and edit -----------------------------------------------------------------------------
 class RecordFormMixin(KindMixin):
     template_name = "records/record_form.html"
@@ -605,5 +395,4 @@ def kind_views(kind: Kind) -> dict[str, View]:
         "detail": RecordDetailView.as_view(kind=kind),
         "update": RecordUpdateView.as_view(kind=kind),
         "unblock": RecordUnblockView.as_view(kind=kind),
-        "bulk-unblock": RecordBulkUnblockView.as_view(kind=kind, action="change"),
     }

@@ -2,143 +2,36 @@
 
 Block history is evidence: blocks, unblocks and bounces can be looked at but never added,
 edited or deleted here; a block changes only through the services (a bounce, an unblock).
-Lifting follows `django.contrib.admin.actions.delete_selected`: permission checked on the
-server, a confirmation page, the service writes the audit rows, a message with the counts.
+Lifting is one set-based call (`bounces.services.bulk.blocks_bulk_unblock`) behind the shared
+confirmation page (actions.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-
-from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.db.models import BooleanField, ExpressionWrapper, QuerySet
-from django.http import HttpRequest, HttpResponseRedirect
-from django.template.response import TemplateResponse
+from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from ..categories import BlockCategory, BlockType
-from ..models import Block, Bounce, BouncePolicy, Mailing, SentEmail, Unblock
+from ..categories import BlockType
+from ..models import Block, Bounce, BouncePolicy, BulkUnblockJob, Mailing, SentEmail, Unblock
 from ..rates import rate_above_threshold
-from ..services.blocks import block_unblock
-from ..services.errors import NoAddress, UnblockError
+from ..services.bulk import blocks_bulk_unblock
+from ..services.errors import UnblockError
+from .actions import (
+    CONFIRMATION_LIST_LIMIT,
+    ReadOnlyAdmin,
+    UnblockConfirmForm,
+    action_confirmation,
+    block_warning,
+    report_unblock_outcome,
+)
 
 # The raw message shown on a bounce's page: enough to read the DSN, never megabytes of HTML.
 RAW_PREVIEW_BYTES = 64 * 1024
-# Rows listed on a confirmation page; the action itself covers the whole selection.
-CONFIRMATION_LIST_LIMIT = 100
-
-
-# Distinct signs, as the sales UI's amber triangle and red octagon: a stop sign for permanent.
-BLOCK_ICONS = {BlockType.TEMPORARY: "⚠", BlockType.PERMANENT: "⛔"}
-
-
-def block_warning(type_: str | None, category: str | None) -> str:
-    """Return "⛔ Permanent · Bad mailbox" / "⚠ Temporary · Mailbox full" ("" for none)."""
-    if not type_:
-        return ""
-    info = BlockCategory.get(type_, category or "other")
-    return f"{BLOCK_ICONS[BlockType(info.type)]} {BlockType(info.type).label} · {info.name}"
-
-
-# --- the unblock confirmation (shared with records.admin) ---------------------------------------
-class UnblockConfirmForm(forms.Form):
-    """The questions of the confirmation page; `needs_reason(cleaned_data)` says when a written
-    reason is required (a permanent block is among those about to be lifted)."""
-
-    confirmed = forms.BooleanField(
-        label=_("I have checked that the cause of the bounce is resolved."),
-        required=True,
-        error_messages={"required": _("Confirm that the cause is resolved before unblocking.")},
-    )
-    reason = forms.CharField(
-        label=_("Reason"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
-        help_text=_("Required when a permanent block is lifted; kept in the unblock history."),
-    )
-
-    def __init__(self, *args, needs_reason: Callable[[dict], bool], **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self._needs_reason = needs_reason
-
-    def clean(self) -> dict:
-        data = super().clean()
-        data["reason"] = (data.get("reason") or "").strip()
-        if not data["reason"] and self._needs_reason(data):
-            self.add_error(
-                "reason", _("Write why the permanent block can be lifted: it is kept in history.")
-            )
-        return data
-
-
-def unblock_confirmation(
-    modeladmin: admin.ModelAdmin,
-    request: HttpRequest,
-    queryset: QuerySet,
-    *,
-    action: str,
-    title: str,
-    rows: Iterable[dict],
-    form: forms.Form,
-    template: str,
-    more: int | None = None,
-    extra: dict | None = None,
-) -> TemplateResponse:
-    """Render the intermediate page of an unblock action (GET, or POST with errors).
-
-    With "select all N matching" the posted form keeps the changelist's query string (the
-    form posts back to the same URL) and `select_across`, so no id list ever hits
-    DATA_UPLOAD_MAX_NUMBER_FIELDS.
-    """
-    opts = modeladmin.model._meta
-    select_across = request.POST.get("select_across") == "1"
-    rows = list(rows)
-    context = {
-        **modeladmin.admin_site.each_context(request),
-        "title": title,
-        "subtitle": None,
-        "opts": opts,
-        "app_label": opts.app_label,
-        "action": action,
-        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        "select_across": select_across,
-        # The ids the changelist posted (none with "select all": the query string carries it).
-        "selected_ids": [] if select_across else request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
-        "rows": rows[:CONFIRMATION_LIST_LIMIT],
-        "more": max(0, len(rows) - CONFIRMATION_LIST_LIMIT) if more is None else more,
-        "form": form,
-        "media": modeladmin.media,
-        **(extra or {}),
-    }
-    request.current_app = modeladmin.admin_site.name
-    return TemplateResponse(request, template, context)
-
-
-def report_unblock_outcome(
-    modeladmin: admin.ModelAdmin,
-    request: HttpRequest,
-    *,
-    lifted: int,
-    refused: list[UnblockError],
-) -> None:
-    """Tell the user how many blocks were lifted and why others were skipped."""
-    refused = [error for error in refused if not isinstance(error, NoAddress)]
-    modeladmin.message_user(
-        request,
-        ngettext("Lifted %(count)d block.", "Lifted %(count)d blocks.", lifted) % {"count": lifted}
-        + " "
-        + ngettext("Skipped %(count)d.", "Skipped %(count)d.", len(refused))
-        % {"count": len(refused)},
-        messages.SUCCESS if lifted and not refused else messages.WARNING,
-    )
-    # One line per distinct reason (the first few), so a big selection stays readable.
-    for text in list(dict.fromkeys(str(error) for error in refused))[:5]:
-        modeladmin.message_user(request, text, messages.WARNING)
 
 
 # --- blocks ------------------------------------------------------------------------------------
@@ -155,19 +48,6 @@ class ActiveFilter(admin.SimpleListFilter):
         if self.value() == "lifted":
             return queryset.filter(lifted_at__isnull=False)
         return queryset
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """History and evidence: viewable, never added, edited or deleted from the admin."""
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Block)
@@ -231,28 +111,27 @@ class BlockAdmin(ReadOnlyAdmin):
 
     def _lift(self, request, queryset: QuerySet, block_type: str, action: str):
         # Only active blocks of the action's type are touched; the rest are reported as skipped.
-        blocks = list(queryset.filter(lifted_at__isnull=True, type=block_type))
-        other = queryset.count() - len(blocks)
+        blocks = queryset.filter(lifted_at__isnull=True, type=block_type)
+        count = blocks.count()
+        other = queryset.count() - count
         permanent = block_type == BlockType.PERMANENT
         form = UnblockConfirmForm(
             request.POST if request.POST.get("post") else None,
             needs_reason=lambda data: permanent,
         )
         if request.POST.get("post") and form.is_valid():
-            lifted, refused = 0, []
-            for block in blocks:
-                try:
-                    block_unblock(
-                        block=block,
-                        actor=request.user,
-                        source=Unblock.Source.ADMIN,
-                        confirmed=form.cleaned_data["confirmed"],
-                        reason=form.cleaned_data["reason"],
-                    )
-                    lifted += 1
-                except UnblockError as exc:
-                    refused.append(exc)
-            report_unblock_outcome(self, request, lifted=lifted, refused=refused)
+            try:
+                result = blocks_bulk_unblock(
+                    queryset=blocks,
+                    actor=request.user,
+                    confirmed=form.cleaned_data["confirmed"],
+                    reason=form.cleaned_data["reason"],
+                    source=Unblock.Source.ADMIN,
+                )
+            except UnblockError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                return None
+            report_unblock_outcome(self, request, result)
             if other:
                 self.message_user(
                     request,
@@ -269,9 +148,9 @@ class BlockAdmin(ReadOnlyAdmin):
             return None
         rows = [
             {"address": b.address, "warning": block_warning(b.type, b.category), "record": ""}
-            for b in blocks
+            for b in blocks[:CONFIRMATION_LIST_LIMIT]
         ]
-        return unblock_confirmation(
+        return action_confirmation(
             self,
             request,
             queryset,
@@ -280,6 +159,7 @@ class BlockAdmin(ReadOnlyAdmin):
             rows=rows,
             form=form,
             template="admin/bounces/unblock_confirmation.html",
+            more=max(0, count - len(rows)),
             extra={"skipped_count": other, "permanent": permanent},
         )
 
@@ -329,6 +209,31 @@ class UnblockAdmin(ReadOnlyAdmin):
             return ""
         url = reverse(f"admin:records_{obj.record_type}_change", args=[obj.record_id])
         return format_html('<a href="{}">{} #{}</a>', url, obj.record_type, obj.record_id)
+
+
+@admin.register(BulkUnblockJob)
+class BulkUnblockJobAdmin(ReadOnlyAdmin):
+    """Background bulk unblocks: who started which, how far it got, what it skipped."""
+
+    list_display = (
+        "created_at",
+        "actor",
+        "record_type",
+        "fields",
+        "source",
+        "state",
+        "total",
+        "processed",
+        "unblocked",
+        "skipped_permanent",
+    )
+    list_filter = ("state", "source", "record_type", "created_at")
+    search_fields = ("actor__username", "reason")
+    list_select_related = ("actor",)
+    date_hierarchy = "created_at"
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
 
 
 # --- bounces -----------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from django.utils.translation import ngettext
 from ..ingestion.imap import mailboxes_failing
 from ..ingestion.store import OVERSIZE_PREFIX, inbound_requeue
 from ..models import BounceMailbox, InboundMessage, InboundSource
+from .actions import action_confirmation
 
 
 @admin.register(InboundMessage)
@@ -204,12 +205,32 @@ class InboundSourceAdmin(admin.ModelAdmin):
 
     actions = ["rotate_token"]
 
-    @admin.action(description=_("Issue a new token (the old one stops working)"))
-    def rotate_token(self, request: HttpRequest, queryset) -> None:
+    @admin.action(
+        description=_("Issue a new token (the old one stops working)"), permissions=["change"]
+    )
+    def rotate_token(self, request: HttpRequest, queryset):
+        """Like the other actions: a confirmation page first (the relays using the old token
+        stop working at once), then each new token shown once and logged in the admin history.
+        """
+        if not request.POST.get("post"):
+            return action_confirmation(
+                self,
+                request,
+                queryset,
+                action="rotate_token",
+                title=_("Issue new tokens"),
+                rows=[{"name": source.name, "slug": source.slug} for source in queryset],
+                form=forms.Form(),
+                template="admin/bounces/rotate_token_confirmation.html",
+            )
+        field = str(InboundSource._meta.get_field("token_hash").verbose_name)
+        changed = [{"changed": {"fields": [field]}}]
         for source in queryset:
             token = source.new_token()
             source.save(update_fields=["token_hash"])
+            self.log_change(request, source, changed)
             self._show_token(request, source, token)
+        return None
 
     def _show_token(self, request: HttpRequest, source: InboundSource, token: str) -> None:
         messages.warning(

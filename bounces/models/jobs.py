@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 from records.models import EMAIL_FIELDS_CHOICES
 
+from .blocks import Unblock
+
 
 class BulkUnblockJob(models.Model):
     """A bulk unblock too big to run inside a request (see `bulk_unblock_job_start`).
@@ -37,6 +39,12 @@ class BulkUnblockJob(models.Model):
     # {"ids": [1, 2, …]} or {"query": "<the list's filter query string>"}
     selection = models.JSONField(_("selection"))
     fields = models.CharField(_("fields"), max_length=10, choices=EMAIL_FIELDS_CHOICES)
+    # Where it was started (the list's bulk action, the admin) and, for an admin's lift of
+    # permanent blocks, the written reason: both go on every audit row the job writes.
+    source = models.CharField(
+        _("from"), max_length=10, choices=Unblock.Source.choices, default=Unblock.Source.BULK
+    )
+    reason = models.TextField(_("reason"), blank=True)
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
     total = models.PositiveIntegerField(_("records selected"), default=0)
     processed = models.PositiveIntegerField(_("records processed"), default=0)

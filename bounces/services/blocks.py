@@ -71,55 +71,129 @@ def address_block(
     The block keeps the latest cause and counts bounces. A permanent block is not downgraded by a
     later temporary bounce (an auto-reply from a dead mailbox's forwarder must not make it
     liftable by staff); it only counts it. With escalation configured, the Nth temporary bounce
-    within the window turns a temporary block permanent `other`.
+    within the window turns a temporary block permanent `other`. One request of
+    `addresses_block`, the one implementation of these rules.
     """
-    key = address_key(address)
-    if not key:
+    if not address_key(address):
         raise ValueError("address_block needs an address")
     if cause.type not in BlockType.values:
         # A verdict with no type blocks nothing; callers must not ask for a block then.
         raise ValueError(f"address_block needs a block type, not {cause.type!r}")
-    at = at or timezone.now()
+    request = BlockRequest(address, cause, at or timezone.now(), bounce)
+    return addresses_block(requests=[request], policy=policy)[address_key(address)]
+
+
+@dataclass(frozen=True)
+class BlockRequest:
+    """One bounce to apply to its address' block (see `addresses_block`)."""
+
+    address: str
+    cause: BlockCause
+    at: datetime
+    bounce: Bounce | None = None
+
+
+def addresses_block(
+    *, requests: Sequence[BlockRequest], policy: BouncePolicy | None = None
+) -> dict[str, Block]:
+    """Apply many bounces to their addresses' blocks in a few statements; return the active block
+    of each address (by key).
+
+    The rules are `address_block`'s. Requests apply in the order of their dates. Existing
+    active blocks are locked with one SELECT and updated once each; new ones are inserted with
+    one INSERT. With escalation configured the requests apply one at a time: escalation reads
+    each block's count after each bounce.
+    """
     policy = policy or BouncePolicy.current()
+    ordered = sorted(requests, key=lambda r: r.at)
+    for r in ordered:
+        if not address_key(r.address) or r.cause.type not in BlockType.values:
+            raise ValueError(f"cannot block {r.address!r} for {r.cause.type!r}")
+    rounds = [[r] for r in ordered] if policy.escalate_after_bounces else [ordered]
+    blocks: dict[str, Block] = {}
     with transaction.atomic():
-        # Two rounds at most: if a racing transaction creates the block between our SELECT and
-        # INSERT, the unique constraint refuses ours and the next round locks and updates theirs
-        # (and should theirs be lifted in that instant, the next round creates a fresh one).
-        for _attempt in range(3):
-            block = Block.objects.select_for_update().active().filter(address=key).first()
-            if block is None:
-                block = _create_block(key, cause, at, bounce, policy)
-                if block is not None:
-                    records_sync_blocks(addresses=[key])
-                    return block
-                continue
-            before = _tag(block)
-            _update_block(block, cause, at, bounce, policy)
-            if _tag(block) != before:  # a later bounce of another category, or escalation
-                records_sync_blocks(addresses=[key])
-            return block
-        raise RuntimeError(f"could not create or lock the block of {key}")  # pragma: no cover
+        for batch in rounds:
+            blocks.update(_block_batch(batch, policy))
+    return blocks
 
 
-def _create_block(
-    key: str, cause: BlockCause, at: datetime, bounce: Bounce | None, policy: BouncePolicy
-) -> Block | None:
+def _block_batch(batch: list[BlockRequest], policy: BouncePolicy) -> dict[str, Block]:
+    # If a racing transaction creates one of the new blocks between our SELECT and INSERT, the
+    # unique constraint refuses ours and the next attempt locks and updates theirs (and should
+    # theirs be lifted in that instant, the attempt after creates a fresh one).
+    for _attempt in range(3):
+        blocks = _try_block_batch(batch, policy)
+        if blocks is not None:
+            return blocks
+    raise RuntimeError("could not create or lock the blocks of a batch")  # pragma: no cover
+
+
+def _new_block(r: BlockRequest, policy: BouncePolicy, recorded_at: datetime) -> Block:
     block = Block(
-        address=key,
-        first_bounce_at=at,
-        last_bounce_at=at,
+        address=address_key(r.address),
+        first_bounce_at=r.at,
+        last_bounce_at=r.at,
         bounce_count=1,
-        cause=bounce,
-        review_due_at=at + timedelta(days=policy.review_interval_days),
-        last_recorded_at=timezone.now(),
+        cause=r.bounce,
+        review_due_at=r.at + timedelta(days=policy.review_interval_days),
+        last_recorded_at=recorded_at,
     )
-    _apply_cause(block, cause)
+    _apply_cause(block, r.cause)
+    return block
+
+
+def _try_block_batch(batch: list[BlockRequest], policy: BouncePolicy) -> dict[str, Block] | None:
+    """One attempt at a batch; None (and nothing written) when a racer created a block first."""
+    recorded_at = timezone.now()
+    keys = {address_key(r.address) for r in batch}
+    active = {
+        b.address: b for b in Block.objects.select_for_update().active().filter(address__in=keys)
+    }
+    tags_before = {key: _tag(block) for key, block in active.items()}
+    new: dict[str, Block] = {}
+    added: dict[str, int] = {}
+    for r in batch:
+        key = address_key(r.address)
+        block = active.get(key) or new.get(key)
+        if block is None:
+            new[key] = _new_block(r, policy, recorded_at)
+            continue
+        block.last_recorded_at = recorded_at
+        if key in active:
+            added[key] = added.get(key, 0) + 1
+        else:
+            block.bounce_count += 1
+        _take_cause(block, r.cause, r.at, r.bounce)
+    if new and not _insert_blocks(list(new.values())):
+        return None
+    for key, count in added.items():
+        block = active[key]
+        block.bounce_count = F("bounce_count") + count
+        # Never write `lifted_at` back: on SQLite there is no row lock, and a lift committed
+        # since our read must not be undone by this update.
+        block.save(update_fields=[*_CAUSE_FIELDS, *_BOUNCE_FIELDS])
+    if added:
+        pks = [active[key].pk for key in added]
+        counts = dict(Block.objects.filter(pk__in=pks).values_list("pk", "bounce_count"))
+        for key in added:
+            active[key].bounce_count = counts[active[key].pk]
+            if _should_escalate(active[key], policy):
+                _escalate(active[key], policy)
+    # Records show new blocks and blocks whose cause moved to another category (or escalated).
+    changed = [key for key, block in active.items() if _tag(block) != tags_before[key]]
+    records_sync_blocks(addresses=[*new, *changed])
+    return {**active, **new}
+
+
+def _insert_blocks(blocks: list[Block]) -> bool:
+    """Insert new blocks in a savepoint; False (nothing inserted) when a racing transaction
+    created one of them first (the partial unique constraint refuses ours)."""
     try:
         with transaction.atomic():
-            block.save()
+            Block.objects.bulk_create(blocks)
     except IntegrityError:
-        return None
-    return block
+        return False
+    return True
 
 
 def _tag(block: Block) -> str:
@@ -139,103 +213,14 @@ def _take_cause(block: Block, cause: BlockCause, at: datetime, bounce: Bounce | 
     block.first_bounce_at = min(block.first_bounce_at, at)
 
 
-def _update_block(
-    block: Block, cause: BlockCause, at: datetime, bounce: Bounce | None, policy: BouncePolicy
-) -> None:
-    block.bounce_count = F("bounce_count") + 1
-    block.last_recorded_at = timezone.now()
-    _take_cause(block, cause, at, bounce)
-    # Never write `lifted_at` back: on SQLite there is no row lock, and a lift committed since
-    # our read must not be undone by this update.
-    block.save(update_fields=[*_CAUSE_FIELDS, *_BOUNCE_FIELDS])
-    block.refresh_from_db(fields=["bounce_count"])
-    if _should_escalate(block, policy):
-        block.type = BlockType.PERMANENT
-        block.category = ESCALATED_CATEGORY
-        block.escalated_at = timezone.now()
-        block.explanation = _(
-            "%(count)d temporary bounces within %(days)d days: escalated to a permanent block."
-        ) % {"count": block.bounce_count, "days": policy.escalate_within_days}
-        block.save(update_fields=["type", "category", "escalated_at", "explanation"])
-
-
-@dataclass(frozen=True)
-class BlockRequest:
-    """One bounce to apply to its address' block (see `addresses_block`)."""
-
-    address: str
-    cause: BlockCause
-    at: datetime
-    bounce: Bounce | None = None
-
-
-def addresses_block(
-    *, requests: Sequence[BlockRequest], policy: BouncePolicy | None = None
-) -> None:
-    """Apply many bounces with `address_block`'s semantics, in a few statements (ingestion).
-
-    Existing active blocks are locked with one SELECT and updated once each; new ones are
-    inserted with one INSERT. With escalation configured, or when a racing transaction created
-    one of the blocks first, it falls back to `address_block` per request.
-    """
-    policy = policy or BouncePolicy.current()
-    ordered = sorted(requests, key=lambda r: r.at)
-    for r in ordered:
-        if not address_key(r.address) or r.cause.type not in BlockType.values:
-            raise ValueError(f"cannot block {r.address!r} for {r.cause.type!r}")
-
-    def one_by_one() -> None:
-        for r in ordered:
-            address_block(address=r.address, cause=r.cause, at=r.at, bounce=r.bounce, policy=policy)
-
-    if policy.escalate_after_bounces:
-        one_by_one()  # escalation reads each block's history: keep the per-address path
-        return
-    recorded_at = timezone.now()
-    with transaction.atomic():
-        keys = {address_key(r.address) for r in ordered}
-        active = {
-            b.address: b
-            for b in Block.objects.select_for_update().active().filter(address__in=keys)
-        }
-        tags_before = {key: _tag(block) for key, block in active.items()}
-        new: dict[str, Block] = {}
-        added: dict[str, int] = {}
-        for r in ordered:
-            key = address_key(r.address)
-            block = active.get(key) or new.get(key)
-            if block is None:
-                block = Block(
-                    address=key,
-                    first_bounce_at=r.at,
-                    last_bounce_at=r.at,
-                    bounce_count=1,
-                    cause=r.bounce,
-                    review_due_at=r.at + timedelta(days=policy.review_interval_days),
-                    last_recorded_at=recorded_at,
-                )
-                _apply_cause(block, r.cause)
-                new[key] = block
-                continue
-            block.last_recorded_at = recorded_at
-            if key in active:
-                added[key] = added.get(key, 0) + 1
-            else:
-                block.bounce_count += 1
-            _take_cause(block, r.cause, r.at, r.bounce)
-        try:
-            with transaction.atomic():
-                Block.objects.bulk_create(list(new.values()))
-        except IntegrityError:
-            one_by_one()
-            return
-        for key, count in added.items():
-            block = active[key]
-            block.bounce_count = F("bounce_count") + count
-            block.save(update_fields=[*_CAUSE_FIELDS, *_BOUNCE_FIELDS])
-        # Records show new blocks and blocks whose cause moved to another category.
-        changed = [key for key, block in active.items() if _tag(block) != tags_before[key]]
-        records_sync_blocks(addresses=[*new, *changed])
+def _escalate(block: Block, policy: BouncePolicy) -> None:
+    block.type = BlockType.PERMANENT
+    block.category = ESCALATED_CATEGORY
+    block.escalated_at = timezone.now()
+    block.explanation = _(
+        "%(count)d temporary bounces within %(days)d days: escalated to a permanent block."
+    ) % {"count": block.bounce_count, "days": policy.escalate_within_days}
+    block.save(update_fields=["type", "category", "escalated_at", "explanation"])
 
 
 def _should_escalate(block: Block, policy: BouncePolicy) -> bool:
@@ -318,28 +303,3 @@ def block_unblock(
             confirmed=confirmed,
             reason=reason,
         )
-
-
-def address_unblock(
-    *,
-    address: str,
-    actor,
-    source: str,
-    confirmed: bool,
-    reason: str = "",
-    record=None,
-    field: str = "",
-) -> Unblock:
-    """Lift the active block of `address`; raise `NotBlocked` when it has none."""
-    block = Block.objects.active().filter(address=address_key(address)).first()
-    if block is None:
-        raise NotBlocked(address)
-    return block_unblock(
-        block=block,
-        actor=actor,
-        source=source,
-        confirmed=confirmed,
-        reason=reason,
-        record=record,
-        field=field,
-    )

@@ -1,24 +1,33 @@
-"""Lifting the temporary blocks of many records at once (the list view's bulk action).
+"""Lifting the blocks of many records, or many blocks, at once (bulk actions of the list
+view and of the admin, and the background job).
 
-Set-based: one guarded UPDATE lifts every matching active temporary block and returns the rows
-it changed, the audit rows go in with `bulk_create`, the records' block columns follow with one
-UPDATE per model, field and 5,000 addresses, and the counts of what was skipped come from
-aggregate queries. Nothing runs per record, so 10,000 records take a fraction of a second
-(see records/bench.py). Permanent blocks are never lifted in bulk: each one needs an admin's
-written reason, which belongs on the record page.
+Set-based: one guarded UPDATE lifts every matching active block the actor may lift and returns
+the rows it changed, the audit rows go in with `bulk_create`, the records' block columns follow
+with one UPDATE per model, field and 5,000 addresses, and the counts of what was skipped come
+from aggregate queries. Nothing runs per record, so 10,000 records take a fraction of a second
+(see bench/record_lists.py). Permanent blocks are lifted only by a user with the
+`unblock_permanent` permission who wrote a reason (the admin); otherwise they are skipped and
+counted.
+
+`bulk_unblock` is the one entry point for a selection of records: it runs the lift now, or
+queues a background job when the selection is larger than `BULK_UNBLOCK_SYNC_LIMIT`.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from records.models import ADDRESS_COLUMNS
 
 from ..categories import BlockType
 from ..models import Block, BulkUnblockJob, Unblock
@@ -29,7 +38,6 @@ from .record_unblock import fields_for
 
 logger = logging.getLogger(__name__)
 
-KEY_COLUMNS = {"primary": "email_key", "backup": "backup_email_key"}
 # Attribution of lifted addresses to records is looked up in chunks: bounded query parameters
 # on every database (SQLite caps them), and still only a handful of queries for 10,000.
 CHUNK = 5000
@@ -43,8 +51,8 @@ class BulkUnblockResult:
     skipped_permanent: int = 0
     not_blocked: int = 0
     records_without_address: int = 0
-    # Temporary blocks left in place: a bounce came after the user confirmed (or one turned
-    # permanent, or someone else lifted it, while this ran).
+    # Blocks left in place: a bounce came after the user confirmed (or one turned permanent,
+    # or someone else lifted it, while this ran).
     skipped_changed: int = 0
     permanent_examples: list[str] = field(default_factory=list)
     unblocked_examples: list[str] = field(default_factory=list)
@@ -54,49 +62,65 @@ class BulkUnblockResult:
         return self.skipped_permanent + self.not_blocked + self.skipped_changed
 
 
+def _key(name: str) -> str:
+    return ADDRESS_COLUMNS[name].key
+
+
 def _addresses(queryset: QuerySet, names: list[str]) -> QuerySet:
     """Return the distinct non-empty addresses the records carry in the chosen fields."""
     parts = [
-        queryset.exclude(**{KEY_COLUMNS[name]: ""}).values_list(KEY_COLUMNS[name], flat=True)
-        for name in names
+        queryset.exclude(**{_key(name): ""}).values_list(_key(name), flat=True) for name in names
     ]
     if len(parts) == 1:
         return parts[0].distinct()
     return parts[0].union(parts[1])  # UNION removes duplicates itself
 
 
-def _lift(targets: QuerySet, now, confirmed_at) -> list[tuple[int, str, str, str]]:
-    """Lift the target blocks still active and temporary in one guarded UPDATE; return them.
+def _liftable_types(actor, reason: str = "") -> list[str]:
+    """Return the block types `actor` may lift in bulk: temporary with `unblock_temporary`,
+    permanent with `unblock_permanent` and a written reason."""
+    types = []
+    if can_unblock(actor, Block(type=BlockType.TEMPORARY)):
+        types.append(BlockType.TEMPORARY.value)
+    if reason.strip() and can_unblock(actor, Block(type=BlockType.PERMANENT)):
+        types.append(BlockType.PERMANENT.value)
+    return types
+
+
+def _lift(
+    targets: QuerySet, *, types: list[str], now, confirmed_at
+) -> list[tuple[int, str, str, str]]:
+    """Lift the target blocks still active and of a liftable type in one guarded UPDATE; return
+    them.
 
     The guards sit on the UPDATE itself, not only in the `id IN (…)` subquery: on PostgreSQL a
     row another transaction changed meanwhile (a bounce escalating the block to permanent, a new
     bounce, a lift) is locked and its WHERE re-checked on the committed version, while the
-    subquery still sees the rows as they were when the statement started. So a block that
-    turned permanent, or got a bounce after `confirmed_at`, is never lifted here; the single
+    subquery still sees the rows as they were when the statement started. So the actor's
+    permission (`types`) and the write are one statement: a block that turned permanent under a
+    sales user's lift, or got a bounce after `confirmed_at`, is never lifted here; the single
     lift (`block_unblock`) decides under the same row lock. RETURNING tells exactly which rows
     this call lifted, so a block lifted concurrently never gets a second audit row.
     """
+    if not types:
+        return []
     table = connection.ops.quote_name(Block._meta.db_table)
     try:
         sql, params = targets.values("pk").query.sql_with_params()
     except EmptyResultSet:  # the selection matches nothing (a category of the other type)
         return []
     confirmed = connection.ops.adapt_datetimefield_value(confirmed_at)
+    placeholders = ", ".join(["%s"] * len(types))
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET lifted_at = %s "  # noqa: S608 - table name from the model
-            "WHERE lifted_at IS NULL AND type = %s "
+            f"WHERE lifted_at IS NULL AND type IN ({placeholders}) "
             # Our clock's record of the last bounce (the bounce's own date may lie in the past
             # or, from a skewed ESP clock, the future); blocks older than the field have none.
             "AND COALESCE(last_recorded_at, last_bounce_at) <= %s "
             f"AND id IN ({sql}) "
             "RETURNING id, address, type, category",
-            [
-                connection.ops.adapt_datetimefield_value(now),
-                BlockType.TEMPORARY.value,
-                confirmed,
-                *params,
-            ],
+            [connection.ops.adapt_datetimefield_value(now), *types, confirmed, *params],
         )
         return list(cursor.fetchall())
 
@@ -107,20 +131,111 @@ def _attribute(queryset: QuerySet, names: list[str], addresses: list[str]) -> di
     for start in range(0, len(addresses), CHUNK):
         chunk = addresses[start : start + CHUNK]
         for name in names:
-            column = KEY_COLUMNS[name]
+            column = _key(name)
             rows = queryset.filter(**{f"{column}__in": chunk}).values_list(column, "pk")
             for key, pk in rows:
                 found.setdefault(key, (pk, name))
     return found
 
 
-def _check_allowed(*, actor, confirmed: bool) -> None:
-    """Refuse a bulk unblock the actor may not make, or did not confirm (nothing changes)."""
+def _check_allowed(*, actor, confirmed: bool, reason: str = "") -> list[str]:
+    """Return the types the actor may lift; refuse a bulk unblock the actor may not make at all,
+    or did not confirm (nothing changes)."""
     subject = _("the selected addresses")
-    if not can_unblock(actor, Block(type=BlockType.TEMPORARY)):
+    types = _liftable_types(actor, reason)
+    if not types:
         raise UnblockNotAllowed(subject)
     if not confirmed:
         raise ConfirmationRequired(subject)
+    return types
+
+
+def _blocks_lift(
+    *,
+    matching: QuerySet,
+    actor,
+    types: list[str],
+    source: str,
+    reason: str,
+    confirmed_at: datetime | None,
+    examples: int,
+    owners: Callable[[list[str]], dict] = lambda addresses: {},
+    record_type: str = "",
+) -> BulkUnblockResult:
+    """The one set-based lift: the active blocks of `matching` whose type is in `types`.
+
+    Counts the blocks skipped as permanent (not in `types`) and those that changed meanwhile;
+    `owners` names the record (id, field) of each lifted address for its audit row.
+    """
+    result = BulkUnblockResult()
+    now = timezone.now()
+    confirmed_at = confirmed_at or now
+    # Counted before anything changes: the selection may be filtered by block state, which the
+    # lift and the sync below change.
+    skipped = matching.filter(type=BlockType.PERMANENT).exclude(type__in=types)
+    result.skipped_permanent = skipped.count()
+    result.permanent_examples = list(
+        skipped.order_by("address").values_list("address", flat=True)[:examples]
+    )
+    liftable = matching.filter(type__in=types)
+    candidates = liftable.count()
+    with transaction.atomic():
+        lifted = _lift(liftable, types=types, now=now, confirmed_at=confirmed_at)
+        addresses = [address for _pk, address, _t, _c in lifted]
+        found = owners(addresses)
+        audit = []
+        for pk, address, type_, category in lifted:
+            record_id, name = found.get(address, (None, ""))
+            audit.append(
+                Unblock(
+                    block_id=pk,
+                    address=address,
+                    block_type=type_,
+                    category=category,
+                    actor=actor,
+                    source=source,
+                    record_type=record_type if record_id is not None else "",
+                    record_id=record_id,
+                    field=name,
+                    confirmed=True,
+                    reason=reason,
+                )
+            )
+        Unblock.objects.bulk_create(audit, batch_size=CHUNK)
+        # Last: it takes the lifted records out of a queryset filtered by block state.
+        records_sync_blocks(addresses=addresses)
+    result.unblocked = len(lifted)
+    result.skipped_changed = max(0, candidates - result.unblocked)
+    result.unblocked_examples = sorted(addresses)[:examples]
+    return result
+
+
+def blocks_bulk_unblock(
+    *,
+    queryset: QuerySet,
+    actor,
+    confirmed: bool,
+    reason: str = "",
+    source: str = Unblock.Source.ADMIN,
+    examples: int = 10,
+) -> BulkUnblockResult:
+    """Lift the active blocks of `queryset` (blocks: the admin's block list) in a few statements.
+
+    Temporary blocks need `unblock_temporary`; permanent ones `unblock_permanent` and a reason,
+    else they are skipped and counted. Raises like `records_bulk_unblock`.
+    """
+    reason = (reason or "").strip()
+    types = _check_allowed(actor=actor, confirmed=confirmed, reason=reason)
+    matching = Block.objects.active().filter(pk__in=queryset.order_by().values("pk"))
+    return _blocks_lift(
+        matching=matching,
+        actor=actor,
+        types=types,
+        source=source,
+        reason=reason,
+        confirmed_at=None,
+        examples=examples,
+    )
 
 
 def records_bulk_unblock(
@@ -130,72 +245,91 @@ def records_bulk_unblock(
     actor,
     confirmed: bool,
     source: str = Unblock.Source.BULK,
+    reason: str = "",
     examples: int = 10,
     confirmed_at: datetime | None = None,
 ) -> BulkUnblockResult:
-    """Lift the active temporary blocks on the chosen address fields of every record in `queryset`.
+    """Lift the active blocks on the chosen address fields of every record in `queryset`.
 
     `fields` is "primary", "backup" or "both". An address carried by several records is lifted
     once; its audit row names the first record of the set found carrying it. Permanent blocks are
-    skipped and counted, like addresses that are not blocked. A block that received a bounce
-    after `confirmed_at` (when the user confirmed what they saw; default now) is left in place
-    and counted in `skipped_changed`. Raises `UnblockNotAllowed` when the
-    actor may not lift temporary blocks and `ConfirmationRequired` without the confirmation;
-    then nothing changes.
+    lifted only with a `reason` by a user with `unblock_permanent`; otherwise they are skipped
+    and counted, like addresses that are not blocked. A block that received a bounce after
+    `confirmed_at` (when the user confirmed what they saw; default now) is left in place and
+    counted in `skipped_changed`. Raises `UnblockNotAllowed` when the actor may not lift
+    blocks and `ConfirmationRequired` without the confirmation; then nothing changes.
     """
     names = fields_for(fields)
-    _check_allowed(actor=actor, confirmed=confirmed)
+    reason = (reason or "").strip()
+    types = _check_allowed(actor=actor, confirmed=confirmed, reason=reason)
 
     records = queryset.order_by()
     addresses = _addresses(records, names)
     matching = Block.objects.active().filter(address__in=addresses)
-    result = BulkUnblockResult()
-    record_type = records.model._meta.model_name
-    now = timezone.now()
-    confirmed_at = confirmed_at or now
-    # What was selected, counted before anything changes: `queryset` may be filtered by block
-    # state (the list's "all matching"), which the lift and the sync below change.
-    permanent = matching.filter(type=BlockType.PERMANENT)
-    result.skipped_permanent = permanent.count()
-    result.permanent_examples = list(
-        permanent.order_by("address").values_list("address", flat=True)[:examples]
-    )
     total = addresses.count()
     without = records
     for name in names:
-        without = without.filter(**{KEY_COLUMNS[name]: ""})
-    result.records_without_address = without.count()
-    temporary = matching.filter(type=BlockType.TEMPORARY).count()
-    with transaction.atomic():
-        lifted = _lift(matching.filter(type=BlockType.TEMPORARY), now, confirmed_at)
-        owners = _attribute(records, names, [address for _pk, address, _t, _c in lifted])
-        audit = []
-        for pk, address, type_, category in lifted:
-            record_id, name = owners.get(address, (None, ""))
-            audit.append(
-                Unblock(
-                    block_id=pk,
-                    address=address,
-                    block_type=type_,
-                    category=category,
-                    actor=actor,
-                    source=source,
-                    record_type=record_type,
-                    record_id=record_id,
-                    field=name,
-                    confirmed=True,
-                )
-            )
-        Unblock.objects.bulk_create(audit, batch_size=CHUNK)
-        # Last: it takes the lifted records out of a queryset filtered by block state.
-        records_sync_blocks(addresses=[address for _pk, address, _t, _c in lifted])
-    result.unblocked = len(lifted)
-    result.skipped_changed = max(0, temporary - result.unblocked)
-    result.unblocked_examples = sorted(address for _pk, address, _t, _c in lifted)[:examples]
+        without = without.filter(**{_key(name): ""})
+    records_without_address = without.count()
+    result = _blocks_lift(
+        matching=matching,
+        actor=actor,
+        types=types,
+        source=source,
+        reason=reason,
+        confirmed_at=confirmed_at,
+        examples=examples,
+        owners=lambda lifted: _attribute(records, names, lifted),
+        record_type=records.model._meta.model_name,
+    )
+    result.records_without_address = records_without_address
     result.not_blocked = max(
         0, total - result.unblocked - result.skipped_permanent - result.skipped_changed
     )
     return result
+
+
+def bulk_unblock(
+    *,
+    actor,
+    record_type: str,
+    selection: dict,
+    fields: str,
+    confirmed: bool,
+    confirmed_at: datetime | None = None,
+    source: str = Unblock.Source.BULK,
+    reason: str = "",
+) -> BulkUnblockResult | BulkUnblockJob:
+    """Lift the blocks of a selection of records now, or in the background when it is big.
+
+    The one call of the sales list, the admin and commands: up to `BULK_UNBLOCK_SYNC_LIMIT`
+    records are lifted at once and the result returned; a bigger selection is queued as a
+    `BulkUnblockJob` (returned) after the same checks. Raises `InvalidSelection` for a filter
+    that is not valid, and the `UnblockError`s of `records_bulk_unblock`.
+    """
+    from records.selectors import records_for_selection
+
+    queryset = records_for_selection(record_type=record_type, selection=selection)
+    if queryset.order_by().count() > settings.BULK_UNBLOCK_SYNC_LIMIT:
+        return bulk_unblock_job_start(
+            actor=actor,
+            record_type=record_type,
+            selection=selection,
+            fields=fields,
+            confirmed=confirmed,
+            confirmed_at=confirmed_at,
+            source=source,
+            reason=reason,
+        )
+    return records_bulk_unblock(
+        queryset=queryset,
+        fields=fields,
+        actor=actor,
+        confirmed=confirmed,
+        source=source,
+        reason=reason,
+        confirmed_at=confirmed_at,
+    )
 
 
 # --- background jobs -----------------------------------------------------------------------------
@@ -219,6 +353,8 @@ def bulk_unblock_job_start(
     fields: str,
     confirmed: bool,
     confirmed_at: datetime | None = None,
+    source: str = Unblock.Source.BULK,
+    reason: str = "",
 ) -> BulkUnblockJob:
     """Check, count and queue a bulk unblock to run in the background; return its job.
 
@@ -230,7 +366,8 @@ def bulk_unblock_job_start(
     from records.selectors import records_for_selection
 
     fields_for(fields)  # raises on an unknown choice
-    _check_allowed(actor=actor, confirmed=confirmed)
+    reason = (reason or "").strip()
+    _check_allowed(actor=actor, confirmed=confirmed, reason=reason)
     queryset = records_for_selection(record_type=record_type, selection=selection)
     job = BulkUnblockJob.objects.create(
         actor=actor,
@@ -239,6 +376,8 @@ def bulk_unblock_job_start(
         fields=fields,
         total=queryset.order_by().count(),
         confirmed_at=confirmed_at or timezone.now(),
+        source=source,
+        reason=reason,
     )
     from ..tasks.jobs import bulk_unblock_job
     from ..tasks.queue import task_send_on_commit
@@ -314,7 +453,8 @@ def bulk_unblock_job_run(*, job_id: int, chunk: int = JOB_CHUNK) -> BulkUnblockJ
                     fields=job.fields,
                     actor=job.actor,
                     confirmed=True,  # confirmed when the job was started
-                    source=Unblock.Source.BULK,
+                    source=job.source,
+                    reason=job.reason,
                     confirmed_at=job.confirmed_at or job.created_at,
                 )
                 update = {

@@ -63,7 +63,7 @@ def _run_in_threads(target, count: int = 2) -> list:
 
 def test_two_first_bounces_of_one_address_make_one_active_block(monkeypatch):
     both_looked = threading.Barrier(2, timeout=10)
-    real_create = block_services._create_block
+    real_insert = block_services._insert_blocks
     waited = threading.local()
 
     created: list = []
@@ -72,11 +72,11 @@ def test_two_first_bounces_of_one_address_make_one_active_block(monkeypatch):
         if not getattr(waited, "done", False):
             waited.done = True
             both_looked.wait()
-        block = real_create(*args, **kwargs)
-        created.append(block)
-        return block
+        inserted = real_insert(*args, **kwargs)
+        created.append(inserted)
+        return inserted
 
-    monkeypatch.setattr(block_services, "_create_block", create_after_both_looked)
+    monkeypatch.setattr(block_services, "_insert_blocks", create_after_both_looked)
 
     results = _run_in_threads(lambda i: address_block(address="Race@Example.com", cause=CAUSE))
 
@@ -86,7 +86,7 @@ def test_two_first_bounces_of_one_address_make_one_active_block(monkeypatch):
     assert block.is_active and block.address == "race@example.com"
     assert block.bounce_count == 2
     # Both really tried to insert; the constraint refused one, which then updated the winner's.
-    assert len(created) == 2 and created.count(None) == 1
+    assert len(created) == 2 and created.count(False) == 1
 
 
 def test_two_lifts_of_one_block_write_one_unblock_and_the_loser_is_told(lifter):

@@ -287,3 +287,19 @@ def test_sync_writes_only_values_that_change(people):
 
     assert records_sync_blocks(addresses=["ann@example.com", "clean@example.com"]) == 0
     assert records_sync_blocks(addresses=None) == 0
+
+
+def test_the_demo_seed_writes_columns_equal_to_the_blocks(settings):
+    """seed_demo writes blocks behind the per-bounce services (bounces.services.seeding)."""
+    settings.DEBUG = True  # seed_demo runs only with it on
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+    call_command(
+        "seed_demo",
+        *["--contacts", "60", "--leads", "30", "--bounces", "120", "--seed", "3"],
+        stdout=io.StringIO(),
+    )
+
+    assert Block.objects.active().exists() and Block.objects.filter(lifted_at__isnull=False)
+    assert Contact.objects.exclude(email_block="").exists()
+    assert_in_sync()

@@ -13,7 +13,6 @@ from bounces.models import Block, BouncePolicy, Unblock
 from bounces.services.blocks import (
     BlockCause,
     address_block,
-    address_unblock,
     block_unblock,
     can_unblock,
 )
@@ -347,19 +346,3 @@ def test_unblock_writes_the_record_and_field_it_came_from(sales_user):
         contact.pk,
         "primary",
     )
-
-
-# --- address_unblock --------------------------------------------------------------------------
-def test_address_unblock_finds_the_block_whatever_the_case(sales_user):
-    block = BlockFactory(address="quinn@example.com")
-    unblock = address_unblock(
-        address="Quinn@EXAMPLE.com", actor=sales_user, source="list", confirmed=True
-    )
-    assert unblock.block_id == block.pk
-
-
-def test_address_unblock_of_an_unblocked_address_changes_nothing(sales_user):
-    BlockFactory(address="ray@example.com", lifted_at=timezone.now())
-    with pytest.raises(NotBlocked, match="ray@example.com is not blocked"):
-        address_unblock(address="ray@example.com", actor=sales_user, source="list", confirmed=True)
-    assert not Unblock.objects.exists()

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from bench.samples import sample
 from bounces.ingestion.process import inbound_process
 from bounces.ingestion.store import inbound_store_raw
 from bounces.models import Bounce, BounceMailbox, InboundMessage, InboundSource
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -140,14 +143,39 @@ def test_new_source_shows_its_token_once(admin_client, client):
     assert posted.status_code == 202
 
 
-def test_rotating_a_token_shows_the_new_one_and_the_old_stops_working(admin_client, http_source):
+def test_rotating_a_token_shows_the_new_one_and_the_old_stops_working(
+    admin_client, admin_user, http_source
+):
     source, old = http_source
-    response = admin_client.post(
-        reverse("admin:bounces_inboundsource_changelist"),
-        {"action": "rotate_token", "_selected_action": [source.pk]},
-        follow=True,
-    )
+    url = reverse("admin:bounces_inboundsource_changelist")
+    action = {"action": "rotate_token", "_selected_action": [source.pk]}
+
+    page = admin_client.post(url, action)
+    assert "admin/bounces/rotate_token_confirmation.html" in [t.name for t in page.templates]
+    source.refresh_from_db()
+    assert source.check_token(old)  # nothing changes before the confirmation
+
+    response = admin_client.post(url, {**action, "post": "yes"}, follow=True)
     text = next(str(m) for m in response.context["messages"] if "token" in str(m))
     new = text.split(" is ")[1].split(":")[0]
     source.refresh_from_db()
     assert source.check_token(new) and not source.check_token(old)
+    entry = LogEntry.objects.get(object_id=str(source.pk))
+    assert (entry.user, entry.action_flag) == (admin_user, CHANGE)
+    assert entry.get_change_message() == "Changed token hash."
+    assert new not in entry.change_message
+
+
+def test_rotating_a_token_needs_the_change_permission(client, http_source):
+    source, old = http_source
+    user = UserFactory(is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="view_inboundsource"))
+    client.force_login(user)
+    url = reverse("admin:bounces_inboundsource_changelist")
+
+    assert "rotate_token" not in client.get(url).content.decode()
+    client.post(url, {"action": "rotate_token", "_selected_action": [source.pk], "post": "yes"})
+
+    source.refresh_from_db()
+    assert source.check_token(old)
+    assert not LogEntry.objects.exists()
