@@ -28,6 +28,7 @@ from django.utils import timezone
 from bounces.categories import BlockCategory, BlockType
 from bounces.models import Block, Bounce, BouncePolicy, Mailing, SentEmail, Unblock
 from bounces.services.record_blocks import records_sync_blocks
+from reports import rollups
 
 from .models import Contact, EmailField, Lead
 from .search import search_text_of
@@ -819,9 +820,5 @@ def _blocks(rng, now, result, bounces: list[Bounce], sales, admin) -> None:
 
 
 def _rebuild_rollups(result: DemoResult) -> None:
-    try:
-        from reports.rollups import rebuild
-    except ImportError:  # the reports app may not have its roll-ups (yet)
-        return
-    rebuild()
+    rollups.rebuild()
     result.rollups = " Report roll-ups rebuilt."
