@@ -1,7 +1,7 @@
 """Reports › Email reports › Bounce report: the page, the rows behind its numbers, downloads.
 
 Thin views: the filter form gives `ReportFilters`, `selectors.bounce_report` computes, `charts`
-draws and `exports` writes. Every number on the page links to a list of the rows behind it
+draws and `core.downloads` writes. Every number on the page links to a list of the rows behind it
 (`reports:rows`), with the report's own query parameters (see reports/filters.py).
 """
 
@@ -18,7 +18,9 @@ from django.views import View
 from django.views.generic import TemplateView
 from django_tables2 import SingleTableMixin
 
-from . import charts, exports, tables
+from core.downloads import csv_response, xlsx_response
+
+from . import charts, tables
 from .filters import BounceReportFilter
 from .selectors import (
     BounceReport,
@@ -282,9 +284,9 @@ class ReportExportView(ReportAccessMixin, View):
         report = bounce_report(filters=self.get_report_filters())
         name = f"bounce-report-{report.filters.start}-{report.filters.end}"
         if fmt == "csv":
-            return exports.csv_response(f"{name}.csv", *report_table(report))
+            return csv_response(f"{name}.csv", *report_table(report))
         if fmt == "xlsx":
-            return exports.xlsx_response(f"{name}.xlsx", report_sheets(report))
+            return xlsx_response(f"{name}.xlsx", report_sheets(report))
         raise Http404
 
 
@@ -443,7 +445,7 @@ class RowsExportView(ReportAccessMixin, View):
         headers = [name for name, _source in ROW_COLUMNS]
         name = f"bounces-{f.start}-{f.end}"
         if fmt == "csv":
-            return exports.csv_response(f"{name}.csv", headers, rows)
+            return csv_response(f"{name}.csv", headers, rows)
         if fmt == "xlsx":
-            return exports.xlsx_response(f"{name}.xlsx", [(str(_("Bounces")), headers, rows)])
+            return xlsx_response(f"{name}.xlsx", [(str(_("Bounces")), headers, rows)])
         raise Http404

@@ -1,6 +1,6 @@
 """CSV/XLSX export of the contact or lead list as filtered on its page (same query string).
 
-Cells go through `reports.exports` (the one formula-injection rule of the app).
+Cells go through `core.spreadsheets` (the one formula-injection rule of the app).
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
+from core.downloads import csv_response, xlsx_response
 from records.filters import ContactFilter, LeadFilter
 from records.models import Contact, Lead
-from reports.exports import csv_response, xlsx_response
 
 _KINDS = {"contact": (Contact, ContactFilter), "lead": (Lead, LeadFilter)}
 _COLUMNS = (

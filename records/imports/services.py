@@ -31,9 +31,9 @@ from bounces.models import Block
 from bounces.services.record_blocks import _keys as keys_rhs
 from bounces.services.record_blocks import records_sync_blocks
 from bounces.services.review import LookupFailed, _Dns, default_resolver, domain_evidence
+from core.spreadsheets import safe_cell
 from records.addresses import address_key
 from records.models import Contact, Lead
-from reports.exports import safe_cell
 
 from .cleaning import FIELDS, clean_email, formula_like, match_headers, split_name
 from .models import ImportBatch, ImportJob, OnDuplicate, Outcome, RecordKind
@@ -708,5 +708,5 @@ def result_rows(job: ImportJob, *, with_ids: bool = False) -> Iterator[list]:
 
 def write_result(job: ImportJob, out) -> None:
     """Write the job's result file (CSV: line, outcome, reason) to `out`."""
-    # Reasons quote the file's own cells: a spreadsheet must not run them (reports.exports).
+    # Reasons quote the file's own cells: a spreadsheet must not run them (core.spreadsheets).
     csv.writer(out).writerows([safe_cell(value) for value in row] for row in result_rows(job))

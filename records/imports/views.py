@@ -19,7 +19,6 @@ from django.http import (
     HttpResponse,
     HttpResponseRedirect,
     JsonResponse,
-    StreamingHttpResponse,
 )
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -28,7 +27,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
-from reports.exports import csv_lines
+from core.downloads import csv_response
 
 from . import hygiene
 from .forms import MappingForm, UploadForm
@@ -244,11 +243,7 @@ class PreviewDownloadView(View):
         except TableError as exc:
             messages.error(request, str(exc))
             return HttpResponseRedirect(reverse("imports:mapping", args=[job.pk]))
-        response = StreamingHttpResponse(
-            csv_lines(headers, rows), content_type="text/csv; charset=utf-8"
-        )
-        response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-preview.csv"'
-        return response
+        return csv_response(f"import-{job.pk}-preview.csv", headers, rows)
 
 
 class JobView(View):
@@ -290,11 +285,7 @@ class JobResultView(View):
         job = _job(request, pk)
         rows: Iterator[list] = result_rows(job, with_ids=True)
         headers = next(rows)
-        response = StreamingHttpResponse(
-            csv_lines(headers, rows), content_type="text/csv; charset=utf-8"
-        )
-        response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-result.csv"'
-        return response
+        return csv_response(f"import-{job.pk}-result.csv", headers, rows)
 
 
 class JobResumeView(View):
