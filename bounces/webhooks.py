@@ -1,4 +1,4 @@
-"""ESP tracking webhooks (django-anymail) wired with their authentication always on.
+"""ESP tracking webhooks (django-anymail), authentication always on; their URLs: bounces/urls.py.
 
 anymail verifies each ESP's basic auth or signature; on top of it, these views
 - refuse every post while no secret is configured (anymail would only warn and accept),
@@ -37,7 +37,6 @@ from anymail.webhooks.sendgrid import SendGridTrackingWebhookView
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpResponse, JsonResponse
-from django.urls import path
 
 from .ingestion.esp_events import esp_slug, is_bounce_event
 from .ingestion.evidence import recipient_problem, sanitize_json
@@ -339,11 +338,3 @@ class MailgunWebhookView(_Secured, MailgunTrackingWebhookView):
                 UsedWebhookToken.objects.create(esp="mailgun", token=str(token)[:200])
         except IntegrityError as exc:
             raise AnymailWebhookValidationFailure("Mailgun signature token replayed") from exc
-
-
-urlpatterns = [
-    path("amazon_ses/tracking/", SESWebhookView.as_view(), name="webhook-amazon-ses"),
-    path("sendgrid/tracking/", SendGridWebhookView.as_view(), name="webhook-sendgrid"),
-    path("mailgun/tracking/", MailgunWebhookView.as_view(), name="webhook-mailgun"),
-    path("postmark/tracking/", PostmarkWebhookView.as_view(), name="webhook-postmark"),
-]

@@ -133,7 +133,7 @@ def _message_id(value: object) -> str:
 
 
 def evidence_from_event(payload: dict) -> Evidence:
-    """Return what a stored ESP event (see `bounces.webhooks.store_tracking_event`) says."""
+    """Return what a stored ESP event (see `bounces.webhooks.event_payload`) says."""
     esp = payload.get("esp", "")
     event = payload.get("esp_event") or {}
     event_type = payload.get("event_type", "")
