@@ -96,8 +96,8 @@ def _json_body(request, *, content_types: tuple[str, ...], shape: type) -> objec
     except ValueError as exc:
         raise BadWebhook("body is not valid JSON") from exc
     if not isinstance(data, shape):
-        kind = "an array" if shape is list else "an object"
-        raise BadWebhook(f"expected a JSON body that is {kind}")
+        expected = "an array" if shape is list else "an object"
+        raise BadWebhook(f"expected a JSON body that is {expected}")
     return data
 
 
@@ -236,11 +236,11 @@ class SESWebhookView(_Secured, AmazonSESTrackingWebhookView):
                 raise AnymailWebhookValidationFailure(f"SNS topic {topic!r} is not accepted")
 
     def to_anymail(self, sns_message) -> list:
-        kind = sns_message.get("Type")
-        if kind == "SubscriptionConfirmation":
+        message_type = sns_message.get("Type")
+        if message_type == "SubscriptionConfirmation":
             self.confirm_subscription(sns_message)
             return []
-        if kind != "Notification":
+        if message_type != "Notification":
             return []  # UnsubscribeConfirmation: nothing to store
         text = sns_message.get("Message")
         if text == "Successfully validated SNS topic for Amazon SES event publishing.":

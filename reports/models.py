@@ -165,11 +165,11 @@ class RateAlert(models.Model):
     open two.
     """
 
-    class Kind(models.TextChoices):
+    class SubjectKind(models.TextChoices):
         MAILING = "mailing", _("Mailing")
         SENDER = "sender", _("Sender address")
 
-    subject_kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    subject_kind = models.CharField(_("kind"), max_length=10, choices=SubjectKind.choices)
     # The mailing's id, or the sender address (lower-cased).
     subject_key = models.CharField(_("subject"), max_length=254)
     subject_name = models.CharField(_("name"), max_length=254, blank=True)

@@ -68,8 +68,8 @@ def filter_params(f: ReportFilters, **overrides: Any) -> dict[str, str]:
     return {k: str(v) for k, v in params.items() if v not in ("", None)}
 
 
-def rows_url(kind: str, f: ReportFilters, **overrides: Any) -> str:
-    return reverse("reports:rows", args=[kind]) + "?" + urlencode(filter_params(f, **overrides))
+def rows_url(listing: str, f: ReportFilters, **overrides: Any) -> str:
+    return reverse("reports:rows", args=[listing]) + "?" + urlencode(filter_params(f, **overrides))
 
 
 def record_links(*, type: str = "", category: str = "") -> list[dict[str, Any]]:
@@ -228,7 +228,8 @@ def _totals(report: BounceReport) -> list[dict[str, Any]]:
     ]
 
 
-ROW_KINDS = {
+# The lists of rows behind the report's numbers: {URL slug: (title, table)}.
+ROW_LISTS = {
     "bounces": (_("Bounces received"), tables.BounceTable),
     "sent": (_("Sent emails"), tables.SentTable),
     "bounced": (_("Sent emails that bounced"), tables.SentTable),
@@ -238,29 +239,29 @@ ROW_KINDS = {
 
 
 class RowsView(ReportAccessMixin, SingleTableMixin, TemplateView):
-    """The rows behind one number of the report (the same filters, one list per kind)."""
+    """The rows behind one number of the report (the same filters, one list per number)."""
 
     template_name = "reports/rows.html"
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any):
-        if kwargs["kind"] not in ROW_KINDS:
+        if kwargs["listing"] not in ROW_LISTS:
             raise Http404
         return super().dispatch(request, *args, **kwargs)
 
     def get_table_class(self):
-        return ROW_KINDS[self.kwargs["kind"]][1]
+        return ROW_LISTS[self.kwargs["listing"]][1]
 
     def get_table_data(self):
         f = self.get_report_filters()
-        kind = self.kwargs["kind"]
-        if kind == "bounces":
+        listing = self.kwargs["listing"]
+        if listing == "bounces":
             return (
                 raw_bounces(f).select_related("sent_email__mailing").order_by("-received_at", "-id")
             )
-        if kind in ("sent", "bounced"):
-            rows = raw_bounced(f) if kind == "bounced" else raw_sent(f)
+        if listing in ("sent", "bounced"):
+            rows = raw_bounced(f) if listing == "bounced" else raw_sent(f)
             return rows.select_related("mailing").order_by("-sent_at", "-id")
-        if kind == "blocks":
+        if listing == "blocks":
             return blocks_now(f).order_by("-last_bounce_at", "-id")
         return unblocks_in_period(f).select_related("actor").order_by("-created_at", "-id")
 
@@ -268,7 +269,7 @@ class RowsView(ReportAccessMixin, SingleTableMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         f = self.get_report_filters()
         context.update(
-            title=ROW_KINDS[self.kwargs["kind"]][0],
+            title=ROW_LISTS[self.kwargs["listing"]][0],
             f=f,
             filter=self.get_filterset(),
             report_url=reverse("reports:bounces") + "?" + urlencode(filter_params(f)),
