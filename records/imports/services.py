@@ -33,10 +33,10 @@ from bounces.services.record_blocks import records_sync_blocks
 from bounces.services.review import LookupFailed, _Dns, default_resolver, domain_evidence
 from core.spreadsheets import safe_cell
 from records.addresses import address_key
-from records.models import Contact, Lead
+from records.models import record_model
 
 from .cleaning import FIELDS, clean_email, formula_like, match_headers, split_name
-from .models import ImportBatch, ImportJob, OnDuplicate, Outcome, RecordKind
+from .models import ImportBatch, ImportJob, OnDuplicate, Outcome
 from .reading import Limits, Table, TableError, open_table
 
 logger = logging.getLogger(__name__)
@@ -58,7 +58,6 @@ __all__ = [
     "import_rollback",
     "import_upload",
     "limits",
-    "model_for",
 ]
 
 
@@ -75,13 +74,9 @@ def limits() -> Limits:
     )
 
 
-def model_for(kind: str):
-    return Contact if kind == RecordKind.CONTACT else Lead
-
-
 @dataclass
 class ImportOptions:
-    kind: str
+    record_type: str
     mapping: dict[int, str]
     on_duplicate: str = OnDuplicate.SKIP
     fix_typos: bool = False
@@ -366,7 +361,7 @@ def import_plan(
     table: Table, options: ImportOptions, *, read_ahead: bool = False
 ) -> Iterator[list[RowPlan]]:
     """Yield the plan of every data line of `table`, a chunk at a time (no writes)."""
-    model = model_for(options.kind)
+    model = record_model(options.record_type)
     owners = _Owners()
     seen: dict[str, int] = {}
     chunks = _row_plans(table, options)
@@ -446,7 +441,7 @@ def line_reason(plan: RowPlan) -> str:
 
 
 # --- jobs ------------------------------------------------------------------------------------
-def import_upload(*, actor, kind: str, upload, file_name: str) -> ImportJob:
+def import_upload(*, actor, record_type: str, upload, file_name: str) -> ImportJob:
     """Store an uploaded file, check it, and return its new job with the guessed mapping.
 
     Raise TableError (nothing kept) when the file cannot be imported.
@@ -473,7 +468,7 @@ def import_upload(*, actor, kind: str, upload, file_name: str) -> ImportJob:
     mapping = match_headers(table.headers)
     return ImportJob.objects.create(
         actor=actor,
-        kind=kind,
+        record_type=record_type,
         file_name=file_name[:255],
         file_path=str(path),
         file_size=size,
@@ -487,7 +482,7 @@ def import_upload(*, actor, kind: str, upload, file_name: str) -> ImportJob:
 
 def job_options(job: ImportJob) -> ImportOptions:
     return ImportOptions(
-        kind=job.kind,
+        record_type=job.record_type,
         mapping={int(column): name for column, name in job.mapping.items()},
         on_duplicate=job.on_duplicate,
         fix_typos=job.fix_typos,
@@ -643,7 +638,7 @@ def import_apply(*, job_id: int, keep_file: bool = False) -> ImportJob | None:
     if not claimed:
         return None
     job = ImportJob.objects.get(pk=job_id)
-    model = model_for(job.kind)
+    model = record_model(job.record_type)
     try:
         table = job_table(job)
         if not job.total_lines:
@@ -679,7 +674,7 @@ def import_rollback(*, job: ImportJob) -> int:
     ).update(state=ImportJob.State.ROLLED_BACK, finished_at=timezone.now())
     if not claimed:
         raise ImportError_(_("Only a finished or failed import can be rolled back."))
-    model = model_for(job.kind)
+    model = record_model(job.record_type)
     deleted = 0
     with transaction.atomic():
         for created_ids in ImportBatch.objects.filter(job=job).values_list(
