@@ -165,11 +165,11 @@ class RateAlert(models.Model):
     open two.
     """
 
-    class SubjectKind(models.TextChoices):
+    class Kind(models.TextChoices):
         MAILING = "mailing", _("Mailing")
         SENDER = "sender", _("Sender address")
 
-    subject_kind = models.CharField(_("kind"), max_length=10, choices=SubjectKind.choices)
+    subject_kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     # The mailing's id, or the sender address (lower-cased).
     subject_key = models.CharField(_("subject"), max_length=254)
     subject_name = models.CharField(_("name"), max_length=254, blank=True)

@@ -35,7 +35,7 @@ __all__ = [
 class RateRow:
     """One mailing's or sender's bounce rate."""
 
-    subject_kind: str  # "mailing" or "sender" (RateAlert.SubjectKind)
+    subject_kind: str  # "mailing" or "sender" (RateAlert.Kind)
     key: str  # the mailing id (as text) or the sender address
     name: str  # the mailing's name, or the sender address
     sent: int

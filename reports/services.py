@@ -84,7 +84,7 @@ def rate_alerts_check(*, sender_window_days: int = SENDER_WINDOW_DAYS) -> AlertC
             continue  # a concurrent check opened it
         result.opened.append(alert)
         pause = policy.pause_mailing_above_threshold
-        if row.subject_kind == RateAlert.SubjectKind.MAILING and pause:
+        if row.subject_kind == RateAlert.Kind.MAILING and pause:
             result.paused += Mailing.objects.filter(pk=row.mailing_id, paused_at=None).update(
                 paused_at=now
             )
@@ -126,7 +126,7 @@ def _notify_pending(now) -> int:
 def _send_alert(alert: RateAlert, recipients: list[str]) -> None:
     site = settings.SITE_URL.rstrip("/")
     report_url = site + reverse("reports:bounces")
-    if alert.subject_kind == RateAlert.SubjectKind.MAILING:
+    if alert.subject_kind == RateAlert.Kind.MAILING:
         report_url += f"?period=12m&mailing={alert.subject_key}"
     else:
         report_url += f"?period=30d&sender={alert.subject_key}"

@@ -37,7 +37,7 @@ def bounce_rate_banner(context) -> dict:
     alerts = open_alerts_for(request) if request is not None else []
     items = []
     for alert in alerts[:SHOWN]:
-        if alert.subject_kind == RateAlert.SubjectKind.MAILING:
+        if alert.subject_kind == RateAlert.Kind.MAILING:
             query = f"?period=12m&mailing={alert.subject_key}"
         else:
             query = f"?period=30d&sender={alert.subject_key}"
