@@ -9,10 +9,11 @@ from django.db import transaction
 from bench.samples import sample
 from bounces.ingestion.process import inbound_process
 from bounces.ingestion.store import inbound_store_raw
-from bounces.models import BouncePolicy, Mailing
-from bounces.sending.services import mailings_autopause
+from bounces.models import BouncePolicy, Mailing, SentEmail
+from bounces.sending.services import Outcome, mailings_autopause, record_outcome
 from reports import rollups
 from reports.models import DailyBounceRollup, DailyDomainRollup, DailySentRollup
+from tests.factories import SentEmailFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -45,6 +46,15 @@ def test_rollups_are_written_in_the_ingestion_transaction(make_sent):
         assert DailyBounceRollup.objects.count() == 1  # visible inside it ...
         raise RuntimeError
     assert DailyBounceRollup.objects.count() == 0  # ... and gone with it
+
+
+def test_emails_the_server_accepted_are_counted_sent():
+    rows = SentEmailFactory.create_batch(3, status=SentEmail.Status.SENDING)
+    record_outcome(Outcome(sent=rows))
+    assert DailySentRollup.objects.get().sent == 3
+    incremental = _rows(DailySentRollup)
+    rollups.rebuild()
+    assert _rows(DailySentRollup) == incremental
 
 
 def test_an_autopaused_mailing_queues_the_rate_check_after_commit(
