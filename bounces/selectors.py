@@ -42,9 +42,8 @@ def record_sent_emails(record, *, limit: int = 100) -> list[SentEmail]:
 
     Two queries whatever the number of emails: the emails, then their bounces.
     """
-    lookup = "contact" if record.record_type() == "contact" else "lead"
     emails = list(
-        SentEmail.objects.filter(**{lookup: record})
+        SentEmail.objects.filter(**{record.record_type(): record})
         .select_related("mailing")
         .order_by("-sent_at", "-id")[:limit]
     )
