@@ -69,18 +69,18 @@ def write_file(path: Path, rows: int, *, seed: int = 13) -> None:
         writer.writerow(["Name", "Company", "Email", "Backup email", "Phone"])
         for n in range(rows):
             email = f"person{n}@example{n % 500}.com"
-            kind = rnd.random()
-            if kind < 0.10:
+            draw = rnd.random()
+            if draw < 0.10:
                 email = f'"Person {n}" <{email.replace("example", "Example")}>,'
-            elif kind < 0.13:
+            elif draw < 0.13:
                 email = f"person{n}@gmial.com"
-            elif kind < 0.14:
+            elif draw < 0.14:
                 email = f"person{n}-at-nowhere"
-            elif kind < 0.16:
+            elif draw < 0.16:
                 email = f"person{max(n - 7, 0)}@example{max(n - 7, 0) % 500}.com"  # duplicate
-            elif kind < 0.17:
+            elif draw < 0.17:
                 email = f"existing{n % 1000}@example.com"
-            elif kind < 0.18:
+            elif draw < 0.18:
                 email = f"blocked{n % 1000}@example.com"
             writer.writerow([f"Person {n}", f"Company {n % 3000}", email, "", f"+86 138 {n:08d}"])
 
@@ -126,7 +126,7 @@ def main() -> None:
 
     table = import_open(path)
     job = ImportJob.objects.create(
-        kind="contact",
+        record_type="contact",
         file_name=path.name,
         file_path=str(path),
         file_format=table.format,

@@ -1,4 +1,4 @@
-"""ESP tracking webhooks (django-anymail) wired with their authentication always on.
+"""ESP tracking webhooks (django-anymail), authentication always on; their URLs: bounces/urls.py.
 
 anymail verifies each ESP's basic auth or signature; on top of it, these views
 - refuse every post while no secret is configured (anymail would only warn and accept),
@@ -37,7 +37,6 @@ from anymail.webhooks.sendgrid import SendGridTrackingWebhookView
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpResponse, JsonResponse
-from django.urls import path
 
 from .ingestion.esp_events import esp_slug, is_bounce_event
 from .ingestion.evidence import recipient_problem, sanitize_json
@@ -97,8 +96,8 @@ def _json_body(request, *, content_types: tuple[str, ...], shape: type) -> objec
     except ValueError as exc:
         raise BadWebhook("body is not valid JSON") from exc
     if not isinstance(data, shape):
-        kind = "an array" if shape is list else "an object"
-        raise BadWebhook(f"expected a JSON body that is {kind}")
+        expected = "an array" if shape is list else "an object"
+        raise BadWebhook(f"expected a JSON body that is {expected}")
     return data
 
 
@@ -237,11 +236,11 @@ class SESWebhookView(_Secured, AmazonSESTrackingWebhookView):
                 raise AnymailWebhookValidationFailure(f"SNS topic {topic!r} is not accepted")
 
     def to_anymail(self, sns_message) -> list:
-        kind = sns_message.get("Type")
-        if kind == "SubscriptionConfirmation":
+        message_type = sns_message.get("Type")
+        if message_type == "SubscriptionConfirmation":
             self.confirm_subscription(sns_message)
             return []
-        if kind != "Notification":
+        if message_type != "Notification":
             return []  # UnsubscribeConfirmation: nothing to store
         text = sns_message.get("Message")
         if text == "Successfully validated SNS topic for Amazon SES event publishing.":
@@ -339,11 +338,3 @@ class MailgunWebhookView(_Secured, MailgunTrackingWebhookView):
                 UsedWebhookToken.objects.create(esp="mailgun", token=str(token)[:200])
         except IntegrityError as exc:
             raise AnymailWebhookValidationFailure("Mailgun signature token replayed") from exc
-
-
-urlpatterns = [
-    path("amazon_ses/tracking/", SESWebhookView.as_view(), name="webhook-amazon-ses"),
-    path("sendgrid/tracking/", SendGridWebhookView.as_view(), name="webhook-sendgrid"),
-    path("mailgun/tracking/", MailgunWebhookView.as_view(), name="webhook-mailgun"),
-    path("postmark/tracking/", PostmarkWebhookView.as_view(), name="webhook-postmark"),
-]

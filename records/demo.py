@@ -29,6 +29,7 @@ from bounces.categories import BlockCategory, BlockType
 from bounces.models import Block, Bounce, BouncePolicy, Channel, Mailing, SentEmail, Unblock
 from bounces.services.seeding import blocks_from_bounces, blocks_seed
 from core.addresses import address_domain
+from reports import rollups
 
 from .models import Contact, EmailField, Lead
 from .search import search_text_of
@@ -539,7 +540,7 @@ class _RecordGen:
         self.serial += 1
         return f"{local}{self.run + self.serial}"
 
-    def row(self, kind: str) -> tuple:
+    def row(self, record_type: str) -> tuple:
         rng = self.rng
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         company, domain = rng.choice(self.companies)
@@ -555,7 +556,7 @@ class _RecordGen:
             f"{rng.randint(1000, 9999)} {rng.randint(100, 9999)}"
         )
         values = (first, last, company, phone, owner, email, backup, emailed, created, created)
-        if kind == "lead":
+        if record_type == "lead":
             status = rng.choice(("new", "new", "contacted", "qualified", "lost"))
             values += (status, rng.choice(LEAD_SOURCES))
         return values
@@ -568,17 +569,17 @@ def _ascii(text: str) -> str:
 
 @dataclass(frozen=True)
 class _Rec:
-    kind: str
+    record_type: str
     pk: int
     email: str
     backup: str
     company: str
 
 
-def _insert_records(model, gen: _RecordGen, count: int, kind: str) -> list[int]:
+def _insert_records(model, gen: _RecordGen, count: int, record_type: str) -> list[int]:
     """Insert `count` records; return their primary keys (rows are not kept: a million of them
     would cost hundreds of MiB)."""
-    columns = RECORD_COLUMNS + (LEAD_COLUMNS if kind == "lead" else ())
+    columns = RECORD_COLUMNS + (LEAD_COLUMNS if record_type == "lead" else ())
     before = model.objects.aggregate(m=Max("pk"))["m"] or 0
     if connection.vendor == "postgresql":
         table = model._meta.db_table
@@ -591,7 +592,7 @@ def _insert_records(model, gen: _RecordGen, count: int, kind: str) -> list[int]:
             ) as copy,
         ):
             for _ in range(count):
-                row = gen.row(kind)
+                row = gen.row(record_type)
                 values = dict(zip(RECORD_COLUMNS, row, strict=False))
                 copy.write_row(
                     (
@@ -608,7 +609,7 @@ def _insert_records(model, gen: _RecordGen, count: int, kind: str) -> list[int]:
                 )
     else:
         for start in range(0, count, BATCH):
-            chunk = [gen.row(kind) for _ in range(min(BATCH, count - start))]
+            chunk = [gen.row(record_type) for _ in range(min(BATCH, count - start))]
             model.objects.bulk_create(
                 [model(**dict(zip(columns, row, strict=True))) for row in chunk]
             )
@@ -617,18 +618,18 @@ def _insert_records(model, gen: _RecordGen, count: int, kind: str) -> list[int]:
 
 def _pool(rng: random.Random, pks: dict[str, list[int]], size: int) -> list[_Rec]:
     """Return up to `size` distinct random records that have an address, in a seeded order."""
-    everyone = [(kind, pk) for kind, kind_pks in pks.items() for pk in kind_pks]
+    everyone = [(record_type, pk) for record_type, type_pks in pks.items() for pk in type_pks]
     picked = rng.sample(everyone, min(len(everyone), size))
     found: dict[tuple[str, int], _Rec] = {}
-    for kind, model in (("contact", Contact), ("lead", Lead)):
-        wanted = [pk for k, pk in picked if k == kind]
+    for record_type, model in (("contact", Contact), ("lead", Lead)):
+        wanted = [pk for k, pk in picked if k == record_type]
         for start in range(0, len(wanted), 1000):
             rows = model.objects.filter(pk__in=wanted[start : start + 1000]).values_list(
                 "pk", "email", "backup_email", "company"
             )
             for pk, email, backup, company in rows:
                 if email or backup:
-                    found[(kind, pk)] = _Rec(kind, pk, email, backup, company)
+                    found[(record_type, pk)] = _Rec(record_type, pk, email, backup, company)
     return [found[key] for key in picked if key in found]
 
 
@@ -694,8 +695,8 @@ def _sending(rng, now, run, result, pks: dict[str, list[int]], bounce_budget: in
         address = record.email if field_ == EmailField.PRIMARY else record.backup
         serial = run + n
         sent = SentEmail(
-            contact_id=record.pk if record.kind == "contact" else None,
-            lead_id=record.pk if record.kind == "lead" else None,
+            contact_id=record.pk if record.record_type == "contact" else None,
+            lead_id=record.pk if record.record_type == "lead" else None,
             mailing=mailings[mailing_index] if mailing_index is not None else None,
             field=field_,
             to_address=address,
@@ -786,9 +787,5 @@ def _blocks(rng, now, result, bounces: list[Bounce], sales, admin) -> None:
 
 
 def _rebuild_rollups(result: DemoResult) -> None:
-    try:
-        from reports.rollups import rebuild
-    except ImportError:  # the reports app may not have its roll-ups (yet)
-        return
-    rebuild()
+    rollups.rebuild()
     result.rollups = " Report roll-ups rebuilt."

@@ -17,10 +17,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django_tables2.rows import BoundRows
 
+from bounces.selectors import blocks_for_records
 from bounces.services.blocks import can_unblock
 
 from .addresses import address_key
-from .selectors import blocks_for_records
 from .templatetags.records_ui import email_cell_html
 
 # Below this many rows an exact COUNT(*) of an unfiltered list is cheap enough.

@@ -24,10 +24,12 @@ from django.views.generic import CreateView, DetailView, TemplateView, UpdateVie
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
+from bounces import selectors as bounce_selectors
 from bounces.models import Block, Unblock
 from bounces.services.blocks import can_unblock
 from bounces.services.record_blocks import record_refresh_blocks
 from bounces.services.record_unblock import record_unblock
+from reports.selectors import rates_over_threshold
 
 from . import selectors
 from .addresses import address_key
@@ -120,9 +122,9 @@ class HomeView(PermissionRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["summary"] = selectors.block_summary()
-        context["recent_bounces"] = selectors.recent_bounces()
-        context["rates"] = selectors.rates_over_threshold()
+        context["summary"] = bounce_selectors.block_summary()
+        context["recent_bounces"] = bounce_selectors.recent_bounces()
+        context["rates"] = rates_over_threshold()
         return context
 
 
@@ -213,7 +215,7 @@ class RecordDetailView(KindMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         record = self.object
-        blocks = selectors.blocks_for_records([record])
+        blocks = bounce_selectors.blocks_for_records([record])
         states = address_states(record, self.request.user, blocks)
         context["addresses"] = states
         context["unblock_forms"] = {
@@ -227,9 +229,9 @@ class RecordDetailView(KindMixin, DetailView):
         }
         context["update_url"] = self.kind.url("update", record.pk)
         context["unblock_url"] = self.kind.url("unblock", record.pk)
-        context["sent_emails"] = sent = selectors.record_sent_emails(record)
-        context["last_emailed"] = selectors.record_last_emailed(record, sent)
-        context["history"] = selectors.unblock_history(
+        context["sent_emails"] = sent = bounce_selectors.record_sent_emails(record)
+        context["last_emailed"] = bounce_selectors.record_last_emailed(record, sent)
+        context["history"] = bounce_selectors.unblock_history(
             [address_key(record.email), address_key(record.backup_email)]
         )
         return context
@@ -254,7 +256,7 @@ class RecordUnblockView(KindMixin, TemplateView):
         return field if field in EmailField.values else EmailField.PRIMARY
 
     def _state(self, field: str) -> AddressState:
-        blocks = selectors.blocks_for_records([self.record])
+        blocks = bounce_selectors.blocks_for_records([self.record])
         states = address_states(self.record, self.request.user, blocks)
         return next(state for state in states if state.field == field)
 
@@ -343,7 +345,7 @@ class RecordFormMixin(KindMixin):
             )
 
     def _warn_if_blocked(self, record) -> None:
-        blocks = selectors.blocks_for_records([record])
+        blocks = bounce_selectors.blocks_for_records([record])
         for state in address_states(record, self.request.user, blocks):
             if state.block is not None:
                 messages.warning(

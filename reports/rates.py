@@ -36,7 +36,7 @@ __all__ = [
 class RateRow:
     """One mailing's or sender's bounce rate."""
 
-    kind: str  # "mailing" or "sender"
+    subject_kind: str  # "mailing" or "sender" (RateAlert.Kind)
     key: str  # the mailing id (as text) or the sender address
     name: str  # the mailing's name, or the sender address
     sent: int
@@ -49,7 +49,7 @@ class RateRow:
 
     @property
     def mailing_id(self) -> int | None:
-        return int(self.key) if self.kind == "mailing" else None
+        return int(self.key) if self.subject_kind == "mailing" else None
 
 
 def threshold() -> Decimal:
@@ -77,7 +77,7 @@ def mailing_rates(*, mailing_ids: list[int] | None = None) -> list[RateRow]:
     )
     result = [
         RateRow(
-            kind="mailing",
+            subject_kind="mailing",
             key=str(t["mailing_id"]),
             name=names.get(t["mailing_id"], f"#{t['mailing_id']}"),
             sent=t["sent"],
@@ -101,7 +101,7 @@ def sender_rates(*, window_days: int = 30, today: dt.date | None = None) -> list
     )
     result = [
         RateRow(
-            kind="sender",
+            subject_kind="sender",
             key=t["sender_address"],
             name=t["sender_address"],
             sent=t["sent"],

@@ -34,7 +34,7 @@ from bounces.models import Block, Bounce, Mailing, SentEmail, Unblock
 from core.rates import bounce_rate, is_above_threshold
 
 from .models import DailyBounceRollup, DailyDomainRollup, DailySentRollup, MonthlyDomainRollup
-from .rates import threshold
+from .rates import RateRow, mailings_over_threshold, senders_over_threshold, threshold
 from .rollups import _day_bounds, _next_month, day_sql
 
 TOP_DOMAINS = 10
@@ -504,3 +504,20 @@ def _mailings(by_mailing: dict[int, list[int]], limit: Decimal) -> list[MailingR
     ]
     rows.sort(key=lambda r: (-r.rate, -r.sent, r.name))
     return rows[:MAX_MAILINGS]
+
+
+# --- the home page's warning -----------------------------------------------------------------
+@dataclass(frozen=True)
+class RateAlerts:
+    mailings: list[RateRow]
+    senders: list[RateRow]
+    threshold: Decimal
+
+
+def rates_over_threshold() -> RateAlerts:
+    """Return the mailings and senders above the bounce-rate threshold."""
+    return RateAlerts(
+        mailings=mailings_over_threshold(),
+        senders=senders_over_threshold(),
+        threshold=threshold(),
+    )

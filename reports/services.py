@@ -50,7 +50,7 @@ def rate_alerts_check(*, sender_window_days: int = SENDER_WINDOW_DAYS) -> AlertC
     policy = BouncePolicy.current()
     limit, floor = policy.bounce_rate_threshold, min_sent()
     rates: dict[tuple[str, str], RateRow] = {
-        (r.kind, r.key): r
+        (r.subject_kind, r.key): r
         for r in [*mailing_rates(), *sender_rates(window_days=sender_window_days)]
     }
     over = {
@@ -75,7 +75,7 @@ def rate_alerts_check(*, sender_window_days: int = SENDER_WINDOW_DAYS) -> AlertC
         try:
             with transaction.atomic():
                 alert = RateAlert.objects.create(
-                    subject_kind=row.kind,
+                    subject_kind=row.subject_kind,
                     subject_key=row.key,
                     subject_name=row.name[:254],
                     crossed_at=now,
@@ -87,7 +87,8 @@ def rate_alerts_check(*, sender_window_days: int = SENDER_WINDOW_DAYS) -> AlertC
         except IntegrityError:
             continue  # a concurrent check opened it
         result.opened.append(alert)
-        if row.kind == RateAlert.Kind.MAILING and policy.pause_mailing_above_threshold:
+        pause = policy.pause_mailing_above_threshold
+        if row.subject_kind == RateAlert.Kind.MAILING and pause:
             result.paused += Mailing.objects.filter(pk=row.mailing_id, paused_at=None).update(
                 paused_at=now
             )

@@ -11,5 +11,5 @@ urlpatterns = [
     path("bounces/", views.BounceReportView.as_view(), name="bounces"),
     path("bounces/export.<str:fmt>", views.ReportExportView.as_view(), name="export"),
     path("bounces/rows.<str:fmt>", views.RowsExportView.as_view(), name="rows-export"),
-    path("bounces/rows/<slug:kind>/", views.RowsView.as_view(), name="rows"),
+    path("bounces/rows/<slug:listing>/", views.RowsView.as_view(), name="rows"),
 ]

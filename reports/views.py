@@ -1,7 +1,7 @@
 """Reports › Email reports › Bounce report: the page, the rows behind its numbers, downloads.
 
 Thin views: the filter form gives `ReportFilters`, `selectors.bounce_report` computes, `charts`
-draws and `exports` writes. Every number on the page links to a list of the rows behind it
+draws and `core.downloads` writes. Every number on the page links to a list of the rows behind it
 (`reports:rows`), with the report's own query parameters (see reports/filters.py).
 """
 
@@ -18,9 +18,10 @@ from django.views import View
 from django.views.generic import TemplateView
 from django_tables2 import SingleTableMixin
 
+from core.downloads import csv_response, xlsx_response
 from core.rates import is_above_threshold
 
-from . import charts, exports, tables
+from . import charts, tables
 from .filters import BounceReportFilter
 from .selectors import (
     BounceReport,
@@ -68,8 +69,8 @@ def filter_params(f: ReportFilters, **overrides: Any) -> dict[str, str]:
     return {k: str(v) for k, v in params.items() if v not in ("", None)}
 
 
-def rows_url(kind: str, f: ReportFilters, **overrides: Any) -> str:
-    return reverse("reports:rows", args=[kind]) + "?" + urlencode(filter_params(f, **overrides))
+def rows_url(listing: str, f: ReportFilters, **overrides: Any) -> str:
+    return reverse("reports:rows", args=[listing]) + "?" + urlencode(filter_params(f, **overrides))
 
 
 def record_links(*, type: str = "", category: str = "") -> list[dict[str, Any]]:
@@ -228,7 +229,8 @@ def _totals(report: BounceReport) -> list[dict[str, Any]]:
     ]
 
 
-ROW_KINDS = {
+# The lists of rows behind the report's numbers: {URL slug: (title, table)}.
+ROW_LISTS = {
     "bounces": (_("Bounces received"), tables.BounceTable),
     "sent": (_("Sent emails"), tables.SentTable),
     "bounced": (_("Sent emails that bounced"), tables.SentTable),
@@ -238,29 +240,29 @@ ROW_KINDS = {
 
 
 class RowsView(ReportAccessMixin, SingleTableMixin, TemplateView):
-    """The rows behind one number of the report (the same filters, one list per kind)."""
+    """The rows behind one number of the report (the same filters, one list per number)."""
 
     template_name = "reports/rows.html"
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any):
-        if kwargs["kind"] not in ROW_KINDS:
+        if kwargs["listing"] not in ROW_LISTS:
             raise Http404
         return super().dispatch(request, *args, **kwargs)
 
     def get_table_class(self):
-        return ROW_KINDS[self.kwargs["kind"]][1]
+        return ROW_LISTS[self.kwargs["listing"]][1]
 
     def get_table_data(self):
         f = self.get_report_filters()
-        kind = self.kwargs["kind"]
-        if kind == "bounces":
+        listing = self.kwargs["listing"]
+        if listing == "bounces":
             return (
                 raw_bounces(f).select_related("sent_email__mailing").order_by("-received_at", "-id")
             )
-        if kind in ("sent", "bounced"):
-            rows = raw_bounced(f) if kind == "bounced" else raw_sent(f)
+        if listing in ("sent", "bounced"):
+            rows = raw_bounced(f) if listing == "bounced" else raw_sent(f)
             return rows.select_related("mailing").order_by("-sent_at", "-id")
-        if kind == "blocks":
+        if listing == "blocks":
             return blocks_now(f).order_by("-last_bounce_at", "-id")
         return unblocks_in_period(f).select_related("actor").order_by("-created_at", "-id")
 
@@ -268,7 +270,7 @@ class RowsView(ReportAccessMixin, SingleTableMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         f = self.get_report_filters()
         context.update(
-            title=ROW_KINDS[self.kwargs["kind"]][0],
+            title=ROW_LISTS[self.kwargs["listing"]][0],
             f=f,
             filter=self.get_filterset(),
             report_url=reverse("reports:bounces") + "?" + urlencode(filter_params(f)),
@@ -284,9 +286,9 @@ class ReportExportView(ReportAccessMixin, View):
         report = bounce_report(filters=self.get_report_filters())
         name = f"bounce-report-{report.filters.start}-{report.filters.end}"
         if fmt == "csv":
-            return exports.csv_response(f"{name}.csv", *report_table(report))
+            return csv_response(f"{name}.csv", *report_table(report))
         if fmt == "xlsx":
-            return exports.xlsx_response(f"{name}.xlsx", report_sheets(report))
+            return xlsx_response(f"{name}.xlsx", report_sheets(report))
         raise Http404
 
 
@@ -445,7 +447,7 @@ class RowsExportView(ReportAccessMixin, View):
         headers = [name for name, _source in ROW_COLUMNS]
         name = f"bounces-{f.start}-{f.end}"
         if fmt == "csv":
-            return exports.csv_response(f"{name}.csv", headers, rows)
+            return csv_response(f"{name}.csv", headers, rows)
         if fmt == "xlsx":
-            return exports.xlsx_response(f"{name}.xlsx", [(str(_("Bounces")), headers, rows)])
+            return xlsx_response(f"{name}.xlsx", [(str(_("Bounces")), headers, rows)])
         raise Http404

@@ -133,7 +133,7 @@ def _message_id(value: object) -> str:
 
 
 def evidence_from_event(payload: dict) -> Evidence:
-    """Return what a stored ESP event (see `bounces.webhooks.store_tracking_event`) says."""
+    """Return what a stored ESP event (see `bounces.webhooks.event_payload`) says."""
     esp = payload.get("esp", "")
     event = payload.get("esp_event") or {}
     event_type = payload.get("event_type", "")
@@ -207,8 +207,8 @@ def _ses(payload, event, event_type, recipient, description, mta):
     for header in mail.get("headers") or []:
         if str(header.get("name", "")).lower() == "message-id":
             message_id = header.get("value")
-    kind = event.get("eventType") or event.get("notificationType")
-    if kind == "Bounce":
+    ses_type = event.get("eventType") or event.get("notificationType")
+    if ses_type == "Bounce":
         bounce = event.get("bounce") or {}
         entry = _recipient_entry(bounce.get("bouncedRecipients"), recipient)
         pair = (bounce.get("bounceType", ""), bounce.get("bounceSubType", ""))
@@ -225,7 +225,7 @@ def _ses(payload, event, event_type, recipient, description, mta):
         )
         if pair[0] == "Permanent":
             finding = _final(finding)
-    elif kind == "DeliveryDelay":
+    elif ses_type == "DeliveryDelay":
         delay = event.get("deliveryDelay") or {}
         entry = _recipient_entry(delay.get("delayedRecipients"), recipient)
         delay_type = delay.get("delayType", "General")
@@ -241,7 +241,7 @@ def _ses(payload, event, event_type, recipient, description, mta):
             ),
             label=f"Amazon SES delivery delay ({delay_type})",
         )
-    elif kind == "Complaint":
+    elif ses_type == "Complaint":
         complaint = event.get("complaint") or {}
         finding = _finding(
             recipient,
@@ -249,7 +249,7 @@ def _ses(payload, event, event_type, recipient, description, mta):
             diagnostic=str(complaint.get("complaintFeedbackType") or ""),
             label="Amazon SES spam complaint",
         )
-    elif kind == "Reject":
+    elif ses_type == "Reject":
         finding = _finding(
             recipient,
             "rejected",
@@ -360,12 +360,12 @@ def _mailgun(payload, event, event_type, recipient, description, mta):
 
 
 def _postmark(payload, event, event_type, recipient, description, mta):
-    record_type = event.get("RecordType", "")
-    kind = event.get("Type", "")
-    if record_type == "SpamComplaint" or kind == "SpamComplaint":
+    postmark_record = event.get("RecordType", "")
+    bounce_type = event.get("Type", "")
+    if postmark_record == "SpamComplaint" or bounce_type == "SpamComplaint":
         finding = _finding(recipient, "complained", diagnostic=str(event.get("Details") or ""))
     else:
-        hint = POSTMARK_TYPES.get(kind, (T, "other", False))
+        hint = POSTMARK_TYPES.get(bounce_type, (T, "other", False))
         if hint is None:
             return None, "", event.get("From", "")
         finding = _finding(
@@ -373,9 +373,9 @@ def _postmark(payload, event, event_type, recipient, description, mta):
             event_type,
             diagnostic=str(event.get("Details") or event.get("Description") or ""),
             hint=hint,
-            label=f"Postmark {kind} (TypeCode {event.get('TypeCode', '?')})",
+            label=f"Postmark {bounce_type} (TypeCode {event.get('TypeCode', '?')})",
         )
-        if kind in ("HardBounce", "BadEmailAddress", "AddressChange"):
+        if bounce_type in ("HardBounce", "BadEmailAddress", "AddressChange"):
             finding = _final(finding)
     return finding, "", event.get("From", "")
 

@@ -10,7 +10,6 @@ row cannot hold back the others; a row failing `MAX_ATTEMPTS` times is quarantin
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import logging
 from collections import Counter
 from dataclasses import dataclass, field, replace
@@ -25,6 +24,7 @@ from core.addresses import address_domain
 
 from ..models import Bounce, BouncePolicy, InboundMessage, Mailing, SentEmail
 from ..services.blocks import BlockCause, BlockRequest, addresses_block
+from ..signals import bounces_recorded
 from .correlate import Query, SentRef, sent_emails_for
 from .esp_events import evidence_from_event
 from .evidence import Evidence, Finding, clean_text, evidence_from_raw, recipient_problem
@@ -185,7 +185,7 @@ def _commit(work: list[_Work]) -> ProcessResult:
         result.bounces = len(fresh)
         _apply_blocks(fresh)
         _mark_sent(fresh)
-        _update_rollups([p.bounce for p in fresh])
+        _announce([p.bounce for p in fresh])
         quarantined = {w.row.pk: w.evidence.parse_error for w in work if not w.evidence.parsed}
         done = [w.row.pk for w in work if w.row.pk not in quarantined]
         if done:
@@ -333,10 +333,7 @@ def _mark_sent(fresh: list[_Pending]) -> None:
         mailings_autopause(mailing_ids=list(per_mailing))
 
 
-def _update_rollups(bounces: list[Bounce]) -> None:
-    """Keep the report roll-ups incremental, in the same transaction (when reports has them)."""
-    if not bounces or importlib.util.find_spec("reports.rollups") is None:
-        return
-    from reports import rollups
-
-    rollups.add_bounces(bounces)
+def _announce(bounces: list[Bounce]) -> None:
+    """Tell the apps that follow bounces (the report's roll-ups), in this same transaction."""
+    if bounces:
+        bounces_recorded.send(sender=Bounce, bounces=bounces)

@@ -39,6 +39,7 @@ from records.selectors import records_for_selection
 
 from ..models import Block, BouncePolicy, Mailing, OptOut, Sender, SentEmail
 from ..rates import rate_above_threshold
+from ..signals import emails_sent, mailings_autopaused
 from ..verp import verp_make, verp_token_new
 from .merge import MergeError, merge_check, merge_render
 from .recipients import PreCheck, precheck, reason_label
@@ -437,7 +438,8 @@ def mailings_autopause(*, mailing_ids: list[int]) -> list[int]:
 
     Called in the ingestion transaction as bounces are recorded. Only when the policy says so,
     after `SENDING_PAUSE_MIN_SENT` sends, and once per mailing (an admin who resumes it has
-    decided). The admins hear of it through the reports' rate alerts (queued after commit).
+    decided). The admins hear of it through `mailings_autopaused` (the reports queue their
+    rate alerts on it, after commit).
     """
     policy = BouncePolicy.current()
     if not mailing_ids or not policy.pause_mailing_above_threshold:
@@ -466,16 +468,7 @@ def mailings_autopause(*, mailing_ids: list[int]) -> list[int]:
             paused.append(pk)
     if paused:
         logger.warning("mailings %s paused: bounce rate above %s%%", paused, limit)
-
-        def alert() -> None:
-            try:
-                from reports.tasks import check_bounce_rates
-
-                check_bounce_rates.delay()
-            except Exception:  # the alert must never undo the ingestion
-                logger.exception("could not queue the bounce-rate alert check")
-
-        transaction.on_commit(alert)
+        mailings_autopaused.send(sender=Mailing, mailing_ids=paused)
     return paused
 
 
@@ -813,7 +806,7 @@ def record_outcome(outcome: Outcome, *, now: datetime | None = None) -> None:
                     model.objects.filter(pk__in=ids).update(last_emailed_at=now)
             for row in outcome.sent:
                 row.sent_at, row.status = now, Status.SENT
-            _rollups_add(outcome.sent)
+            emails_sent.send(sender=SentEmail, sent_emails=outcome.sent)
         for row, reason in outcome.failed:
             SentEmail.objects.filter(pk=row.pk, status=Status.SENDING).update(
                 status=Status.FAILED, status_reason=reason[:500], claimed_at=None
@@ -848,16 +841,6 @@ def record_outcome(outcome: Outcome, *, now: datetime | None = None) -> None:
                 recipients_sent=F("recipients_sent") + sent,
                 recipients_failed=F("recipients_failed") + failed,
             )
-
-
-def _rollups_add(rows: list[SentEmail]) -> None:
-    import importlib.util
-
-    if importlib.util.find_spec("reports.rollups") is None:
-        return
-    from reports import rollups
-
-    rollups.add_sent(rows)
 
 
 def email_send_one(*, sent_email_id: int) -> SentEmail | None:

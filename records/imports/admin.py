@@ -22,7 +22,7 @@ class _ReadOnly(admin.ModelAdmin):
 class ImportJobAdmin(_ReadOnly):
     list_display = [
         "file_name",
-        "kind",
+        "record_type",
         "state",
         "actor",
         "created",
@@ -30,11 +30,11 @@ class ImportJobAdmin(_ReadOnly):
         "rejected",
         "created_at",
     ]
-    list_filter = ["state", "kind"]
+    list_filter = ["state", "record_type"]
     exclude = ["preview"]
 
 
 @admin.register(HygieneAction)
 class HygieneActionAdmin(_ReadOnly):
-    list_display = ["created_at", "actor", "kind", "action", "problem", "count"]
-    list_filter = ["action", "kind"]
+    list_display = ["created_at", "actor", "record_type", "action", "problem", "count"]
+    list_filter = ["action", "record_type"]

@@ -1,6 +1,6 @@
 """CSV/XLSX export of the contact or lead list as filtered on its page (same query string).
 
-Cells go through `reports.exports` (the one formula-injection rule of the app).
+Cells go through `core.spreadsheets` (the one formula-injection rule of the app).
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
+from core.downloads import csv_response, xlsx_response
 from records.filters import ContactFilter, LeadFilter
-from records.models import Contact, Lead
-from reports.exports import csv_response, xlsx_response
+from records.models import RecordType, record_model
 
-_KINDS = {"contact": (Contact, ContactFilter), "lead": (Lead, LeadFilter)}
+_FILTERS = {RecordType.CONTACT: ContactFilter, RecordType.LEAD: LeadFilter}
 _COLUMNS = (
     ("first_name", gettext_lazy("First name")),
     ("last_name", gettext_lazy("Last name")),
@@ -37,12 +37,12 @@ def export_rows(queryset, columns) -> object:
 
 
 class RecordExportView(View):
-    kind = "contact"
+    record_type = RecordType.CONTACT
     fmt = "csv"
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        model, filterset_class = _KINDS[self.kind]
-        if not request.user.has_perm(f"records.view_{self.kind}"):
+        model, filterset_class = record_model(self.record_type), _FILTERS[self.record_type]
+        if not request.user.has_perm(f"records.view_{self.record_type}"):
             raise PermissionDenied
         filterset = filterset_class(
             request.GET,
@@ -51,7 +51,7 @@ class RecordExportView(View):
         )
         if not filterset.is_valid():
             return HttpResponseBadRequest(_("The filter is not valid."))
-        columns = _COLUMNS + (_LEAD_COLUMNS if self.kind == "lead" else ())
+        columns = _COLUMNS + (_LEAD_COLUMNS if self.record_type == RecordType.LEAD else ())
         headers = [str(label) for _name, label in columns]
         rows = export_rows(filterset.qs, columns)
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")

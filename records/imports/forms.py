@@ -4,11 +4,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .cleaning import FIELDS
-from .models import ImportJob, OnDuplicate, RecordKind
+from .models import RECORD_TYPE_CHOICES, ImportJob, OnDuplicate
 
 
 class UploadForm(forms.Form):
-    kind = forms.ChoiceField(label=_("Import as"), choices=RecordKind.choices)
+    record_type = forms.ChoiceField(label=_("Import as"), choices=RECORD_TYPE_CHOICES)
     file = forms.FileField(
         label=_("CSV or XLSX file"),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.xlsx"}),

@@ -81,7 +81,7 @@ def _snapshot(record) -> dict:
 def _audit(*, actor, model, action, problem, details) -> HygieneAction:
     return HygieneAction.objects.create(
         actor=actor,
-        kind=model._meta.model_name,
+        record_type=model._meta.model_name,
         action=action,
         problem=problem,
         record_ids=[d["id"] for d in details],

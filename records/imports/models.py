@@ -5,12 +5,15 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from records.models import RecordType, record_model
 
-class RecordKind(models.TextChoices):
-    CONTACT = "contact", _("Contacts")
-    LEAD = "lead", _("Leads")
+# Import menus and job pages name the lists ("Contacts", "Leads"), not one record.
+RECORD_TYPE_CHOICES = [
+    (t.value, capfirst(record_model(t)._meta.verbose_name_plural)) for t in RecordType
+]
 
 
 class OnDuplicate(models.TextChoices):
@@ -45,7 +48,7 @@ class ImportJob(models.Model):
         blank=True,
         related_name="import_jobs",
     )
-    kind = models.CharField(_("record type"), max_length=10, choices=RecordKind.choices)
+    record_type = models.CharField(_("record type"), max_length=10, choices=RECORD_TYPE_CHOICES)
     file_name = models.CharField(_("file name"), max_length=255)
     file_path = models.CharField(_("stored file"), max_length=500)
     file_size = models.BigIntegerField(_("file size"), default=0)
@@ -155,7 +158,7 @@ class HygieneAction(models.Model):
         null=True,
         related_name="+",
     )
-    kind = models.CharField(_("record type"), max_length=10, choices=RecordKind.choices)
+    record_type = models.CharField(_("record type"), max_length=10, choices=RECORD_TYPE_CHOICES)
     action = models.CharField(_("action"), max_length=20, choices=Action.choices)
     problem = models.CharField(_("problem"), max_length=20)
     record_ids = models.JSONField(_("records"), default=list)

@@ -32,9 +32,9 @@ from bounces.services.record_blocks import _keys as keys_rhs
 from bounces.services.record_blocks import records_sync_blocks
 from bounces.services.review import LookupFailed, _Dns, default_resolver, domain_evidence
 from core.addresses import address_domain
+from core.spreadsheets import safe_cell
 from records.addresses import address_key
 from records.models import ADDRESS_COLUMNS, record_model
-from reports.exports import safe_cell
 
 from .cleaning import FIELDS, clean_email, formula_like, match_headers, split_name
 from .models import ImportBatch, ImportJob, OnDuplicate, Outcome
@@ -77,7 +77,7 @@ def limits() -> Limits:
 
 @dataclass
 class ImportOptions:
-    kind: str
+    record_type: str
     mapping: dict[int, str]
     on_duplicate: str = OnDuplicate.SKIP
     fix_typos: bool = False
@@ -362,7 +362,7 @@ def import_plan(
     table: Table, options: ImportOptions, *, read_ahead: bool = False
 ) -> Iterator[list[RowPlan]]:
     """Yield the plan of every data line of `table`, a chunk at a time (no writes)."""
-    model = record_model(options.kind)
+    model = record_model(options.record_type)
     owners = _Owners()
     seen: dict[str, int] = {}
     chunks = _row_plans(table, options)
@@ -442,7 +442,7 @@ def line_reason(plan: RowPlan) -> str:
 
 
 # --- jobs ------------------------------------------------------------------------------------
-def import_upload(*, actor, kind: str, upload, file_name: str) -> ImportJob:
+def import_upload(*, actor, record_type: str, upload, file_name: str) -> ImportJob:
     """Store an uploaded file, check it, and return its new job with the guessed mapping.
 
     Raise TableError (nothing kept) when the file cannot be imported.
@@ -469,7 +469,7 @@ def import_upload(*, actor, kind: str, upload, file_name: str) -> ImportJob:
     mapping = match_headers(table.headers)
     return ImportJob.objects.create(
         actor=actor,
-        kind=kind,
+        record_type=record_type,
         file_name=file_name[:255],
         file_path=str(path),
         file_size=size,
@@ -483,7 +483,7 @@ def import_upload(*, actor, kind: str, upload, file_name: str) -> ImportJob:
 
 def job_options(job: ImportJob) -> ImportOptions:
     return ImportOptions(
-        kind=job.kind,
+        record_type=job.record_type,
         mapping={int(column): name for column, name in job.mapping.items()},
         on_duplicate=job.on_duplicate,
         fix_typos=job.fix_typos,
@@ -639,7 +639,7 @@ def import_apply(*, job_id: int, keep_file: bool = False) -> ImportJob | None:
     if not claimed:
         return None
     job = ImportJob.objects.get(pk=job_id)
-    model = record_model(job.kind)
+    model = record_model(job.record_type)
     try:
         table = job_table(job)
         if not job.total_lines:
@@ -675,7 +675,7 @@ def import_rollback(*, job: ImportJob) -> int:
     ).update(state=ImportJob.State.ROLLED_BACK, finished_at=timezone.now())
     if not claimed:
         raise ImportError_(_("Only a finished or failed import can be rolled back."))
-    model = record_model(job.kind)
+    model = record_model(job.record_type)
     deleted = 0
     with transaction.atomic():
         for created_ids in ImportBatch.objects.filter(job=job).values_list(
@@ -704,5 +704,5 @@ def result_rows(job: ImportJob, *, with_ids: bool = False) -> Iterator[list]:
 
 def write_result(job: ImportJob, out) -> None:
     """Write the job's result file (CSV: line, outcome, reason) to `out`."""
-    # Reasons quote the file's own cells: a spreadsheet must not run them (reports.exports).
+    # Reasons quote the file's own cells: a spreadsheet must not run them (core.spreadsheets).
     csv.writer(out).writerows([safe_cell(value) for value in row] for row in result_rows(job))

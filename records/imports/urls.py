@@ -20,11 +20,11 @@ urlpatterns = [
     path("hygiene/", views.HygieneView.as_view(), name="hygiene"),
     *[
         path(
-            f"{kind}s/export.{fmt}",
-            RecordExportView.as_view(kind=kind, fmt=fmt),
-            name=f"{kind}-export-{fmt}",
+            f"{record_type}s/export.{fmt}",
+            RecordExportView.as_view(record_type=record_type, fmt=fmt),
+            name=f"{record_type}-export-{fmt}",
         )
-        for kind in ("contact", "lead")
+        for record_type in ("contact", "lead")
         for fmt in ("csv", "xlsx")
     ],
 ]

@@ -19,7 +19,6 @@ from django.http import (
     HttpResponse,
     HttpResponseRedirect,
     JsonResponse,
-    StreamingHttpResponse,
 )
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -28,12 +27,12 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
-from records.models import record_model
-from reports.exports import csv_lines
+from core.downloads import csv_response
+from records.models import RecordType, record_model
 
 from . import hygiene
 from .forms import MappingForm, UploadForm
-from .models import HygieneAction, ImportJob, RecordKind
+from .models import RECORD_TYPE_CHOICES, HygieneAction, ImportJob
 from .reading import TableError
 from .services import (
     ImportError_,
@@ -49,14 +48,14 @@ from .services import (
 )
 
 IMPORT_PERMISSIONS = {
-    RecordKind.CONTACT: "records.add_contact",
-    RecordKind.LEAD: "records.add_lead",
+    RecordType.CONTACT: "records.add_contact",
+    RecordType.LEAD: "records.add_lead",
 }
 
 
-def _can_import(user, kind: str | None = None) -> bool:
-    if kind:
-        return user.has_perm(IMPORT_PERMISSIONS[kind])
+def _can_import(user, record_type: str | None = None) -> bool:
+    if record_type:
+        return user.has_perm(IMPORT_PERMISSIONS[record_type])
     return any(user.has_perm(perm) for perm in IMPORT_PERMISSIONS.values())
 
 
@@ -65,7 +64,7 @@ def _job(request: HttpRequest, pk: int) -> ImportJob:
     if not request.user.is_superuser:
         jobs = jobs.filter(actor=request.user)
     job = get_object_or_404(jobs, pk=pk)
-    if not _can_import(request.user, job.kind):
+    if not _can_import(request.user, job.record_type):
         raise PermissionDenied
     return job
 
@@ -149,12 +148,14 @@ class ImportIndexView(View):
         form = UploadForm(request.POST, request.FILES)
         if not form.is_valid():
             return _index(request, form, status=400)
-        kind = form.cleaned_data["kind"]
-        if not _can_import(request.user, kind):
+        record_type = form.cleaned_data["record_type"]
+        if not _can_import(request.user, record_type):
             raise PermissionDenied
         upload = form.cleaned_data["file"]
         try:
-            job = import_upload(actor=request.user, kind=kind, upload=upload, file_name=upload.name)
+            job = import_upload(
+                actor=request.user, record_type=record_type, upload=upload, file_name=upload.name
+            )
         except TableError as exc:
             form.add_error("file", str(exc))
             return _index(request, form, status=400)
@@ -244,11 +245,7 @@ class PreviewDownloadView(View):
         except TableError as exc:
             messages.error(request, str(exc))
             return HttpResponseRedirect(reverse("imports:mapping", args=[job.pk]))
-        response = StreamingHttpResponse(
-            csv_lines(headers, rows), content_type="text/csv; charset=utf-8"
-        )
-        response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-preview.csv"'
-        return response
+        return csv_response(f"import-{job.pk}-preview.csv", headers, rows)
 
 
 class JobView(View):
@@ -290,11 +287,7 @@ class JobResultView(View):
         job = _job(request, pk)
         rows: Iterator[list] = result_rows(job, with_ids=True)
         headers = next(rows)
-        response = StreamingHttpResponse(
-            csv_lines(headers, rows), content_type="text/csv; charset=utf-8"
-        )
-        response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-result.csv"'
-        return response
+        return csv_response(f"import-{job.pk}-result.csv", headers, rows)
 
 
 class JobResumeView(View):
@@ -332,22 +325,23 @@ class JobRollbackView(View):
 HYGIENE_PAGE = 100
 
 
-def _hygiene_kind(request: HttpRequest) -> str:
-    kind = request.GET.get("kind") or request.POST.get("kind") or RecordKind.CONTACT
-    return kind if kind in RecordKind.values else RecordKind.CONTACT
+def _hygiene_record_type(request: HttpRequest) -> str:
+    # "kind" in the query string: bookmarked hygiene pages keep working.
+    record_type = request.GET.get("kind") or request.POST.get("kind") or RecordType.CONTACT
+    return record_type if record_type in RecordType.values else RecordType.CONTACT
 
 
 class HygieneView(View):
     """Records with bad addresses, duplicates, or no mail for six months, and bulk fixes.
 
-    Looking needs `records.change_<kind>`; clearing an address the same; merging and deleting
-    also `records.delete_<kind>`. A bulk action needs its confirmation box ticked (checked here).
+    Looking needs `records.change_<type>`; clearing an address the same; merging and deleting
+    also `records.delete_<type>`. A bulk action needs its confirmation box ticked (checked here).
     """
 
     def dispatch(self, request, *args, **kwargs):
-        self.kind = _hygiene_kind(request)
-        self.model = record_model(self.kind)
-        if not request.user.has_perm(f"records.change_{self.kind}"):
+        self.record_type = _hygiene_record_type(request)
+        self.model = record_model(self.record_type)
+        if not request.user.has_perm(f"records.change_{self.record_type}"):
             raise PermissionDenied
         problem = request.GET.get("problem") or request.POST.get("problem") or "invalid"
         self.problem = problem if problem in hygiene.PROBLEMS else "invalid"
@@ -357,7 +351,7 @@ class HygieneView(View):
         records = hygiene.hygiene_records(self.model, self.problem).select_related("owner")
         paginator = Paginator(records, HYGIENE_PAGE)
         page = paginator.get_page(request.GET.get("page"))
-        can_delete = request.user.has_perm(f"records.delete_{self.kind}")
+        can_delete = request.user.has_perm(f"records.delete_{self.record_type}")
         actions = [
             (action, HygieneAction.Action(action).label)
             for action in hygiene.ACTIONS[self.problem]
@@ -367,8 +361,8 @@ class HygieneView(View):
             request,
             "imports/hygiene.html",
             {
-                "kind": self.kind,
-                "kinds": RecordKind.choices,
+                "record_type": self.record_type,
+                "record_types": RECORD_TYPE_CHOICES,
                 "problem": self.problem,
                 "problems": [
                     (key, label, hygiene.hygiene_records(self.model, key).count())
@@ -382,12 +376,12 @@ class HygieneView(View):
 
     def post(self, request: HttpRequest) -> HttpResponse:
         action = request.POST.get("action", "")
-        back = f"{reverse('imports:hygiene')}?kind={self.kind}&problem={self.problem}"
+        back = f"{reverse('imports:hygiene')}?kind={self.record_type}&problem={self.problem}"
         if action not in hygiene.ACTIONS[self.problem]:
             messages.error(request, _("Choose an action."))
             return HttpResponseRedirect(back)
         if action != HygieneAction.Action.CLEAR_ADDRESS and not request.user.has_perm(
-            f"records.delete_{self.kind}"
+            f"records.delete_{self.record_type}"
         ):
             raise PermissionDenied
         if not request.POST.get("confirm"):

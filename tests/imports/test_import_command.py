@@ -190,7 +190,7 @@ def test_optional_dns_check_uses_the_fixture_and_caches_per_domain(write_csv, se
         ["C", "", "c@gone.example", "", ""],
     ]
     table = import_open(write_csv(rows))
-    options = ImportOptions(kind="contact", mapping={0: "name", 2: "email"}, check_dns=True)
+    options = ImportOptions(record_type="contact", mapping={0: "name", 2: "email"}, check_dns=True)
     preview = import_preview(table, options)
     assert preview["counts"]["created"] == 1
     assert preview["rejected"] == [
@@ -199,9 +199,9 @@ def test_optional_dns_check_uses_the_fixture_and_caches_per_domain(write_csv, se
     ]
     # Without the option no DNS is asked.
     assert (
-        import_preview(table, ImportOptions(kind="contact", mapping={0: "name", 2: "email"}))[
-            "counts"
-        ]["created"]
+        import_preview(
+            table, ImportOptions(record_type="contact", mapping={0: "name", 2: "email"})
+        )["counts"]["created"]
         == 3
     )
 

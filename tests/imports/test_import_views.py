@@ -19,11 +19,11 @@ from tests.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 
-def _upload(client, path, kind="contact", **extra):
+def _upload(client, path, record_type="contact", **extra):
     with open(path, "rb") as handle:
         return client.post(
             reverse("imports:index"),
-            {"kind": kind, "file": SimpleUploadedFile(path.name, handle.read())},
+            {"record_type": record_type, "file": SimpleUploadedFile(path.name, handle.read())},
             **extra,
         )
 
@@ -52,14 +52,14 @@ def test_contact_importer_cannot_import_leads(client, write_csv):
     user = UserFactory()
     user.user_permissions.add(Permission.objects.get(codename="add_contact"))
     client.force_login(user)
-    assert _upload(client, write_csv(), kind="lead").status_code == 403
-    assert _upload(client, write_csv(), kind="contact").status_code == 302
+    assert _upload(client, write_csv(), record_type="lead").status_code == 403
+    assert _upload(client, write_csv(), record_type="contact").status_code == 302
 
 
 def test_upload_mapping_preview_confirm(
     sales_client, write_csv, django_capture_on_commit_callbacks
 ):
-    response = _upload(sales_client, write_csv(encoding="gb18030"), kind="lead")
+    response = _upload(sales_client, write_csv(encoding="gb18030"), record_type="lead")
     job = ImportJob.objects.get()
     assert response["Location"] == reverse("imports:mapping", args=[job.pk])
     assert (job.encoding, job.mapping) == (
@@ -228,7 +228,7 @@ def test_index_query_count_does_not_grow_with_jobs(
     sales_client, sales_user, django_assert_max_num_queries
 ):
     for n in range(15):
-        ImportJob.objects.create(actor=sales_user, kind="contact", file_name=f"f{n}.csv")
+        ImportJob.objects.create(actor=sales_user, record_type="contact", file_name=f"f{n}.csv")
     with django_assert_max_num_queries(8):
         assert sales_client.get("/imports/").status_code == 200
 

@@ -21,7 +21,7 @@ def test_import_runs_in_the_worker(celery_worker, sales_user, write_csv):
     path = write_csv(rows)
     job = import_upload(
         actor=sales_user,
-        kind="contact",
+        record_type="contact",
         upload=SimpleUploadedFile("big.csv", path.read_bytes()),
         file_name="big.csv",
     )

@@ -10,7 +10,7 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
-from reports.exports import safe_cell
+from core.spreadsheets import safe_cell
 from tests.reports.report_data import bounce_for, build_march
 
 MARCH_QUERY = {"period": "custom", "start": "2025-03-01", "end": "2025-03-31"}

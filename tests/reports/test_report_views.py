@@ -162,6 +162,6 @@ def test_period_presets(sales_client):
     assert (f.end - f.start).days == 6
 
 
-def test_unknown_row_kind_is_404(sales_client):
+def test_unknown_row_list_is_404(sales_client):
     assert sales_client.get("/reports/bounces/rows/nope/").status_code == 404
     assert MARCH  # the fixed month used above

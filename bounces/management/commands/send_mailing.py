@@ -64,9 +64,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--body-file", required=True, help="Plain-text body file; merge fields allowed."
         )
-        kind = parser.add_mutually_exclusive_group(required=True)
-        kind.add_argument("--contacts", action="store_true", help="Mail contacts.")
-        kind.add_argument("--leads", action="store_true", help="Mail leads.")
+        record_type = parser.add_mutually_exclusive_group(required=True)
+        record_type.add_argument("--contacts", action="store_true", help="Mail contacts.")
+        record_type.add_argument("--leads", action="store_true", help="Mail leads.")
         parser.add_argument(
             "--filter",
             default="",

@@ -8,7 +8,7 @@ import csv
 from django.core.management.base import BaseCommand, CommandError
 
 from records.imports.cleaning import match_headers
-from records.imports.models import ImportJob, OnDuplicate, Outcome, RecordKind
+from records.imports.models import ImportJob, OnDuplicate, Outcome
 from records.imports.services import (
     ImportOptions,
     TableError,
@@ -17,6 +17,7 @@ from records.imports.services import (
     import_preview,
     write_result,
 )
+from records.models import RecordType
 
 
 class Command(BaseCommand):
@@ -27,9 +28,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        kind = parser.add_mutually_exclusive_group(required=True)
-        kind.add_argument("--contacts", action="store_true", help="Import contacts.")
-        kind.add_argument("--leads", action="store_true", help="Import leads.")
+        record_type = parser.add_mutually_exclusive_group(required=True)
+        record_type.add_argument("--contacts", action="store_true", help="Import contacts.")
+        record_type.add_argument("--leads", action="store_true", help="Import leads.")
         parser.add_argument("path", help="The CSV or XLSX file.")
         parser.add_argument(
             "--dry-run", action="store_true", help="Print the preview; save nothing."
@@ -49,7 +50,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        kind = RecordKind.CONTACT if options["contacts"] else RecordKind.LEAD
+        record_type = RecordType.CONTACT if options["contacts"] else RecordType.LEAD
         try:
             table = import_open(options["path"])
         except FileNotFoundError as exc:
@@ -63,7 +64,7 @@ class Command(BaseCommand):
                 + ", ".join(table.headers)
             )
         import_options = ImportOptions(
-            kind=kind, mapping=mapping, on_duplicate=options["on_duplicate"]
+            record_type=record_type, mapping=mapping, on_duplicate=options["on_duplicate"]
         )
         try:
             report_file = open(options["report"], "w", newline="") if options["report"] else None  # noqa: SIM115
@@ -88,7 +89,7 @@ class Command(BaseCommand):
             except TableError as exc:
                 raise CommandError(str(exc)) from exc
             job = ImportJob.objects.create(
-                kind=kind,
+                record_type=record_type,
                 file_name=str(options["path"])[-255:],
                 file_path=str(options["path"]),
                 file_format=table.format,
@@ -109,7 +110,7 @@ class Command(BaseCommand):
                     f"import #{job.pk}): {job.error}"
                 )
             self.stdout.write(
-                f"Imported {kind}s from {options['path']}: {job.created} created, "
+                f"Imported {record_type}s from {options['path']}: {job.created} created, "
                 f"{job.updated} updated, {job.skipped} skipped, {job.rejected} rejected "
                 f"(import #{job.pk})."
             )
