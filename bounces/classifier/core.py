@@ -456,7 +456,7 @@ def _auto_reply(sender: str | None, evidence: str, common: dict) -> Analysis:
 
 def _is_own_return_path(address: str | None) -> bool:
     """Return whether ``address`` is one of our VERP return paths (bounces/verp.py)."""
-    return bool(address) and address.lower().startswith(OWN_RETURN_PATH_PREFIX)
+    return bool(address and address.lower().startswith(OWN_RETURN_PATH_PREFIX))
 
 
 def _from_dsn(fields: list[RecipientFields], body: _Body, common: dict) -> Analysis:
@@ -552,6 +552,7 @@ def _from_text(
     general: list[str | None] = []
     verdicts = []
     for r in recipients:
+        diag: str | None
         found = heuristics.diagnostic_for(r, text, others - {r.lower()}, _has_reason)
         if found is not None and found[0] > 0:
             diag = found[1]
