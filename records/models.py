@@ -125,7 +125,7 @@ class Record(models.Model):
 
     @classmethod
     def record_type(cls) -> str:
-        return cls._meta.model_name
+        return cls._meta.model_name or ""
 
 
 def _record_indexes(prefix: str) -> list[models.Index]:
@@ -214,9 +214,11 @@ class RecordType(models.TextChoices):
 
 
 # The one record-type dispatch.
-RECORD_MODELS: dict[str, type[Record]] = {RecordType.CONTACT: Contact, RecordType.LEAD: Lead}
+# The concrete models (the abstract Record has no manager).
+RecordModel = type[Contact] | type[Lead]
+RECORD_MODELS: dict[str, RecordModel] = {RecordType.CONTACT: Contact, RecordType.LEAD: Lead}
 
 
-def record_model(record_type: str) -> type[Record]:
+def record_model(record_type: str) -> RecordModel:
     """Return the model of a record type ("contact" or "lead"); KeyError for anything else."""
     return RECORD_MODELS[record_type]

@@ -15,7 +15,6 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.core.paginator import Paginator
 from django.http import (
-    HttpRequest,
     HttpResponse,
     HttpResponseRedirect,
     JsonResponse,
@@ -28,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
+from core.http import SignedInRequest
 from reports.exports import csv_lines
 
 from . import hygiene
@@ -48,7 +48,7 @@ from .services import (
     result_rows,
 )
 
-IMPORT_PERMISSIONS = {
+IMPORT_PERMISSIONS: dict[str, str] = {
     RecordKind.CONTACT: "records.add_contact",
     RecordKind.LEAD: "records.add_lead",
 }
@@ -60,7 +60,7 @@ def _can_import(user, kind: str | None = None) -> bool:
     return any(user.has_perm(perm) for perm in IMPORT_PERMISSIONS.values())
 
 
-def _job(request: HttpRequest, pk: int) -> ImportJob:
+def _job(request: SignedInRequest, pk: int) -> ImportJob:
     jobs = ImportJob.objects.all()
     if not request.user.is_superuser:
         jobs = jobs.filter(actor=request.user)
@@ -88,7 +88,7 @@ class _LimitedUpload(FileUploadHandler):
         return None
 
 
-def _too_big(request: HttpRequest) -> bool:
+def _too_big(request: SignedInRequest) -> bool:
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -97,7 +97,7 @@ def _too_big(request: HttpRequest) -> bool:
 
 
 def _index(
-    request: HttpRequest, form: UploadForm | None = None, status: int = 200, error: str = ""
+    request: SignedInRequest, form: UploadForm | None = None, status: int = 200, error: str = ""
 ):
     jobs = ImportJob.objects.select_related("actor")
     if not request.user.is_superuser:
@@ -129,10 +129,10 @@ class ImportIndexView(View):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 
-    def get(self, request: HttpRequest) -> HttpResponse:
+    def get(self, request: SignedInRequest) -> HttpResponse:
         return _index(request)
 
-    def post(self, request: HttpRequest) -> HttpResponse:
+    def post(self, request: SignedInRequest) -> HttpResponse:
         if _too_big(request):
             error = _("The file is bigger than the limit of %(limit).1f MB; nothing was read.") % {
                 "limit": settings.IMPORT_MAX_FILE_BYTES / 1048576
@@ -140,12 +140,13 @@ class ImportIndexView(View):
             response = _index(request, status=413, error=error)
             response["Connection"] = "close"
             return response
-        request.upload_handlers.insert(
-            0, _LimitedUpload(request, limit=settings.IMPORT_MAX_FILE_BYTES + 1)
-        )
+        request.upload_handlers = [
+            _LimitedUpload(request, limit=settings.IMPORT_MAX_FILE_BYTES + 1),
+            *request.upload_handlers,
+        ]
         return csrf_protect(self._upload)(request)
 
-    def _upload(self, request: HttpRequest) -> HttpResponse:
+    def _upload(self, request: SignedInRequest) -> HttpResponse:
         form = UploadForm(request.POST, request.FILES)
         if not form.is_valid():
             return _index(request, form, status=400)
@@ -177,13 +178,13 @@ def _samples(job: ImportJob, rows: int = 3) -> list[str]:
 
 
 class MappingView(View):
-    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def get(self, request: SignedInRequest, pk: int) -> HttpResponse:
         job = _job(request, pk)
         if job.state != ImportJob.State.UPLOADED:
             return HttpResponseRedirect(job.get_absolute_url())
         return self._render(request, job, MappingForm(job=job))
 
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def post(self, request: SignedInRequest, pk: int) -> HttpResponse:
         job = _job(request, pk)
         if job.state != ImportJob.State.UPLOADED:
             return HttpResponseRedirect(job.get_absolute_url())
@@ -216,7 +217,7 @@ class MappingView(View):
 
 
 class PreviewView(View):
-    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def get(self, request: SignedInRequest, pk: int) -> HttpResponse:
         job = _job(request, pk)
         if job.state != ImportJob.State.UPLOADED:
             return HttpResponseRedirect(job.get_absolute_url())
@@ -224,7 +225,7 @@ class PreviewView(View):
             return HttpResponseRedirect(reverse("imports:mapping", args=[job.pk]))
         return render(request, "imports/preview.html", {"job": job, "p": job.preview})
 
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def post(self, request: SignedInRequest, pk: int) -> HttpResponse:
         job = _job(request, pk)
         if not job.preview or not import_confirm(job=job):
             messages.warning(request, _("This import was already started."))
@@ -234,7 +235,7 @@ class PreviewView(View):
 class PreviewDownloadView(View):
     """Every line of the preview (outcome, reason, cleaning changes) as CSV, computed again."""
 
-    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def get(self, request: SignedInRequest, pk: int) -> HttpResponse | StreamingHttpResponse:
         job = _job(request, pk)
         if job.state != ImportJob.State.UPLOADED:
             return HttpResponseRedirect(job.get_absolute_url())
@@ -252,7 +253,7 @@ class PreviewDownloadView(View):
 
 
 class JobView(View):
-    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def get(self, request: SignedInRequest, pk: int) -> HttpResponse:
         job = _job(request, pk)
         if job.state == ImportJob.State.UPLOADED:
             return HttpResponseRedirect(reverse("imports:preview", args=[job.pk]))
@@ -264,7 +265,7 @@ class JobView(View):
 
 
 class JobStatusView(View):
-    def get(self, request: HttpRequest, pk: int) -> JsonResponse:
+    def get(self, request: SignedInRequest, pk: int) -> JsonResponse:
         job = _job(request, pk)
         response = JsonResponse(
             {
@@ -286,7 +287,7 @@ class JobStatusView(View):
 class JobResultView(View):
     """The result file: one row per input line, with the record's id."""
 
-    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def get(self, request: SignedInRequest, pk: int) -> StreamingHttpResponse:
         job = _job(request, pk)
         rows: Iterator[list] = result_rows(job, with_ids=True)
         headers = next(rows)
@@ -298,7 +299,7 @@ class JobResultView(View):
 
 
 class JobResumeView(View):
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def post(self, request: SignedInRequest, pk: int) -> HttpResponse:
         job = _job(request, pk)
         if import_resume(job=job):
             messages.success(
@@ -310,7 +311,7 @@ class JobResumeView(View):
 
 
 class JobRollbackView(View):
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def post(self, request: SignedInRequest, pk: int) -> HttpResponse:
         job = _job(request, pk)
         if not request.POST.get("confirm"):
             messages.error(request, _("Tick the box to confirm the rollback."))
@@ -332,7 +333,7 @@ class JobRollbackView(View):
 HYGIENE_PAGE = 100
 
 
-def _hygiene_kind(request: HttpRequest) -> str:
+def _hygiene_kind(request: SignedInRequest) -> str:
     kind = request.GET.get("kind") or request.POST.get("kind") or RecordKind.CONTACT
     return kind if kind in RecordKind.values else RecordKind.CONTACT
 
@@ -353,7 +354,7 @@ class HygieneView(View):
         self.problem = problem if problem in hygiene.PROBLEMS else "invalid"
         return super().dispatch(request, *args, **kwargs)
 
-    def get(self, request: HttpRequest) -> HttpResponse:
+    def get(self, request: SignedInRequest) -> HttpResponse:
         records = hygiene.hygiene_records(self.model, self.problem).select_related("owner")
         paginator = Paginator(records, HYGIENE_PAGE)
         page = paginator.get_page(request.GET.get("page"))
@@ -380,7 +381,7 @@ class HygieneView(View):
             },
         )
 
-    def post(self, request: HttpRequest) -> HttpResponse:
+    def post(self, request: SignedInRequest) -> HttpResponse:
         action = request.POST.get("action", "")
         back = f"{reverse('imports:hygiene')}?kind={self.kind}&problem={self.problem}"
         if action not in hygiene.ACTIONS[self.problem]:

@@ -1,0 +1,1 @@
+"""Facts every app shares, stated once: categories, addresses, bounce rates (plain Python)."""
