@@ -108,12 +108,18 @@ class Record(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
+    # Django's default, stated so code that takes any record model can query it.
+    objects = models.Manager()
+
     class Meta:
         abstract = True
         ordering = ["last_name", "first_name", "id"]
 
     def __str__(self) -> str:
         return self.full_name or self.email or f"#{self.pk}"
+
+    def get_absolute_url(self) -> str:
+        return reverse(f"records:{self.record_type()}-detail", args=[self.pk])
 
     @property
     def full_name(self) -> str:
@@ -181,9 +187,6 @@ class Contact(Record):
         verbose_name_plural = _("contacts")
         indexes = _record_indexes("contact")
 
-    def get_absolute_url(self) -> str:
-        return reverse("records:contact-detail", args=[self.pk])
-
 
 class Lead(Record):
     class Status(models.TextChoices):
@@ -202,9 +205,6 @@ class Lead(Record):
         verbose_name_plural = _("leads")
         indexes = _record_indexes("lead")
 
-    def get_absolute_url(self) -> str:
-        return reverse("records:lead-detail", args=[self.pk])
-
 
 class RecordType(models.TextChoices):
     """The two kinds of record, as named in URLs, jobs and imports."""
@@ -214,11 +214,9 @@ class RecordType(models.TextChoices):
 
 
 # The one record-type dispatch.
-# The concrete models (the abstract Record has no manager).
-RecordModel = type[Contact] | type[Lead]
-RECORD_MODELS: dict[str, RecordModel] = {RecordType.CONTACT: Contact, RecordType.LEAD: Lead}
+RECORD_MODELS: dict[str, type[Record]] = {RecordType.CONTACT: Contact, RecordType.LEAD: Lead}
 
 
-def record_model(record_type: str) -> RecordModel:
+def record_model(record_type: str) -> type[Record]:
     """Return the model of a record type ("contact" or "lead"); KeyError for anything else."""
     return RECORD_MODELS[record_type]

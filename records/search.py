@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 from django.db import models
 
 if TYPE_CHECKING:
     from .models import Record  # records.models imports this module
-
-_RecordT = TypeVar("_RecordT", bound="Record")
 
 # Letters that Unicode does not decompose into a base letter plus an accent.
 _FOLD = str.maketrans(
@@ -104,17 +102,17 @@ def records_fill_search_text() -> int:
     return changed
 
 
-def _refresh_in_python(model: type[_RecordT]) -> int:
+def _refresh_in_python(model: type[Record]) -> int:
     """Recompute the column row by row where SQL cannot (SQLite, no unaccent); return the count."""
-    stale: list[_RecordT] = []
-    for record in model._default_manager.only(
+    stale: list[Record] = []
+    for record in model.objects.only(
         "first_name", "last_name", "company", "email", "backup_email", "phone", "search_text"
     ).iterator(chunk_size=2000):
         text = record_search_text(record)
         if text != record.search_text:
             record.search_text = text
             stale.append(record)
-    model._default_manager.bulk_update(stale, ["search_text"], batch_size=1000)
+    model.objects.bulk_update(stale, ["search_text"], batch_size=1000)
     return len(stale)
 
 

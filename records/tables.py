@@ -7,9 +7,10 @@ number of queries whatever its size: the rows, then the active blocks of the pag
 from __future__ import annotations
 
 from functools import cached_property
+from typing import Any
 
 import django_tables2 as tables
-from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db import connection
 from django.db.models import Count, Window
 from django.urls import reverse
@@ -66,6 +67,8 @@ class RecordPaginator(Paginator):
     "about"), since an exact count of a million rows costs more than the page itself.
     """
 
+    object_list: Any  # django_tables2's TableQuerysetData (the library has no types)
+
     def __init__(
         self, object_list, per_page, *, count_in_page=False, count_cap=None, select_related=(), **kw
     ):
@@ -115,13 +118,13 @@ class RecordPaginator(Paginator):
         if not rows:
             self.__dict__["count"] = 0 if number == 1 else self.queryset.count()
             number = self.validate_number(number)
-            return self._get_page(BoundRows([], table=self.object_list.table), number, self)
+            return Page(BoundRows([], table=self.object_list.table), number, self)
         self.__dict__["count"] = rows[0][1]
         ids = [pk for pk, _total in rows]
         model = self.queryset.model
         fetched = model._default_manager.select_related(*self.select_related).in_bulk(ids)
         records = [fetched[pk] for pk in ids if pk in fetched]
-        return self._get_page(BoundRows(records, table=self.object_list.table), number, self)
+        return Page(BoundRows(records, table=self.object_list.table), number, self)
 
 
 class MenuPagedTable(tables.Table):
@@ -181,7 +184,7 @@ class RecordTable(MenuPagedTable):
         attrs = {"class": "table table-hover align-middle record-table", "id": "record-table"}
         order_by = ("name",)
         empty_text = _("No records match these filters.")
-        sequence = (
+        sequence: tuple[str, ...] = (
             "select",
             "name",
             "company",

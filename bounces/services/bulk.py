@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
@@ -26,6 +27,9 @@ from .blocks import can_unblock
 from .errors import ConfirmationRequired, UnblockNotAllowed
 from .record_blocks import records_sync_blocks
 from .record_unblock import fields_for
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -114,7 +118,7 @@ def _attribute(queryset: QuerySet, names: list[str], addresses: list[str]) -> di
     return found
 
 
-def _check_allowed(*, actor, confirmed: bool) -> None:
+def _check_allowed(*, actor: User, confirmed: bool) -> None:
     """Refuse a bulk unblock the actor may not make, or did not confirm (nothing changes)."""
     subject = _("the selected addresses")
     if not can_unblock(actor, Block(type=BlockType.TEMPORARY)):
@@ -127,7 +131,7 @@ def records_bulk_unblock(
     *,
     queryset: QuerySet,
     fields: str,
-    actor,
+    actor: User,
     confirmed: bool,
     source: str = Unblock.Source.BULK,
     examples: int = 10,
@@ -213,7 +217,7 @@ class _Superseded(Exception):
 
 def bulk_unblock_job_start(
     *,
-    actor,
+    actor: User,
     record_type: str,
     selection: dict,
     fields: str,

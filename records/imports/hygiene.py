@@ -13,7 +13,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from bounces.models import SentEmail
-from records.models import Record, RecordModel
+from records.models import Record
 from records.selectors import records_not_emailed_since
 
 from .models import HygieneAction
@@ -46,7 +46,7 @@ def _bad_blocked(column: str) -> Q:
 _BAD = {"invalid": _bad_invalid, "blocked": _bad_blocked}
 
 
-def hygiene_records(model: RecordModel, problem: str) -> QuerySet:
+def hygiene_records(model: type[Record], problem: str) -> QuerySet:
     """Return the records of `model` that have `problem`."""
     records = model.objects.all()
     if problem in _BAD:
@@ -78,7 +78,7 @@ def _snapshot(record: Record) -> dict:
 
 
 def _audit(
-    *, actor: User, model: RecordModel, action: str, problem: str, details: list[dict]
+    *, actor: User, model: type[Record], action: str, problem: str, details: list[dict]
 ) -> HygieneAction:
     return HygieneAction.objects.create(
         actor=actor,
@@ -92,7 +92,7 @@ def _audit(
 
 
 def hygiene_clear_addresses(
-    *, actor: User, model: RecordModel, problem: str, ids: list[int]
+    *, actor: User, model: type[Record], problem: str, ids: list[int]
 ) -> HygieneAction:
     """Clear the bad address(es) of the selected records that still have `problem`."""
     test = _BAD[problem]
@@ -117,7 +117,7 @@ def hygiene_clear_addresses(
 
 
 def hygiene_delete(
-    *, actor: User, model: RecordModel, problem: str, ids: list[int]
+    *, actor: User, model: type[Record], problem: str, ids: list[int]
 ) -> HygieneAction:
     """Delete the selected records that have `problem` (their data is kept in the audit row)."""
     with transaction.atomic():
@@ -136,7 +136,7 @@ def hygiene_delete(
 _MERGED_FIELDS = ("first_name", "last_name", "company", "phone", "backup_email", "owner_id")
 
 
-def hygiene_merge(*, actor: User, model: RecordModel, ids: list[int]) -> HygieneAction:
+def hygiene_merge(*, actor: User, model: type[Record], ids: list[int]) -> HygieneAction:
     """Merge every duplicate group touched by the selection into its oldest record.
 
     The kept record takes the others' values for its empty fields and their sent emails; the
