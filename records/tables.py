@@ -7,7 +7,7 @@ number of queries whatever its size: the rows, then the active blocks of the pag
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import django_tables2 as tables
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
@@ -23,6 +23,11 @@ from bounces.services.blocks import can_unblock
 from .addresses import address_key
 from .selectors import blocks_for_records
 from .templatetags.records_ui import email_cell_html
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+
+    from .models import Record
 
 # Below this many rows an exact COUNT(*) of an unfiltered list is cheap enough.
 ESTIMATE_ABOVE = 100_000
@@ -194,7 +199,9 @@ class RecordTable(MenuPagedTable):
             "last_emailed_at",
         )
 
-    def __init__(self, *args, user=None, list_url: str = "", **kwargs):
+    def __init__(
+        self, *args, user: User | AnonymousUser | None = None, list_url: str = "", **kwargs
+    ):
         super().__init__(*args, **kwargs)
         self.user = user
         self.list_url = list_url
@@ -205,7 +212,7 @@ class RecordTable(MenuPagedTable):
         rows = self.page.object_list.data if hasattr(self, "page") else self.data
         return blocks_for_records(rows)
 
-    def render_name(self, record):
+    def render_name(self, record: Record) -> str:
         return format_html(
             '<a href="{}" class="fw-semibold">{}</a>', record.get_absolute_url(), record.full_name
         )
@@ -213,7 +220,7 @@ class RecordTable(MenuPagedTable):
     def render_owner(self, value):
         return value.get_full_name() or value.get_username()
 
-    def _email_cell(self, record, field: str, address: str, key: str):
+    def _email_cell(self, record: Record, field: str, address: str, key: str) -> str:
         block = self.blocks.get(key) if key else None
         return email_cell_html(
             address=address,
@@ -225,10 +232,10 @@ class RecordTable(MenuPagedTable):
             can_unblock=block is not None and can_unblock(self.user, block),
         )
 
-    def render_email(self, record):
+    def render_email(self, record: Record) -> str:
         return self._email_cell(record, "primary", record.email, address_key(record.email))
 
-    def render_backup_email(self, record):
+    def render_backup_email(self, record: Record) -> str:
         return self._email_cell(
             record, "backup", record.backup_email, address_key(record.backup_email)
         )

@@ -8,7 +8,7 @@ from typing import Any, cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from records.models import EmailField
+from records.models import EmailField, Record
 
 from ..models import Sender
 from .merge import FIELDS
@@ -61,7 +61,7 @@ class EmailForm(_ContentForm):
 
     field = forms.ChoiceField(label=_("To"), choices=EmailField.choices, widget=forms.RadioSelect)
 
-    def __init__(self, *args, record=None, **kwargs):
+    def __init__(self, *args, record: Record | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.record = record
         choices = []

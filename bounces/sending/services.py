@@ -209,7 +209,7 @@ def mailing_create(
     body: str,
     record_type: str,
     selection: dict,
-    actor,
+    actor: User | None,
 ) -> Mailing:
     """Create a draft mailing (its pre-send check comes next); raise SendError on bad input."""
     if not sender.active:
