@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.core.paginator import Paginator
@@ -54,7 +55,7 @@ IMPORT_PERMISSIONS: dict[str, str] = {
 }
 
 
-def _can_import(user, kind: str | None = None) -> bool:
+def _can_import(user: User, kind: str | None = None) -> bool:
     if kind:
         return user.has_perm(IMPORT_PERMISSIONS[kind])
     return any(user.has_perm(perm) for perm in IMPORT_PERMISSIONS.values())
