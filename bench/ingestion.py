@@ -95,7 +95,7 @@ def _process_inprocess(ids: list[int]) -> None:
         inbound_process(ids=ids[start : start + BATCH_SIZE])
 
 
-def _process_worker(ids: list[int], broker: str) -> None:
+def _process_worker(ids: list[int], broker: str) -> float:
     from django.db import connection
 
     from bench.worker import solo_worker_argv

@@ -187,7 +187,7 @@ def bench_list(requests: int, category: str, field: str) -> None:
         f"{os.getloadavg()[0]:.1f} load; {Block_count()} active blocks; "
         f"filter category={category} field={field}"
     )
-    cases = [
+    cases: list[dict[str, str | int]] = [
         {"category": category, "field": field, "page": page, "per_page": per_page}
         for page, per_page in ((1, 25), (500, 25), (1, 100), (125, 100))
     ]

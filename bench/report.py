@@ -26,6 +26,9 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Callable
+from functools import partial
+from typing import TypeVar
 
 from bench.categories import category_mix
 
@@ -372,13 +375,16 @@ def _generate(n_bounces: int, n_sent: int) -> None:
 
 
 # --- timing ------------------------------------------------------------------------------------
-def _median_run(fn, runs: int) -> tuple[float, object]:
-    times, result = [], None
+def _median_run(fn: Callable[[], _R], runs: int) -> tuple[float, _R]:
+    times = []
     for _ in range(runs):
         began = time.perf_counter()
         result = fn()
         times.append(time.perf_counter() - began)
     return statistics.median(times), result
+
+
+_R = TypeVar("_R")
 
 
 def main() -> int:
@@ -473,14 +479,10 @@ def main() -> int:
 
     results = []
     for label, filters, query in cases:
-        rollup_s, report = _median_run(lambda f=filters: bounce_report(filters=f), args.runs)
-        page_s, response = _median_run(
-            lambda q=query: client.get("/reports/bounces/", q), args.runs
-        )
+        rollup_s, report = _median_run(partial(bounce_report, filters=filters), args.runs)
+        page_s, response = _median_run(partial(client.get, "/reports/bounces/", query), args.runs)
         assert response.status_code == 200, response.status_code
-        raw_s, raw = _median_run(
-            lambda f=filters: bounce_report(filters=f, force=RAW), args.raw_runs
-        )
+        raw_s, raw = _median_run(partial(bounce_report, filters=filters, force=RAW), args.raw_runs)
         same = (report.sent, report.bounced, report.bounces) == (raw.sent, raw.bounced, raw.bounces)
         results.append((label, rollup_s, page_s, raw_s, report, same))
         _log(

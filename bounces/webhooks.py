@@ -23,6 +23,8 @@ import json
 import logging
 import time
 import urllib.request
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from anymail.exceptions import (
     AnymailConfigurationError,
@@ -40,6 +42,7 @@ from django.http import HttpResponse, JsonResponse
 
 from .ingestion.esp_events import esp_slug, is_bounce_event
 from .ingestion.evidence import recipient_problem, sanitize_json
+from .ingestion.payloads import SnsMessage, StoredEvent
 from .ingestion.sns import SignatureInvalid, sns_url_ok, sns_verify
 from .ingestion.store import Rejected, inbound_store_events
 from .models import UsedWebhookToken
@@ -80,7 +83,10 @@ def _read_body(request) -> bytes:
     return request._body
 
 
-def _json_body(request, *, content_types: tuple[str, ...], shape: type) -> object:
+_Shape = TypeVar("_Shape", dict[str, Any], list[Any])
+
+
+def _json_body(request, *, content_types: tuple[str, ...], shape: type[_Shape]) -> _Shape:
     """Return the parsed JSON body, or raise `BadWebhook` saying what is wrong with it."""
     if request.content_type not in content_types:
         raise BadWebhook(f"expected Content-Type {' or '.join(content_types)}")
@@ -125,7 +131,7 @@ def _raw(esp_event) -> bytes:
     return json.dumps(_jsonable(esp_event), ensure_ascii=True).encode("ascii")
 
 
-def event_payload(event, esp: str) -> dict:
+def event_payload(event, esp: str) -> StoredEvent:
     """Return the stored shape of one anymail tracking event (see `evidence_from_event`)."""
     return {
         "esp": esp,
@@ -146,6 +152,11 @@ class _Secured:
     """Mixin: refuse when unconfigured or unreadable; store a batch event by event, set-based."""
 
     requires_basic_auth = True
+    # Provided by the anymail view that follows this mixin in the bases.
+    esp_name: str
+    basic_auth: list[str]
+    run_validators: Callable[[Any], None]
+    esp_to_anymail_event: Callable[[Any], Any]
 
     def post(self, request, *args, **kwargs):
         if getattr(self, "_unconfigured", False):
@@ -191,7 +202,7 @@ class _Secured:
     # --- storing -----------------------------------------------------------------------------
     def store(self, request, esp_events: list) -> dict:
         esp = esp_slug(self.esp_name)
-        good: list[dict] = []
+        good: list[StoredEvent] = []
         rejected: list[Rejected] = []
         for esp_event in esp_events:
             try:
@@ -235,7 +246,7 @@ class SESWebhookView(_Secured, AmazonSESTrackingWebhookView):
             if topic not in allowed:
                 raise AnymailWebhookValidationFailure(f"SNS topic {topic!r} is not accepted")
 
-    def to_anymail(self, sns_message) -> list:
+    def to_anymail(self, sns_message: SnsMessage) -> list:
         message_type = sns_message.get("Type")
         if message_type == "SubscriptionConfirmation":
             self.confirm_subscription(sns_message)
@@ -245,12 +256,14 @@ class SESWebhookView(_Secured, AmazonSESTrackingWebhookView):
         text = sns_message.get("Message")
         if text == "Successfully validated SNS topic for Amazon SES event publishing.":
             return []
+        if not isinstance(text, str):
+            raise TypeError("the SNS Notification has no Message text")
         ses_event = json.loads(text)
         if not isinstance(ses_event, dict):
             raise ValueError("the SNS Message is not a JSON object")
         return self.esp_to_anymail_events(ses_event, sns_message)
 
-    def confirm_subscription(self, message: dict) -> None:
+    def confirm_subscription(self, message: SnsMessage) -> None:
         """Confirm an SNS subscription by loading its SubscribeURL, or log why not.
 
         Only with basic auth (the topic knows our secret) and a URL on an SNS host; with

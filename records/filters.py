@@ -9,6 +9,7 @@ from __future__ import annotations
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.utils.translation import gettext_lazy as _
 
 from bounces.categories import BlockCategory, BlockType
@@ -52,7 +53,7 @@ def category_choices() -> list:
     ]
 
 
-def user_label(user) -> str:
+def user_label(user: User) -> str:
     """Return how the UI names a user: the full name, else the username (as the table does)."""
     return user.get_full_name() or user.get_username()
 

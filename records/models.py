@@ -113,12 +113,18 @@ class Record(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
+    # Django's default, stated so code that takes any record model can query it.
+    objects = models.Manager()
+
     class Meta:
         abstract = True
         ordering = ["last_name", "first_name", "id"]
 
     def __str__(self) -> str:
         return self.full_name or self.email or f"#{self.pk}"
+
+    def get_absolute_url(self) -> str:
+        return reverse(f"records:{self.record_type()}-detail", args=[self.pk])
 
     @property
     def full_name(self) -> str:
@@ -130,7 +136,7 @@ class Record(models.Model):
 
     @classmethod
     def record_type(cls) -> str:
-        return cls._meta.model_name
+        return cls._meta.model_name or ""
 
 
 def _record_indexes(prefix: str) -> list[models.Index]:
@@ -186,9 +192,6 @@ class Contact(Record):
         verbose_name_plural = _("contacts")
         indexes = _record_indexes("contact")
 
-    def get_absolute_url(self) -> str:
-        return reverse("records:contact-detail", args=[self.pk])
-
 
 class Lead(Record):
     class Status(models.TextChoices):
@@ -206,9 +209,6 @@ class Lead(Record):
         verbose_name = _("lead")
         verbose_name_plural = _("leads")
         indexes = _record_indexes("lead")
-
-    def get_absolute_url(self) -> str:
-        return reverse("records:lead-detail", args=[self.pk])
 
 
 class RecordType(models.TextChoices):

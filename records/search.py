@@ -13,8 +13,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import TYPE_CHECKING
 
 from django.db import models
+
+if TYPE_CHECKING:
+    from .models import Record  # records.models imports this module
 
 # Letters that Unicode does not decompose into a base letter plus an accent.
 _FOLD = str.maketrans(
@@ -41,7 +45,7 @@ def search_text_of(
     return normalise(" ".join(part for part in parts if part))
 
 
-def record_search_text(record) -> str:
+def record_search_text(record: Record) -> str:
     return search_text_of(
         first_name=record.first_name,
         last_name=record.last_name,
@@ -94,17 +98,22 @@ def records_fill_search_text() -> int:
                 )
                 changed += cursor.rowcount
             continue
-        stale = []
-        for record in model.objects.only(
-            "first_name", "last_name", "company", "email", "backup_email", "phone", "search_text"
-        ).iterator(chunk_size=2000):
-            text = record_search_text(record)
-            if text != record.search_text:
-                record.search_text = text
-                stale.append(record)
-        model.objects.bulk_update(stale, ["search_text"], batch_size=1000)
-        changed += len(stale)
+        changed += _refresh_in_python(model)
     return changed
+
+
+def _refresh_in_python(model: type[Record]) -> int:
+    """Recompute the column row by row where SQL cannot (SQLite, no unaccent); return the count."""
+    stale: list[Record] = []
+    for record in model.objects.only(
+        "first_name", "last_name", "company", "email", "backup_email", "phone", "search_text"
+    ).iterator(chunk_size=2000):
+        text = record_search_text(record)
+        if text != record.search_text:
+            record.search_text = text
+            stale.append(record)
+    model.objects.bulk_update(stale, ["search_text"], batch_size=1000)
+    return len(stale)
 
 
 class SearchTextField(models.TextField):

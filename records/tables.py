@@ -7,9 +7,10 @@ number of queries whatever its size: the rows, then the active blocks of the pag
 from __future__ import annotations
 
 from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 import django_tables2 as tables
-from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db import connection
 from django.db.models import Count, Window
 from django.urls import reverse
@@ -22,6 +23,11 @@ from bounces.services.blocks import can_unblock
 
 from .addresses import address_key
 from .templatetags.records_ui import email_cell_html
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+
+    from .models import Record
 
 # Below this many rows an exact COUNT(*) of an unfiltered list is cheap enough.
 ESTIMATE_ABOVE = 100_000
@@ -65,6 +71,8 @@ class RecordPaginator(Paginator):
     a filter on a large PostgreSQL table, the count is the planner's estimate (shown as
     "about"), since an exact count of a million rows costs more than the page itself.
     """
+
+    object_list: Any  # django_tables2's TableQuerysetData (the library has no types)
 
     def __init__(
         self, object_list, per_page, *, count_in_page=False, count_cap=None, select_related=(), **kw
@@ -115,13 +123,13 @@ class RecordPaginator(Paginator):
         if not rows:
             self.__dict__["count"] = 0 if number == 1 else self.queryset.count()
             number = self.validate_number(number)
-            return self._get_page(BoundRows([], table=self.object_list.table), number, self)
+            return Page(BoundRows([], table=self.object_list.table), number, self)
         self.__dict__["count"] = rows[0][1]
         ids = [pk for pk, _total in rows]
         model = self.queryset.model
         fetched = model._default_manager.select_related(*self.select_related).in_bulk(ids)
         records = [fetched[pk] for pk in ids if pk in fetched]
-        return self._get_page(BoundRows(records, table=self.object_list.table), number, self)
+        return Page(BoundRows(records, table=self.object_list.table), number, self)
 
 
 class MenuPagedTable(tables.Table):
@@ -181,7 +189,7 @@ class RecordTable(MenuPagedTable):
         attrs = {"class": "table table-hover align-middle record-table", "id": "record-table"}
         order_by = ("name",)
         empty_text = _("No records match these filters.")
-        sequence = (
+        sequence: tuple[str, ...] = (
             "select",
             "name",
             "company",
@@ -191,7 +199,9 @@ class RecordTable(MenuPagedTable):
             "last_emailed_at",
         )
 
-    def __init__(self, *args, user=None, list_url: str = "", **kwargs):
+    def __init__(
+        self, *args, user: User | AnonymousUser | None = None, list_url: str = "", **kwargs
+    ):
         super().__init__(*args, **kwargs)
         self.user = user
         self.list_url = list_url
@@ -202,7 +212,7 @@ class RecordTable(MenuPagedTable):
         rows = self.page.object_list.data if hasattr(self, "page") else self.data
         return blocks_for_records(rows)
 
-    def render_name(self, record):
+    def render_name(self, record: Record) -> str:
         return format_html(
             '<a href="{}" class="fw-semibold">{}</a>', record.get_absolute_url(), record.full_name
         )
@@ -210,7 +220,7 @@ class RecordTable(MenuPagedTable):
     def render_owner(self, value):
         return value.get_full_name() or value.get_username()
 
-    def _email_cell(self, record, field: str, address: str, key: str):
+    def _email_cell(self, record: Record, field: str, address: str, key: str) -> str:
         block = self.blocks.get(key) if key else None
         return email_cell_html(
             address=address,
@@ -222,10 +232,10 @@ class RecordTable(MenuPagedTable):
             can_unblock=block is not None and can_unblock(self.user, block),
         )
 
-    def render_email(self, record):
+    def render_email(self, record: Record) -> str:
         return self._email_cell(record, "primary", record.email, address_key(record.email))
 
-    def render_backup_email(self, record):
+    def render_backup_email(self, record: Record) -> str:
         return self._email_cell(
             record, "backup", record.backup_email, address_key(record.backup_email)
         )

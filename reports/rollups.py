@@ -23,6 +23,7 @@ from collections.abc import Iterable, Sequence
 
 from django.db import connection, models, transaction
 from django.db.models import Case, Count, F, Min, Q, Sum, Value, When
+from django.db.models.expressions import Combinable
 from django.db.models.functions import (
     Coalesce,
     Length,
@@ -124,8 +125,8 @@ def add_bounces(bounces: Sequence[Bounce]) -> None:
         ] += 1
         by_domain[(day, (b.recipient_domain or "").lower(), b.type, b.category)] += 1
         if s is not None and s.status != SUPPRESSED and first_bounce.get(s.pk) == b.pk:
-            key = (local_day(s.sent_at), sender_address, sender_domain, mailing_id)
-            by_sent[(*key, b.type, b.category, b.channel)] += 1
+            sent_key = (local_day(s.sent_at), sender_address, sender_domain, mailing_id)
+            by_sent[(*sent_key, b.type, b.category, b.channel)] += 1
 
     _upsert(DailyBounceRollup, BOUNCE_DIMENSIONS, {k: (n,) for k, n in by_bounce.items()})
     _upsert(DailyDomainRollup, DOMAIN_DIMENSIONS, {k: (n,) for k, n in by_domain.items()})
@@ -226,7 +227,7 @@ def _insert_select(model: type[models.Model], columns: Sequence[str], queryset) 
         return max(cursor.rowcount, 0)
 
 
-def _bounce_dimensions() -> dict[str, models.Expression]:
+def _bounce_dimensions() -> dict[str, Combinable]:
     """The bounce roll-up's dimensions of a Bounce row, as expressions named r_<column>."""
     return {
         "r_type": F("type"),

@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection, models
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
@@ -76,7 +78,9 @@ class ReportFilters:
         return bool(self.channel or self.sender or self.mailing)
 
     def bounds(self) -> tuple[dt.datetime, dt.datetime]:
-        return _day_bounds(self.start, self.end)
+        lo, hi = _day_bounds(self.start, self.end)
+        assert lo is not None and hi is not None  # both days are always set
+        return lo, hi
 
 
 @dataclass(frozen=True)
@@ -187,6 +191,7 @@ def bounce_report(*, filters: ReportFilters, force: str | None = None) -> Bounce
         by_category[(row["type"], row["category"])] += row["n"]
 
     # Top recipient domains.
+    domain_rows: Iterable[dict[str, Any]]
     if raw or f.has_origin_filter:
         report.sources["domains"] = RAW
         domain_rows = (
@@ -298,7 +303,8 @@ def _top_domains_from_rollups(f: ReportFilters) -> list[dict]:
         where,
         Q(day__gte=f.start, day__lt=first_full) | Q(day__gte=after, day__lte=f.end),
     ).values(d=models.F("recipient_domain"), n=models.F("count"))
-    parts, params = [], []
+    parts: list[str] = []
+    params: list[Any] = []
     for queryset in (months, days):
         sql, part_params = queryset.order_by().query.sql_with_params()
         parts.append(sql)

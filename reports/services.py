@@ -87,8 +87,11 @@ def rate_alerts_check(*, sender_window_days: int = SENDER_WINDOW_DAYS) -> AlertC
         except IntegrityError:
             continue  # a concurrent check opened it
         result.opened.append(alert)
-        pause = policy.pause_mailing_above_threshold
-        if row.subject_kind == RateAlert.Kind.MAILING and pause:
+        if (
+            row.subject_kind == RateAlert.Kind.MAILING
+            and row.mailing_id is not None
+            and policy.pause_mailing_above_threshold
+        ):
             result.paused += Mailing.objects.filter(pk=row.mailing_id, paused_at=None).update(
                 paused_at=now
             )
@@ -130,8 +133,7 @@ def _notify_pending(now) -> int:
 def _send_alert(alert: RateAlert, recipients: list[str]) -> None:
     report_url = settings.SITE_URL.rstrip("/") + alert.get_absolute_url()
     context = {"alert": alert, "report_url": report_url}
-    subject = render_to_string("reports/emails/rate_alert-subject.txt", context)
-    subject = " ".join(subject.split())
+    subject = " ".join(render_to_string("reports/emails/rate_alert-subject.txt", context).split())
     text = render_to_string("reports/emails/rate_alert-body.txt", context)
     html = render_to_string("reports/emails/rate_alert-body.html", context)
     connection = get_connection()

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, TypedDict
+
 import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 
 from bounces.categories import BlockCategory
 from bounces.models import Block, Bounce, SentEmail, Unblock
 from records.tables import MenuPagedTable
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class _FirstBounce(TypedDict):
+    """What the sent-email list annotates each row with: its first bounce's type and category."""
+
+    first_type: str | None
+    first_category: str | None
+
 
 # The lists' look: same classes, template (pagination labels, rows-per-page menu) and dates.
 TABLE_ATTRS = {"class": "table table-hover align-middle record-table report-rows"}
@@ -63,7 +76,7 @@ class SentTable(MenuPagedTable):
         attrs = TABLE_ATTRS
         template_name = "records/table.html"
 
-    def render_first_category(self, record: SentEmail) -> str:
+    def render_first_category(self, record: WithAnnotations[SentEmail, _FirstBounce]) -> str:
         return _category_name(record.first_type or "", record.first_category or "")
 
 

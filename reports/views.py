@@ -42,6 +42,7 @@ class ReportAccessMixin(PermissionRequiredMixin):
 
     permission_required = VIEW_PERMISSION
     raise_exception = True
+    request: HttpRequest  # set by the view this mixin is part of
 
     def get_filterset(self) -> BounceReportFilter:
         if not hasattr(self, "_filterset"):

@@ -16,9 +16,9 @@ def complained_recipients(
             found.extend(addresses(value))
     if not found:
         for group in report:
-            value = group.get("original-rcpt-to") or group.get("removal-recipient")
-            if value:
-                found.extend(addresses(value))
+            named = group.get("original-rcpt-to") or group.get("removal-recipient")
+            if named:
+                found.extend(addresses(named))
     if not found:
         found = list(enclosed_to)
     out: list[str] = []

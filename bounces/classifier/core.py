@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from email.message import Message
+from typing import TypedDict
 
 from core.categories import TEMPORARY
 
@@ -100,19 +101,25 @@ def classify(raw: bytes) -> list[Verdict]:
     return list(analyse(raw).verdicts)
 
 
-def _not_parsed(reason: str, **extra: object) -> Analysis:
-    fields = {
-        "parsed": False,
-        "reason": reason,
-        "kind": KIND_UNKNOWN,
-        "verdicts": (),
-        "original_message_id": None,
-        "original_return_path": None,
-        "subject": None,
-        "sender": None,
-    }
-    fields.update(extra)
-    return Analysis(**fields)  # type: ignore[arg-type]
+class _Common(TypedDict):
+    """What every Analysis of one message says, whatever its verdicts."""
+
+    original_message_id: str | None
+    original_return_path: str | None
+    subject: str | None
+    sender: str | None
+
+
+_NOTHING_KNOWN: _Common = {
+    "original_message_id": None,
+    "original_return_path": None,
+    "subject": None,
+    "sender": None,
+}
+
+
+def _not_parsed(reason: str, kind: str = KIND_UNKNOWN, common: _Common | None = None) -> Analysis:
+    return Analysis(False, reason, kind, (), **(common or _NOTHING_KNOWN))
 
 
 class _Parts:
@@ -311,7 +318,7 @@ def _analyse_message(msg: Message, degraded: bool, depth: int = 0) -> Analysis:
     if original_return_path is None and bounce_to:
         original_return_path = bounce_to[0]
 
-    common = {
+    common: _Common = {
         "original_message_id": original_id,
         "original_return_path": original_return_path,
         "subject": subject,
@@ -397,7 +404,7 @@ def _analyse_message(msg: Message, degraded: bool, depth: int = 0) -> Analysis:
     )
     if degraded:
         reason += " (message too large or malformed; only part of it was read)"
-    return _not_parsed(reason, **common)
+    return _not_parsed(reason, common=common)
 
 
 def _enclosed_addresses(
@@ -419,7 +426,7 @@ def _bounce_like(
     return bool(_BOUNCE_BODY.search(text[:20_000]))
 
 
-def _complaint(parts: _Parts, enclosed_to: list[str], common: dict) -> Analysis:
+def _complaint(parts: _Parts, enclosed_to: list[str], common: _Common) -> Analysis:
     report_text = ""
     groups: list[dict[str, str]] = []
     for part in parts.feedback_parts:
@@ -438,7 +445,9 @@ def _complaint(parts: _Parts, enclosed_to: list[str], common: dict) -> Analysis:
         "the recipient or their provider reported the message"
     )
     if not recipients:
-        return _not_parsed("complaint report names no recipient", kind=KIND_COMPLAINT, **common)
+        return _not_parsed(
+            "complaint report names no recipient", kind=KIND_COMPLAINT, common=common
+        )
     verdicts = tuple(
         Verdict(r, None, None, f"Feedback-Type: {kind}", None, TEMPORARY, "content_related", why)
         for r in recipients
@@ -446,9 +455,11 @@ def _complaint(parts: _Parts, enclosed_to: list[str], common: dict) -> Analysis:
     return Analysis(True, "", KIND_COMPLAINT, verdicts, **common)
 
 
-def _auto_reply(sender: str | None, evidence: str, common: dict) -> Analysis:
+def _auto_reply(sender: str | None, evidence: str, common: _Common) -> Analysis:
     if not sender:
-        return _not_parsed("auto-reply without a sender address", kind=KIND_AUTO_REPLY, **common)
+        return _not_parsed(
+            "auto-reply without a sender address", kind=KIND_AUTO_REPLY, common=common
+        )
     why = f"Automatic reply ({evidence}): the recipient is away; the address itself works"
     verdict = Verdict(sender, None, None, None, None, TEMPORARY, "auto_reply", why)
     return Analysis(True, "", KIND_AUTO_REPLY, (verdict,), **common)
@@ -456,10 +467,10 @@ def _auto_reply(sender: str | None, evidence: str, common: dict) -> Analysis:
 
 def _is_own_return_path(address: str | None) -> bool:
     """Return whether ``address`` is one of our VERP return paths (bounces/verp.py)."""
-    return bool(address) and address.lower().startswith(OWN_RETURN_PATH_PREFIX)
+    return bool(address and address.lower().startswith(OWN_RETURN_PATH_PREFIX))
 
 
-def _from_dsn(fields: list[RecipientFields], body: _Body, common: dict) -> Analysis:
+def _from_dsn(fields: list[RecipientFields], body: _Body, common: _Common) -> Analysis:
     verdicts = []
     others = {f.recipient.lower() for f in fields if f.recipient}
     failed = 0
@@ -552,6 +563,7 @@ def _from_text(
     general: list[str | None] = []
     verdicts = []
     for r in recipients:
+        diag: str | None
         found = heuristics.diagnostic_for(r, text, others - {r.lower()}, _has_reason)
         if found is not None and found[0] > 0:
             diag = found[1]
@@ -576,7 +588,7 @@ def _from_text(
     return verdicts
 
 
-def _from_esp(found: list[ses_mail.EspRecipient], common: dict) -> Analysis:
+def _from_esp(found: list[ses_mail.EspRecipient], common: _Common) -> Analysis:
     verdicts = []
     kinds = set()
     for r in found:
@@ -618,7 +630,7 @@ def _from_esp(found: list[ses_mail.EspRecipient], common: dict) -> Analysis:
                 Verdict(addr, status, reply, diagnostic, r.action, type_, category, why)
             )
     if not verdicts:
-        return _not_parsed("ESP notification names no recipient", **common)
+        return _not_parsed("ESP notification names no recipient", common=common)
     order = (KIND_DSN, KIND_COMPLAINT, KIND_AUTO_REPLY, KIND_SUCCESS)
     kind = next(k for k in order if k in kinds)
     return Analysis(True, "", kind, tuple(verdicts), **common)

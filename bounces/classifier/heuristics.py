@@ -338,7 +338,7 @@ def diagnostic_for(
     for i in hits:
         line = lines[i]
         # An SMTP transcript puts the server's answer ("<<< 550 ...") above the summary line.
-        above = []
+        above: list[str] = []
         for prev in reversed(lines[max(0, i - 4) : i]):
             if not prev.lstrip().startswith("<<<"):
                 break

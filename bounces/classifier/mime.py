@@ -8,9 +8,10 @@ import email.header
 import email.parser
 import html
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from email.message import Message
 from email.policy import compat32
+from typing import Protocol
 
 from core.addresses import ADDRESS_RE
 
@@ -133,7 +134,9 @@ def _split_head(
     """Return (header fields matching ``fields_rx``, body, unixfrom) of one entity's text, split
     where compat32 splits it: the header block ends at a blank line or at the first line that
     is not a header field."""
-    end = _HEAD_BLOCK.match(text).end()  # type: ignore[union-attr] - it matches the empty string
+    head = _HEAD_BLOCK.match(text)
+    assert head is not None  # the pattern matches the empty string
+    end = head.end()
     body = text[end:]
     if body.startswith("\n"):
         body = body[1:]
@@ -237,7 +240,7 @@ def _fill_multipart(
     delimiter = "--" + boundary
     child_type = "message/rfc822" if ctype == "multipart/digest" else "text/plain"
     starts: list[int] = []
-    parts: list[Message] = []
+    parts: list[Message | str] = []
     at = 0
     closed = False
     while len(parts) < MAX_PARTS:
@@ -385,7 +388,7 @@ class HeaderIndex:
     # (then a Header object), so a pure-ASCII string can skip the policy call.
 
     def __init__(self, msg: Message) -> None:
-        fields: dict[str, list[tuple[str, object]]] = {}
+        fields: dict[str, list[tuple[str, str]]] = {}
         # raw_items() is the (name, unprocessed value) list behind Message.get.
         for name, value in msg.raw_items():
             key = name.lower()
@@ -416,7 +419,7 @@ class HeaderIndex:
         ctype = str(value).partition(";")[0].strip().lower()
         return ctype if ctype.count("/") == 1 else "text/plain"
 
-    def get_all(self, name: str, default: object = None) -> list[object] | object:
+    def get_all(self, name: str, default: list[object] | None = None) -> list[object] | None:
         """Return every value of header ``name``, or ``default``."""
         pairs = self._fields.get(name.lower())
         if not pairs:
@@ -428,6 +431,14 @@ class HeaderIndex:
         return [self._fetch(k, v) for k, v in pairs]
 
 
+class HeaderSource(Protocol):
+    """What the header readers need: a Message, a HeaderIndex or the classifier's TextHeaders."""
+
+    def get(self, name: str) -> object: ...
+
+    def get_all(self, name: str) -> Iterable[object] | None: ...
+
+
 def header_index(msg: Message) -> HeaderIndex | Message:
     """Return a ``HeaderIndex`` of ``msg``, or ``msg`` itself when its headers cannot be read."""
     try:
@@ -436,7 +447,7 @@ def header_index(msg: Message) -> HeaderIndex | Message:
         return msg
 
 
-def get_header(msg: HeaderIndex | Message, name: str) -> str:
+def get_header(msg: HeaderSource, name: str) -> str:
     """Return the first ``name`` header of ``msg`` as decoded text, or ''."""
     try:
         return header_text(msg.get(name))
@@ -444,7 +455,7 @@ def get_header(msg: HeaderIndex | Message, name: str) -> str:
         return ""
 
 
-def get_all_headers(msg: HeaderIndex | Message, name: str) -> list[str]:
+def get_all_headers(msg: HeaderSource, name: str) -> list[str]:
     """Return every ``name`` header of ``msg`` as decoded text."""
     try:
         return [header_text(v) for v in msg.get_all(name) or ()]
@@ -553,8 +564,9 @@ def walk(
             continue
         # Only a multipart has children; asking a leaf for its payload would make compat32
         # look up its transfer encoding (and decode 8-bit text) for nothing.
-        if part.is_multipart():
-            for child in reversed(part.get_payload()):
+        payload = part.get_payload() if part.is_multipart() else None
+        if isinstance(payload, list):
+            for child in reversed(payload):
                 if isinstance(child, Message):
                     stack.append((child, depth + 1))
 

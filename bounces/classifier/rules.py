@@ -940,7 +940,7 @@ def decide(
         use_status = not matches and entry is not None
     elif entry is not None and entry[2]:
         use_status = not strong or any(m[2] == entry[0] for m in matches)
-        if _status_key(status) in SENDER_SIDE:
+        if status and _status_key(status) in SENDER_SIDE:
             use_status = True  # our own domain or authentication: no wording overrides it
     else:
         use_status = entry is not None and not strong

@@ -6,10 +6,14 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
 
 from core.categories import PERMANENT, TEMPORARY, TEMPORARY_CATEGORIES
 
 from .rules import decide
+
+if TYPE_CHECKING:  # the shapes only: the classifier imports nothing from ingestion at run time
+    from bounces.ingestion.payloads import SesNotification
 
 T, P = TEMPORARY, PERMANENT
 
@@ -84,7 +88,7 @@ class EspRecipient:
     esp: str = "Amazon SES"
 
 
-def _load(text: str) -> dict | None:
+def _load(text: str) -> SesNotification | None:
     start = text.find("{")
     end = text.rfind("}")
     if start < 0 or end <= start:
@@ -99,7 +103,7 @@ def _load(text: str) -> dict | None:
         except (ValueError, RecursionError):
             return None
         data = inner if isinstance(inner, dict) else None
-    return data if isinstance(data, dict) else None
+    return cast("SesNotification", data) if isinstance(data, dict) else None
 
 
 _LINE_BREAK = re.compile(r"\r?\n")
@@ -199,7 +203,7 @@ def _load_any(text: str) -> object:
     return _loads_wrapped(text[start : end + 1])
 
 
-def _events(data: object) -> list[dict]:
+def _events(data: object) -> list[dict[str, Any]]:
     items = data if isinstance(data, list) else [data]
     return [item for item in items if isinstance(item, dict)]
 
@@ -239,11 +243,15 @@ def _mailgun(data: object) -> list[EspRecipient]:
     """Mailgun's webhooks: ``event-data`` with ``event``, ``recipient``, ``delivery-status``."""
     out = []
     for ev in _events(data):
-        ev = ev.get("event-data") if isinstance(ev.get("event-data"), dict) else ev
+        wrapped = ev.get("event-data")
+        if isinstance(wrapped, dict):
+            ev = wrapped
         kind, addr = str(ev.get("event", "")).lower(), ev.get("recipient")
         if not addr:
             continue
-        ds = ev.get("delivery-status") if isinstance(ev.get("delivery-status"), dict) else {}
+        ds = ev.get("delivery-status")
+        if not isinstance(ds, dict):
+            ds = {}
         text = " ".join(str(ds.get(k) or "") for k in ("message", "description")).strip()
         code = str(ds.get("code") or "")
         if code and not text.startswith(code):

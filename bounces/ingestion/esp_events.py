@@ -8,7 +8,9 @@ subtype fill in (or override, where they are more specific than any text).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import Any, cast
 
 from django.utils.dateparse import parse_datetime
 
@@ -20,6 +22,15 @@ from core.categories import PERMANENT, TEMPORARY, TEMPORARY_CATEGORIES
 
 from ..verp import verp_find
 from .evidence import Evidence, Finding, clean_text
+from .payloads import (
+    MailgunEventData,
+    MailgunWebhook,
+    PostmarkEvent,
+    SendGridEvent,
+    SesNotification,
+    SesRecipient,
+    StoredEvent,
+)
 
 T, P = TEMPORARY, PERMANENT
 
@@ -132,7 +143,12 @@ def _message_id(value: object) -> str:
     return str(value or "").strip().strip("<>").strip()
 
 
-def evidence_from_event(payload: dict) -> Evidence:
+# A mapper's answer: (the finding or None when the event blocks nothing, the Message-ID of the
+# message that bounced, its sender).
+_Mapped = tuple[Finding | None, str, str]
+
+
+def evidence_from_event(payload: StoredEvent) -> Evidence:
     """Return what a stored ESP event (see `bounces.webhooks.event_payload`) says."""
     esp = payload.get("esp", "")
     event = payload.get("esp_event") or {}
@@ -141,7 +157,8 @@ def evidence_from_event(payload: dict) -> Evidence:
     description = clean_text(payload.get("description"), 500)
     mta = clean_text(payload.get("mta_response"), 5000)
     metadata = payload.get("metadata") or {}
-    at = parse_datetime(payload["timestamp"]) if payload.get("timestamp") else None
+    timestamp = payload.get("timestamp")
+    at = parse_datetime(timestamp) if timestamp else None
     dumped = json.dumps(event, default=str)
     evidence = Evidence(
         parsed=True,
@@ -200,14 +217,22 @@ def _finding(
     )
 
 
-def _ses(payload, event, event_type, recipient, description, mta):
+def _ses(
+    payload: StoredEvent,
+    event: SesNotification,
+    event_type: str,
+    recipient: str,
+    description: str,
+    mta: str,
+) -> _Mapped:
     mail = event.get("mail") or {}
     headers = mail.get("commonHeaders") or {}
     message_id = headers.get("messageId") or ""
     for header in mail.get("headers") or []:
         if str(header.get("name", "")).lower() == "message-id":
-            message_id = header.get("value")
+            message_id = header.get("value") or ""
     ses_type = event.get("eventType") or event.get("notificationType")
+    finding: Finding | None
     if ses_type == "Bounce":
         bounce = event.get("bounce") or {}
         entry = _recipient_entry(bounce.get("bouncedRecipients"), recipient)
@@ -263,7 +288,7 @@ def _ses(payload, event, event_type, recipient, description, mta):
     return finding, message_id, mail.get("source", "")
 
 
-def _recipient_entry(entries, recipient: str) -> dict:
+def _recipient_entry(entries: list[SesRecipient] | None, recipient: str) -> SesRecipient:
     for entry in entries or []:
         if str(entry.get("emailAddress", "")).lower() == recipient.lower():
             return entry
@@ -278,7 +303,14 @@ def _not_final(finding: Finding) -> Finding:
     return Finding(**{**finding.__dict__, "final": False})
 
 
-def _sendgrid(payload, event, event_type, recipient, description, mta):
+def _sendgrid(
+    payload: StoredEvent,
+    event: SendGridEvent,
+    event_type: str,
+    recipient: str,
+    description: str,
+    mta: str,
+) -> _Mapped:
     name = event.get("event", "")
     if name == "dropped":
         reason = str(event.get("reason") or event.get("type") or "").strip()
@@ -317,8 +349,16 @@ def _sendgrid(payload, event, event_type, recipient, description, mta):
     return finding, event.get("smtp-id", ""), ""
 
 
-def _mailgun(payload, event, event_type, recipient, description, mta):
-    data = event.get("event-data") or event
+def _mailgun(
+    payload: StoredEvent,
+    event: MailgunWebhook,
+    event_type: str,
+    recipient: str,
+    description: str,
+    mta: str,
+) -> _Mapped:
+    # A legacy form post is stored flat: its fields without the "event-data" wrapper.
+    data = event.get("event-data") or cast("MailgunEventData", event)
     status = data.get("delivery-status") or {}
     message = data.get("message") or {}
     message_id = (message.get("headers") or {}).get("message-id", "")
@@ -359,7 +399,14 @@ def _mailgun(payload, event, event_type, recipient, description, mta):
     return finding, message_id, sender
 
 
-def _postmark(payload, event, event_type, recipient, description, mta):
+def _postmark(
+    payload: StoredEvent,
+    event: PostmarkEvent,
+    event_type: str,
+    recipient: str,
+    description: str,
+    mta: str,
+) -> _Mapped:
     postmark_record = event.get("RecordType", "")
     bounce_type = event.get("Type", "")
     if postmark_record == "SpamComplaint" or bounce_type == "SpamComplaint":
@@ -380,17 +427,25 @@ def _postmark(payload, event, event_type, recipient, description, mta):
     return finding, "", event.get("From", "")
 
 
-def _generic(payload, event, event_type, recipient, description, mta):
+def _generic(
+    payload: StoredEvent,
+    event: Mapping[str, object],
+    event_type: str,
+    recipient: str,
+    description: str,
+    mta: str,
+) -> _Mapped:
     finding = _finding(
         recipient,
         event_type,
         diagnostic=mta or description,
         label=f"{payload.get('esp', 'ESP')} {event_type}",
     )
-    return finding, payload.get("message_id", ""), ""
+    return finding, payload.get("message_id") or "", ""
 
 
-_MAPPERS = {
+# Each mapper declares the shape of its ESP's event; the stored JSON gets it here, by ``esp``.
+_MAPPERS: dict[str, Callable[[StoredEvent, Any, str, str, str, str], _Mapped]] = {
     "amazon_ses": _ses,
     "sendgrid": _sendgrid,
     "mailgun": _mailgun,

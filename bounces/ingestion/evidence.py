@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
+from typing import TypeVar
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -66,10 +67,11 @@ def clean_text(value: str | None, limit: int | None = None) -> str:
 
 
 _UNSAFE = re.compile("[\x00\ud800-\udfff]")
+_J = TypeVar("_J")  # a JSON value: its cleaned copy has the same shape
 _ESCAPED_UNSAFE = re.compile(r"\\u0000|\\ud[89a-f]", re.IGNORECASE)
 
 
-def sanitize_json(value):
+def sanitize_json(value: _J) -> tuple[_J, list[str]]:
     """Return (`value` without NUL bytes and lone surrogates in any string, what was found).
 
     PostgreSQL refuses both in text and JSON columns; one such character must not sink a batch.
@@ -136,8 +138,11 @@ def _date(headers: str, received_at: datetime) -> datetime:
             value = parsedate_to_datetime(match.group(1).strip())
         except (TypeError, ValueError, IndexError):
             value = None
-        aware = value is not None and value.tzinfo is not None
-        if aware and received_at - MAX_BACKDATE <= value <= received_at:
+        if (
+            value is not None
+            and value.tzinfo is not None
+            and received_at - MAX_BACKDATE <= value <= received_at
+        ):
             return value
     return received_at
 

@@ -66,9 +66,10 @@ class ProcessResult:
 
 @dataclass
 class _Work:
+    """A row of the batch with what it says."""
+
     row: InboundMessage
-    evidence: Evidence | None = None
-    error: str = ""
+    evidence: Evidence
 
 
 def inbound_process(*, ids: list[int], fill: int = 0) -> ProcessResult:
@@ -97,20 +98,19 @@ def _evidence(row: InboundMessage) -> Evidence:
 
 
 def _process_batch(rows: list[InboundMessage]) -> ProcessResult:
-    work = []
+    ready: list[_Work] = []
+    unreadable: list[tuple[InboundMessage, str]] = []
     for row in rows:
         try:
-            work.append(_Work(row, _evidence(row)))
+            ready.append(_Work(row, _evidence(row)))
         except Exception as exc:  # a mapping bug must not lose the row: count and keep it
             if isinstance(exc, DATABASE_DOWN):
                 raise
             logger.exception("inbound %s could not be analysed", row.pk)
-            work.append(_Work(row, error=f"{type(exc).__name__}: {exc}"))
-    ready = [w for w in work if w.evidence is not None]
+            unreadable.append((row, f"{type(exc).__name__}: {exc}"))
     result = ProcessResult()
-    for w in work:
-        if w.evidence is None:
-            result.add(_record_failure(w.row, w.error))
+    for row, error in unreadable:
+        result.add(_record_failure(row, error))
     try:
         result.add(_commit(ready))
     except DATABASE_DOWN:
@@ -238,14 +238,15 @@ def _bounces_for(work: list[_Work], now) -> list[_Pending]:
         ):
             ref = None
         problem = recipient_problem(finding.recipient) if finding and finding.recipient else ""
-        if problem:
+        if problem and finding is not None:
             # A string the classifier took for an address (markup, a formula…) never becomes a
             # block; the sent email the return path names still does.
             finding = replace(
                 finding,
                 recipient="",
                 explanation=clean_text(f"{problem} {finding.explanation}".strip(), 500),
-                **({} if ref else {"type": "", "category": ""}),
+                type=finding.type if ref else "",
+                category=finding.category if ref else "",
             )
         recipient = (finding.recipient if finding else "") or (ref.to_address if ref else "")
         recipient = recipient.strip().lower()
@@ -307,7 +308,7 @@ def _mark_sent(fresh: list[_Pending]) -> None:
     # Locked, so two batches bouncing the same email cannot both count it.
     rows = list(
         SentEmail.objects.select_for_update()
-        .filter(pk__in={p.sent.id for p in final})
+        .filter(pk__in={p.sent.id for p in final if p.sent is not None})
         .exclude(status=SentEmail.Status.BOUNCED)
         .values_list("pk", "mailing_id")
     )

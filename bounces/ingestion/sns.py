@@ -24,6 +24,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from django.conf import settings
 
+from .payloads import SnsMessage
+
 logger = logging.getLogger(__name__)
 
 # Only SNS's own hosts serve signing certificates and subscription links (also the China
@@ -63,7 +65,7 @@ def sns_url_ok(url: str) -> bool:
     return bool(re.match(pattern, url)) and not any(c in url for c in "\\ \r\n\t")
 
 
-def string_to_sign(message: dict) -> bytes:
+def string_to_sign(message: SnsMessage) -> bytes:
     """Return the canonical text SNS signs: "Key\\nvalue\\n" for each signed key present."""
     keys = _SIGNED_KEYS.get(message.get("Type", ""))
     if keys is None:
@@ -103,7 +105,7 @@ def _fetch_public_key(url: str) -> rsa.RSAPublicKey:
     return key
 
 
-def sns_verify(message: dict) -> None:
+def sns_verify(message: SnsMessage) -> None:
     """Raise `SignatureInvalid` unless `message` (a parsed SNS POST body) is signed by SNS."""
     version = str(message.get("SignatureVersion", ""))
     algorithm = _HASHES.get(version)

@@ -155,6 +155,6 @@ class Unblock(models.Model):
 
     @property
     def actor_name(self) -> str:
-        if self.actor_id is None:
+        if self.actor is None:  # no query: Django knows the key is empty
             return str(_("system review"))
         return self.actor.get_username()

@@ -3,10 +3,12 @@ reason, before anything is queued (the services raise the same SendError message
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from records.models import EmailField
+from records.models import EmailField, Record
 
 from ..models import Sender
 from .merge import FIELDS
@@ -41,10 +43,11 @@ class _ContentForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["sender"].queryset = Sender.objects.filter(active=True).order_by("address")
+        sender = cast(forms.ModelChoiceField, self.fields["sender"])
+        sender.queryset = Sender.objects.filter(active=True).order_by("address")
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = self.cleaned_data
         if data.get("subject") and data.get("body"):
             try:
                 content_check(subject=data["subject"], body=data["body"])
@@ -58,7 +61,7 @@ class EmailForm(_ContentForm):
 
     field = forms.ChoiceField(label=_("To"), choices=EmailField.choices, widget=forms.RadioSelect)
 
-    def __init__(self, *args, record=None, **kwargs):
+    def __init__(self, *args, record: Record | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.record = record
         choices = []
@@ -66,7 +69,7 @@ class EmailForm(_ContentForm):
             address = record.address(value) if record else ""
             if address:
                 choices.append((value, f"{label}: {address}"))
-        self.fields["field"].choices = choices
+        cast(forms.ChoiceField, self.fields["field"]).choices = choices
         if choices:
             self.fields["field"].initial = choices[0][0]
         self.order_fields(["field", "sender", "subject", "body"])

@@ -224,7 +224,7 @@ def precheck(
         "last_emailed_at",
     )
     result = PreCheck(excluded=[key for key in RISKS if key in set(exclude)])
-    chosen: list[tuple[int, str, str, bool, object]] = []
+    chosen: list[tuple[int, str, str, bool, datetime | None]] = []
     for pk, email, backup, p_block, b_block, p_opt, b_opt, p_temp, b_temp, last in rows.iterator(
         chunk_size=5000
     ):

@@ -18,12 +18,15 @@ import smtplib
 import socket
 import time
 from collections import Counter
+from collections.abc import Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import formatdate, make_msgid
+from typing import TypedDict
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.db import IntegrityError, connection, transaction
@@ -34,7 +37,7 @@ from django.utils.translation import gettext as _
 
 from core.rates import bounce_rate
 from records.addresses import address_key
-from records.models import Contact, Lead
+from records.models import Contact, Lead, Record
 from records.selectors import records_for_selection
 
 from ..models import Block, BouncePolicy, Mailing, OptOut, Sender, SentEmail
@@ -100,7 +103,7 @@ def merge_fields() -> tuple[str, ...]:
     return FIELDS
 
 
-def merge_values(record, address: str) -> dict[str, str]:
+def merge_values(record: Record, address: str) -> dict[str, str]:
     """Return the merge fields of one record (its owner must be loaded: select_related)."""
     owner = record.owner
     owner_name = (owner.get_full_name() or owner.get_username()) if owner else ""
@@ -121,7 +124,7 @@ def _new_ids() -> tuple[str, str]:
     return make_msgid(domain=settings.BOUNCE_DOMAIN), verp_token_new()
 
 
-def _lookup(record) -> str:
+def _lookup(record: Record) -> str:
     return "contact" if isinstance(record, Contact) else "lead"
 
 
@@ -137,7 +140,7 @@ def suppression_reason(address: str) -> str:
 
 
 # --- one-to-one ----------------------------------------------------------------------------------
-def email_render(*, record, field: str, subject: str, body: str) -> tuple[str, str, str]:
+def email_render(*, record: Record, field: str, subject: str, body: str) -> tuple[str, str, str]:
     """Return (address, subject, body) of an email to `record`'s `field`, merge fields filled."""
     content_check(subject=subject, body=body)
     address = record.address(field)
@@ -147,7 +150,9 @@ def email_render(*, record, field: str, subject: str, body: str) -> tuple[str, s
     return address, merge_render(subject, values), merge_render(body, values)
 
 
-def email_queue(*, record, field: str, sender: Sender, subject: str, body: str, actor) -> SentEmail:
+def email_queue(
+    *, record: Record, field: str, sender: Sender, subject: str, body: str, actor: User
+) -> SentEmail:
     """Store an email to one record's address and queue it (after commit).
 
     An address that is blocked or opted out now is stored as "suppressed" with the reason and
@@ -207,7 +212,7 @@ def mailing_create(
     body: str,
     record_type: str,
     selection: dict,
-    actor,
+    actor: User | None,
 ) -> Mailing:
     """Create a draft mailing (its pre-send check comes next); raise SendError on bad input."""
     if not sender.active:
@@ -231,7 +236,9 @@ def mailing_create(
     )
 
 
-def mailing_confirm(*, mailing: Mailing, exclude=(), actor=None) -> PreCheck:
+def mailing_confirm(
+    *, mailing: Mailing, exclude: Collection[str] = (), actor: User | None = None
+) -> PreCheck:
     """Confirm a draft mailing and queue its sending; return the check it was confirmed on.
 
     Up to `SENDING_CONFIRM_SYNC_LIMIT` recipients, the rows (one per recipient, suppressed ones
@@ -295,7 +302,7 @@ def mailing_materialize(*, mailing_id: int) -> bool:
     return True
 
 
-def _materialize(mailing_id: int, check: PreCheck, *, now: datetime, actor) -> bool:
+def _materialize(mailing_id: int, check: PreCheck, *, now: datetime, actor: User | None) -> bool:
     """Claim the mailing's preparation and write its rows (inside the caller's transaction)."""
     if not Mailing.objects.filter(
         pk=mailing_id, prepared_at__isnull=True, state__in=[State.SENDING, State.PAUSED]
@@ -334,7 +341,7 @@ _COPY_COLUMNS = (
 )
 
 
-def _insert_rows(mailing: Mailing, rows: list[tuple], *, now: datetime, actor) -> None:
+def _insert_rows(mailing: Mailing, rows: list[tuple], *, now: datetime, actor: User | None) -> None:
     """Write a mailing's rows: COPY on PostgreSQL (100,000 rows in seconds), else bulk_create."""
     contact = mailing.record_type == "contact"
     subject = mailing.subject[:300]
@@ -479,7 +486,8 @@ def optout_record(*, address: str, source: str, mailing_id: int | None = None) -
     existing = OptOut.objects.filter(address=key).first()
     if existing:
         return existing
-    mailing = mailing_id if Mailing.objects.filter(pk=mailing_id).exists() else None
+    known = mailing_id is not None and Mailing.objects.filter(pk=mailing_id).exists()
+    mailing = mailing_id if known else None
     try:
         with transaction.atomic():
             return OptOut.objects.create(address=key, source=source, mailing_id=mailing)
@@ -513,6 +521,8 @@ def sender_reserve(*, sender_id: int | None, count: int, max_wait: float = 5.0) 
 
 def sender_wait(*, sender_id: int | None) -> float:
     """Return the seconds until the sender's next free slot (0 when free now)."""
+    if not sender_id:
+        return 0.0
     slot = Sender.objects.filter(pk=sender_id).values_list("next_slot_at", flat=True).first()
     return max(0.0, (slot - timezone.now()).total_seconds()) if slot else 0.0
 
@@ -602,10 +612,11 @@ def _suppress_now_blocked(ids: list[int]) -> None:
 def build_message(row: SentEmail, *, connection=None) -> EmailMessage:
     """Return the message of a claimed row: VERP envelope sender, stored Message-ID, and for
     mailings the merge fields filled and List-Unsubscribe (RFC 8058 one-click)."""
-    sender = row.sender.formatted if row.sender_id else row.from_address
+    sender = row.sender.formatted if row.sender is not None else row.from_address
     headers = {"From": sender, "Message-ID": row.message_id}
-    if row.mailing_id:
-        record = row.contact if row.contact_id else row.lead
+    if row.mailing is not None:
+        record = row.contact or row.lead
+        assert record is not None  # every sent email belongs to a contact or a lead
         values = merge_values(record, row.to_address)
         subject = merge_render(row.mailing.subject, values)
         body = merge_render(row.mailing.body, values)
@@ -951,7 +962,7 @@ def _next_due(mailing_id: int) -> datetime | None:
         return None
     if pending.filter(next_attempt_at__isnull=True).exists():
         return timezone.now()
-    return min(pending.values_list("next_attempt_at", flat=True))
+    return min(t for t in pending.values_list("next_attempt_at", flat=True) if t is not None)
 
 
 def _mailing_finish(mailing_id: int) -> None:
@@ -980,7 +991,13 @@ def mailing_send_all(*, mailing_id: int, max_seconds: float = 24 * 3600) -> Step
 STUCK_AFTER = timedelta(minutes=10)
 
 
-def sending_sweep(*, now: datetime | None = None) -> dict[str, int]:
+class SweepResult(TypedDict):
+    stuck: int  # rows a dead worker left "sending", now failed
+    mailings: list[int]  # mailings with due rows, or ready to finish
+    emails: list[int]  # one-to-one emails due
+
+
+def sending_sweep(*, now: datetime | None = None) -> SweepResult:
     """Fail rows left "sending" by a dead worker (never re-sent: the outcome is unknown), and
     return the mailings and emails that have rows due, for the caller to queue again."""
     now = now or timezone.now()

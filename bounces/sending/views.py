@@ -17,6 +17,7 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import TemplateView
 
+from core.http import SignedInRequest
 from records.models import RECORD_MODELS, EmailField, RecordType, record_model
 
 from ..models import Mailing, OptOut
@@ -63,11 +64,11 @@ class RecordEmailView(PermissionRequiredMixin, View):
             status=status,
         )
 
-    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def get(self, request: SignedInRequest, *args, **kwargs) -> HttpResponse:
         form = EmailForm(record=self.record, initial={"field": request.GET.get("field")})
         return self._render(form)
 
-    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def post(self, request: SignedInRequest, *args, **kwargs) -> HttpResponse:
         form = EmailForm(request.POST, record=self.record)
         if not form.is_valid():
             return self._render(form, status=400)
@@ -135,7 +136,7 @@ class MailingNewView(MassEmailMixin, View):
 
     http_method_names = ["post"]
 
-    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def post(self, request: SignedInRequest, *args, **kwargs) -> HttpResponse:
         record_type = request.POST.get("record_type") or kwargs.get("record_type")
         if record_type not in RECORD_MODELS or not request.user.has_perm(
             f"records.view_{record_type}"
@@ -258,7 +259,7 @@ class MailingDetailView(MassEmailMixin, TemplateView):
 class MailingConfirmView(MassEmailMixin, View):
     http_method_names = ["post"]
 
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def post(self, request: SignedInRequest, pk: int) -> HttpResponse:
         mailing = get_object_or_404(Mailing, pk=pk)
         exclude = [key for key in request.POST.getlist("exclude") if key in RISKS]
         try:
@@ -280,7 +281,7 @@ class MailingActionView(MassEmailMixin, View):
     http_method_names = ["post"]
     action = "pause"
 
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def post(self, request: SignedInRequest, pk: int) -> HttpResponse:
         mailing = get_object_or_404(Mailing, pk=pk)
         if self.action == "pause":
             done = services.mailing_pause(

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -30,6 +31,11 @@ from .errors import (
     UnblockNotAllowed,
 )
 from .record_blocks import records_sync_blocks
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+
+    from records.models import Record
 
 ESCALATED_CATEGORY = "other"
 _CAUSE_FIELDS = ("type", "category", "status", "reply_code", "diagnostic", "explanation")
@@ -238,7 +244,7 @@ def _should_escalate(block: Block, policy: BouncePolicy) -> bool:
     return recent >= limit
 
 
-def can_unblock(user, block: Block) -> bool:
+def can_unblock(user: User | AnonymousUser | None, block: Block) -> bool:
     """Return whether `user` may lift `block` (checked again, on the server, when they do)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return False
@@ -250,11 +256,11 @@ def can_unblock(user, block: Block) -> bool:
 def block_unblock(
     *,
     block: Block,
-    actor,
+    actor: User | None,
     source: str,
     confirmed: bool,
     reason: str = "",
-    record=None,
+    record: Record | None = None,
     field: str = "",
 ) -> Unblock:
     """Lift one active block and write its audit row; return the audit row.

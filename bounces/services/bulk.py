@@ -19,6 +19,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
@@ -35,6 +36,9 @@ from .blocks import can_unblock
 from .errors import ConfirmationRequired, UnblockNotAllowed
 from .record_blocks import records_sync_blocks
 from .record_unblock import fields_for
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -138,7 +142,7 @@ def _attribute(queryset: QuerySet, names: list[str], addresses: list[str]) -> di
     return found
 
 
-def _check_allowed(*, actor, confirmed: bool, reason: str = "") -> list[str]:
+def _check_allowed(*, actor: User, confirmed: bool, reason: str = "") -> list[str]:
     """Return the types the actor may lift; refuse a bulk unblock the actor may not make at all,
     or did not confirm (nothing changes)."""
     subject = _("the selected addresses")
@@ -242,7 +246,7 @@ def records_bulk_unblock(
     *,
     queryset: QuerySet,
     fields: str,
-    actor,
+    actor: User,
     confirmed: bool,
     source: str = Unblock.Source.BULK,
     reason: str = "",
@@ -347,7 +351,7 @@ class _Superseded(Exception):
 
 def bulk_unblock_job_start(
     *,
-    actor,
+    actor: User,
     record_type: str,
     selection: dict,
     fields: str,

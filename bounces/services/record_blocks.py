@@ -19,7 +19,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Concat
 
 from records.addresses import address_key
-from records.models import ADDRESS_COLUMNS, RECORD_MODELS
+from records.models import ADDRESS_COLUMNS, RECORD_MODELS, Record
 
 from ..models import Block
 
@@ -91,7 +91,7 @@ def records_sync_blocks(*, addresses: Iterable[str] | None = None) -> int:
     return changed
 
 
-def record_refresh_blocks(*, record) -> None:
+def record_refresh_blocks(*, record: Record) -> None:
     """Set one saved record's block columns from its current addresses (one UPDATE), and reload
     them, and the generated key columns, on the instance.
 

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from records.addresses import address_key
-from records.models import EmailField
+from records.models import EmailField, Record
 
 from ..models import Block, Unblock
 from .blocks import block_unblock
 from .errors import NoAddress, NotBlocked, UnblockError
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 BOTH = "both"
 
@@ -31,9 +35,9 @@ class RecordUnblockResult:
 
 def record_unblock(
     *,
-    record,
+    record: Record,
     fields: str,
-    actor,
+    actor: User,
     source: str,
     confirmed: bool,
     reason: str = "",

@@ -53,7 +53,12 @@ def send_email(sent_email_id: int) -> str:
     from ..sending.services import email_send_one
 
     row = email_send_one(sent_email_id=sent_email_id)
-    if row is not None and row.status == SentEmail.Status.RETRYING and not _eager():
+    if (
+        row is not None
+        and row.status == SentEmail.Status.RETRYING
+        and row.next_attempt_at is not None  # always set on a retrying row
+        and not _eager()
+    ):
         from django.utils import timezone
 
         delay = max(1, int((row.next_attempt_at - timezone.now()).total_seconds()))

@@ -5,6 +5,9 @@ Cells go through `core.spreadsheets` (the one formula-injection rule of the app)
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.utils import timezone
@@ -32,7 +35,7 @@ _COLUMNS = (
 _LEAD_COLUMNS = (("status", gettext_lazy("Lead status")), ("source", gettext_lazy("Lead source")))
 
 
-def export_rows(queryset, columns) -> object:
+def export_rows(queryset, columns) -> Iterator[tuple[Any, ...]]:
     return queryset.values_list(*[name for name, _label in columns]).iterator(chunk_size=2000)
 
 

@@ -54,7 +54,8 @@ class MappingForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        mapping = {}
+        data = data if data is not None else {}
+        mapping: dict[str, str] = {}
         for index, name in enumerate(self.columns):
             value = data.get(name)
             if not value:

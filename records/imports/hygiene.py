@@ -7,13 +7,14 @@ Finding is set-based SQL; "invalid" means an address that cannot be a mail addre
 
 from __future__ import annotations
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from bounces.models import SentEmail
 from core.categories import PERMANENT
-from records.models import ADDRESS_COLUMNS, AddressColumns
+from records.models import ADDRESS_COLUMNS, AddressColumns, Record
 from records.selectors import records_not_emailed_since
 
 from .models import HygieneAction
@@ -46,7 +47,7 @@ def _bad_blocked(columns: AddressColumns) -> Q:
 _BAD = {"invalid": _bad_invalid, "blocked": _bad_blocked}
 
 
-def hygiene_records(model, problem: str) -> QuerySet:
+def hygiene_records(model: type[Record], problem: str) -> QuerySet:
     """Return the records of `model` that have `problem`."""
     records = model.objects.all()
     if problem in _BAD:
@@ -67,7 +68,7 @@ def hygiene_records(model, problem: str) -> QuerySet:
     raise ValueError(problem)
 
 
-def _snapshot(record) -> dict:
+def _snapshot(record: Record) -> dict:
     return {
         "id": record.pk,
         "name": record.full_name,
@@ -78,10 +79,12 @@ def _snapshot(record) -> dict:
     }
 
 
-def _audit(*, actor, model, action, problem, details) -> HygieneAction:
+def _audit(
+    *, actor: User, model: type[Record], action: str, problem: str, details: list[dict]
+) -> HygieneAction:
     return HygieneAction.objects.create(
         actor=actor,
-        record_type=model._meta.model_name,
+        record_type=model.record_type(),
         action=action,
         problem=problem,
         record_ids=[d["id"] for d in details],
@@ -90,7 +93,9 @@ def _audit(*, actor, model, action, problem, details) -> HygieneAction:
     )
 
 
-def hygiene_clear_addresses(*, actor, model, problem: str, ids: list[int]) -> HygieneAction:
+def hygiene_clear_addresses(
+    *, actor: User, model: type[Record], problem: str, ids: list[int]
+) -> HygieneAction:
     """Clear the bad address(es) of the selected records that still have `problem`."""
     test = _BAD[problem]
     with transaction.atomic():
@@ -113,7 +118,9 @@ def hygiene_clear_addresses(*, actor, model, problem: str, ids: list[int]) -> Hy
         )
 
 
-def hygiene_delete(*, actor, model, problem: str, ids: list[int]) -> HygieneAction:
+def hygiene_delete(
+    *, actor: User, model: type[Record], problem: str, ids: list[int]
+) -> HygieneAction:
     """Delete the selected records that have `problem` (their data is kept in the audit row)."""
     with transaction.atomic():
         rows = list(hygiene_records(model, problem).filter(pk__in=ids).order_by("pk"))
@@ -131,7 +138,7 @@ def hygiene_delete(*, actor, model, problem: str, ids: list[int]) -> HygieneActi
 _MERGED_FIELDS = ("first_name", "last_name", "company", "phone", "backup_email", "owner_id")
 
 
-def hygiene_merge(*, actor, model, ids: list[int]) -> HygieneAction:
+def hygiene_merge(*, actor: User, model: type[Record], ids: list[int]) -> HygieneAction:
     """Merge every duplicate group touched by the selection into its oldest record.
 
     The kept record takes the others' values for its empty fields and their sent emails; the

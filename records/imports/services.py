@@ -22,6 +22,8 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -442,7 +444,9 @@ def line_reason(plan: RowPlan) -> str:
 
 
 # --- jobs ------------------------------------------------------------------------------------
-def import_upload(*, actor, record_type: str, upload, file_name: str) -> ImportJob:
+def import_upload(
+    *, actor: User, record_type: str, upload: UploadedFile, file_name: str
+) -> ImportJob:
     """Store an uploaded file, check it, and return its new job with the guessed mapping.
 
     Raise TableError (nothing kept) when the file cannot be imported.

@@ -11,14 +11,15 @@ from collections.abc import Iterator
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.core.paginator import Paginator
 from django.http import (
-    HttpRequest,
     HttpResponse,
     HttpResponseRedirect,
     JsonResponse,
+    StreamingHttpResponse,
 )
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -28,6 +29,7 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from core.downloads import csv_response
+from core.http import SignedInRequest
 from records.models import RecordType, record_model
 
 from . import hygiene
@@ -47,19 +49,19 @@ from .services import (
     result_rows,
 )
 
-IMPORT_PERMISSIONS = {
+IMPORT_PERMISSIONS: dict[str, str] = {
     RecordType.CONTACT: "records.add_contact",
     RecordType.LEAD: "records.add_lead",
 }
 
 
-def _can_import(user, record_type: str | None = None) -> bool:
+def _can_import(user: User, record_type: str | None = None) -> bool:
     if record_type:
         return user.has_perm(IMPORT_PERMISSIONS[record_type])
     return any(user.has_perm(perm) for perm in IMPORT_PERMISSIONS.values())
 
 
-def _job(request: HttpRequest, pk: int) -> ImportJob:
+def _job(request: SignedInRequest, pk: int) -> ImportJob:
     jobs = ImportJob.objects.all()
     if not request.user.is_superuser:
         jobs = jobs.filter(actor=request.user)
@@ -87,7 +89,7 @@ class _LimitedUpload(FileUploadHandler):
         return None
 
 
-def _too_big(request: HttpRequest) -> bool:
+def _too_big(request: SignedInRequest) -> bool:
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -96,7 +98,7 @@ def _too_big(request: HttpRequest) -> bool:
 
 
 def _index(
-    request: HttpRequest, form: UploadForm | None = None, status: int = 200, error: str = ""
+    request: SignedInRequest, form: UploadForm | None = None, status: int = 200, error: str = ""
 ):
     jobs = ImportJob.objects.select_related("actor")
     if not request.user.is_superuser:
@@ -128,10 +130,10 @@ class ImportIndexView(View):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 
-    def get(self, request: HttpRequest) -> HttpResponse:
+    def get(self, request: SignedInRequest) -> HttpResponse:
         return _index(request)
 
-    def post(self, request: HttpRequest) -> HttpResponse:
+    def post(self, request: SignedInRequest) -> HttpResponse:
         if _too_big(request):
             error = _("The file is bigger than the limit of %(limit).1f MB; nothing was read.") % {
                 "limit": settings.IMPORT_MAX_FILE_BYTES / 1048576
@@ -139,12 +141,13 @@ class ImportIndexView(View):
             response = _index(request, status=413, error=error)
             response["Connection"] = "close"
             return response
-        request.upload_handlers.insert(
-            0, _LimitedUpload(request, limit=settings.IMPORT_MAX_FILE_BYTES + 1)
-        )
+        request.upload_handlers = [
+            _LimitedUpload(request, limit=settings.IMPORT_MAX_FILE_BYTES + 1),
+            *request.upload_handlers,
+        ]
         return csrf_protect(self._upload)(request)
 
-    def _upload(self, request: HttpRequest) -> HttpResponse:
+    def _upload(self, request: SignedInRequest) -> HttpResponse:
         form = UploadForm(request.POST, request.FILES)
         if not form.is_valid():
             return _index(request, form, status=400)
@@ -178,13 +181,13 @@ def _samples(job: ImportJob, rows: int = 3) -> list[str]:
 
 
 class MappingView(View):
-    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def get(self, request: SignedInRequest, pk: int) -> HttpResponse:
         job = _job(request, pk)
         if job.state != ImportJob.State.UPLOADED:
             return HttpResponseRedirect(job.get_absolute_url())
         return self._render(request, job, MappingForm(job=job))
 
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def post(self, request: SignedInRequest, pk: int) -> HttpResponse:
         job = _job(request, pk)
         if job.state != ImportJob.State.UPLOADED:
             return HttpResponseRedirect(job.get_absolute_url())
@@ -217,7 +220,7 @@ class MappingView(View):
 
 
 class PreviewView(View):
-    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def get(self, request: SignedInRequest, pk: int) -> HttpResponse:
         job = _job(request, pk)
         if job.state != ImportJob.State.UPLOADED:
             return HttpResponseRedirect(job.get_absolute_url())
@@ -225,7 +228,7 @@ class PreviewView(View):
             return HttpResponseRedirect(reverse("imports:mapping", args=[job.pk]))
         return render(request, "imports/preview.html", {"job": job, "p": job.preview})
 
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def post(self, request: SignedInRequest, pk: int) -> HttpResponse:
         job = _job(request, pk)
         if not job.preview or not import_confirm(job=job):
             messages.warning(request, _("This import was already started."))
@@ -235,7 +238,7 @@ class PreviewView(View):
 class PreviewDownloadView(View):
     """Every line of the preview (outcome, reason, cleaning changes) as CSV, computed again."""
 
-    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def get(self, request: SignedInRequest, pk: int) -> HttpResponse | StreamingHttpResponse:
         job = _job(request, pk)
         if job.state != ImportJob.State.UPLOADED:
             return HttpResponseRedirect(job.get_absolute_url())
@@ -249,7 +252,7 @@ class PreviewDownloadView(View):
 
 
 class JobView(View):
-    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def get(self, request: SignedInRequest, pk: int) -> HttpResponse:
         job = _job(request, pk)
         if job.state == ImportJob.State.UPLOADED:
             return HttpResponseRedirect(reverse("imports:preview", args=[job.pk]))
@@ -261,7 +264,7 @@ class JobView(View):
 
 
 class JobStatusView(View):
-    def get(self, request: HttpRequest, pk: int) -> JsonResponse:
+    def get(self, request: SignedInRequest, pk: int) -> JsonResponse:
         job = _job(request, pk)
         response = JsonResponse(
             {
@@ -283,7 +286,7 @@ class JobStatusView(View):
 class JobResultView(View):
     """The result file: one row per input line, with the record's id."""
 
-    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def get(self, request: SignedInRequest, pk: int) -> StreamingHttpResponse:
         job = _job(request, pk)
         rows: Iterator[list] = result_rows(job, with_ids=True)
         headers = next(rows)
@@ -291,7 +294,7 @@ class JobResultView(View):
 
 
 class JobResumeView(View):
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def post(self, request: SignedInRequest, pk: int) -> HttpResponse:
         job = _job(request, pk)
         if import_resume(job=job):
             messages.success(
@@ -303,7 +306,7 @@ class JobResumeView(View):
 
 
 class JobRollbackView(View):
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def post(self, request: SignedInRequest, pk: int) -> HttpResponse:
         job = _job(request, pk)
         if not request.POST.get("confirm"):
             messages.error(request, _("Tick the box to confirm the rollback."))
@@ -325,7 +328,7 @@ class JobRollbackView(View):
 HYGIENE_PAGE = 100
 
 
-def _hygiene_record_type(request: HttpRequest) -> str:
+def _hygiene_record_type(request: SignedInRequest) -> str:
     # "kind" in the query string: bookmarked hygiene pages keep working.
     record_type = request.GET.get("kind") or request.POST.get("kind") or RecordType.CONTACT
     return record_type if record_type in RecordType.values else RecordType.CONTACT
@@ -347,7 +350,7 @@ class HygieneView(View):
         self.problem = problem if problem in hygiene.PROBLEMS else "invalid"
         return super().dispatch(request, *args, **kwargs)
 
-    def get(self, request: HttpRequest) -> HttpResponse:
+    def get(self, request: SignedInRequest) -> HttpResponse:
         records = hygiene.hygiene_records(self.model, self.problem).select_related("owner")
         paginator = Paginator(records, HYGIENE_PAGE)
         page = paginator.get_page(request.GET.get("page"))
@@ -374,7 +377,7 @@ class HygieneView(View):
             },
         )
 
-    def post(self, request: HttpRequest) -> HttpResponse:
+    def post(self, request: SignedInRequest) -> HttpResponse:
         action = request.POST.get("action", "")
         back = f"{reverse('imports:hygiene')}?kind={self.record_type}&problem={self.problem}"
         if action not in hygiene.ACTIONS[self.problem]:

@@ -101,7 +101,10 @@ class Command(BaseCommand):
                 total_lines=total,
                 state=ImportJob.State.QUEUED,
             )
-            job = import_apply(job_id=job.pk, keep_file=True)
+            applied = import_apply(job_id=job.pk, keep_file=True)
+            if applied is None:  # only if another process claimed the job we just queued
+                raise CommandError(f"Import #{job.pk} was taken by another process.")
+            job = applied
             if report_file:
                 write_result(job, report_file)
             if job.state == ImportJob.State.FAILED:
