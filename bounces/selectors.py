@@ -6,13 +6,18 @@ their lower-cased addresses. No selector here runs a query per row.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC
 
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import JSONObject
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from records.addresses import address_key
-from records.models import Contact, Lead
+from records.models import ADDRESS_COLUMNS, Contact, Lead
 
 from .categories import BlockCategory, BlockType, CategoryInfo
 from .models import Block, Bounce, SentEmail, Unblock
@@ -35,6 +40,61 @@ def blocks_for_records(records: Iterable) -> dict[str, Block]:
         keys.add(address_key(record.email))
         keys.add(address_key(record.backup_email))
     return blocks_for_addresses(keys)
+
+
+# What a list shows of a block (the warning icon and whether the user may lift it).
+_LISTED_BLOCK_FIELDS = ("id", "type", "category", "status", "reply_code", "last_bounce_at")
+
+
+def _active_block_annotation(field: str) -> str:
+    return f"_active_block_{field}"
+
+
+def records_with_active_blocks(queryset: QuerySet) -> QuerySet:
+    """Return `queryset` with each address' active block read in the same query.
+
+    One small subquery per address column on the unique active-address index, evaluated only
+    for the rows fetched (a list page), so the page needs no separate blocks query. Read the
+    result with `active_blocks_of_rows`.
+    """
+    annotations = {}
+    for field, columns in ADDRESS_COLUMNS.items():
+        block = Block.objects.active().filter(address=OuterRef(columns.key))
+        annotations[_active_block_annotation(field)] = Subquery(
+            block.values(data=JSONObject(**{name: name for name in _LISTED_BLOCK_FIELDS}))[:1]
+        )
+    return queryset.annotate(**annotations)
+
+
+def _listed_block(address: str, data) -> Block:
+    if isinstance(data, str):  # SQLite returns the JSON text
+        data = json.loads(data)
+    when = parse_datetime(data["last_bounce_at"])
+    if when is not None and timezone.is_naive(when):  # SQLite stores UTC without an offset
+        when = timezone.make_aware(when, UTC)
+    values = {**data, "address": address, "last_bounce_at": when, "lifted_at": None}
+    # from_db: the fields not read stay deferred (loaded on access), never silently empty. It
+    # takes the values in the model's field order.
+    names = [f.attname for f in Block._meta.concrete_fields if f.attname in values]
+    return Block.from_db(Block.objects.db, names, [values[name] for name in names])
+
+
+def active_blocks_of_rows(records: Iterable) -> dict[str, Block] | None:
+    """Return the active blocks read by `records_with_active_blocks`, keyed by address.
+
+    None when the records were not read through it (then use `blocks_for_records`).
+    """
+    blocks: dict[str, Block] = {}
+    for record in records:
+        for field, columns in ADDRESS_COLUMNS.items():
+            name = _active_block_annotation(field)
+            if not hasattr(record, name):
+                return None
+            data = getattr(record, name)
+            if data is not None:
+                key = getattr(record, columns.key)
+                blocks[key] = _listed_block(key, data)
+    return blocks
 
 
 def record_sent_emails(record, *, limit: int = 100) -> list[SentEmail]:

@@ -2,13 +2,15 @@
 
 The icon is built in Python (not a template include) because a list page draws up to 200 of
 them: a template render per cell cost more than the page's queries (measured with cProfile).
+A list page goes further (`PageBadges`): each category's explanation is rendered once per page
+and every icon of that category refers to it.
 """
 
 from __future__ import annotations
 
 from django import template
 from django.template.defaultfilters import date as date_filter
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
@@ -30,6 +32,46 @@ _OCTAGON = (
 )
 
 
+def _info_rows(info) -> list[tuple[str, str]]:
+    return [
+        (_("What it means:"), info.definition),
+        (_("What to do:"), info.recommendation),
+    ]
+
+
+def _permanent_note() -> SafeString:
+    return format_html(
+        '<span class="block-tip-row">{}</span>',
+        _("Sales staff cannot lift a permanent block; an admin can, with a written reason."),
+    )
+
+
+def _rows_html(rows: list[tuple[str, str]]) -> SafeString:
+    return format_html_join(
+        "",
+        '<span class="block-tip-row"><span class="block-tip-label">{}</span> {}</span>',
+        rows,
+    )
+
+
+def _meta_html(subject) -> SafeString:
+    """Return the tooltip's last line: when the address last bounced, with the status code."""
+    when = getattr(subject, "last_bounce_at", None) or getattr(subject, "received_at", None)
+    status = subject.status or ""
+    if subject.reply_code:
+        status = f"{status} ({subject.reply_code})".strip()
+    return format_html(
+        "{} {}{}",
+        _("Last bounce:"),
+        format_html(
+            '<span class="text-nowrap">{}</span>', date_filter(when, "SHORT_DATETIME_FORMAT")
+        )
+        if when
+        else "—",
+        format_html(" · {} {}", _("status"), status) if status else "",
+    )
+
+
 def badge_html(subject, uid: str = "", size: int = 16) -> SafeString:
     """Return the warning icon of a block or a bounce, with its details on hover and focus.
 
@@ -40,32 +82,6 @@ def badge_html(subject, uid: str = "", size: int = 16) -> SafeString:
     uid = uid or f"{subject._meta.model_name}-{subject.pk}"
     permanent = subject.type == BlockType.PERMANENT
     info = BlockCategory.get(subject.type, subject.category)
-    when = getattr(subject, "last_bounce_at", None) or getattr(subject, "received_at", None)
-    status = subject.status or ""
-    if subject.reply_code:
-        status = f"{status} ({subject.reply_code})".strip()
-    rows = [
-        (_("What it means:"), info.definition),
-        (_("What to do:"), info.recommendation),
-    ]
-    extra = (
-        format_html(
-            '<span class="block-tip-row">{}</span>',
-            _("Sales staff cannot lift a permanent block; an admin can, with a written reason."),
-        )
-        if permanent
-        else ""
-    )
-    meta = format_html(
-        "{} {}{}",
-        _("Last bounce:"),
-        format_html(
-            '<span class="text-nowrap">{}</span>', date_filter(when, "SHORT_DATETIME_FORMAT")
-        )
-        if when
-        else "—",
-        format_html(" · {} {}", _("status"), status) if status else "",
-    )
     label = _("Blocked permanently") if permanent else _("Blocked temporarily")
     return format_html(
         '<span class="block-badge {cls}" tabindex="0" role="img" aria-label="{label}: {name}" '
@@ -85,64 +101,87 @@ def badge_html(subject, uid: str = "", size: int = 16) -> SafeString:
         size=size,
         path=_OCTAGON if permanent else _TRIANGLE,
         title=_("Permanent block") if permanent else _("Temporary block"),
-        rows=format_html_join(
-            "",
-            '<span class="block-tip-row"><span class="block-tip-label">{}</span> {}</span>',
-            rows,
-        ),
-        extra=extra,
-        meta=meta,
+        rows=_rows_html(_info_rows(info)),
+        extra=_permanent_note() if permanent else "",
+        meta=_meta_html(subject),
     )
+
+
+class PageBadges:
+    """The warning icons of one list page, each category's explanation rendered once.
+
+    An icon's tooltip carries only what is its own (the title and the last bounce); the
+    category's meaning and advice sit once per page in a hidden element (`infos_html`) that the
+    icon names in `aria-describedby`, and app.js copies them into the tooltip (aria-hidden, so
+    a screen reader does not hear them twice). At 100 rows this was most of the page's HTML.
+    """
+
+    def __init__(self, size: int = 16) -> None:
+        self.size = size
+        self._parts: dict[tuple[str, str], tuple[str, str, str]] = {}
+
+    @staticmethod
+    def info_id(type_: str, slug: str) -> str:
+        return f"block-info-{type_}-{slug}"
+
+    def _markup(self, type_: str, slug: str) -> tuple[str, str, str]:
+        """Return the icon's markup around its two uids, built once per category."""
+        key = (type_, slug)
+        if key not in self._parts:
+            permanent = type_ == BlockType.PERMANENT
+            info = BlockCategory.get(type_, slug)
+            name = escape(info.name)
+            label = _("Blocked permanently") if permanent else _("Blocked temporarily")
+            title = _("Permanent block") if permanent else _("Temporary block")
+            path = _OCTAGON if permanent else _TRIANGLE
+            cls = "block-permanent" if permanent else "block-temporary"
+            info_id = self.info_id(type_, info.slug)
+            before = (
+                f'<span class="block-badge {cls}" tabindex="0" role="img" '
+                f'aria-label="{escape(label)}: {name}" aria-describedby="tip-'
+            )
+            middle = (
+                f' {info_id}" data-block-type="{escape(type_)}" '
+                f'data-block-category="{escape(info.slug)}">'
+                f'<svg xmlns="http://www.w3.org/2000/svg" width="{self.size}" '
+                f'height="{self.size}" viewBox="0 0 16 16" fill="currentColor" '
+                f'aria-hidden="true" focusable="false"><path d="{path}"/></svg>'
+                f'<span class="block-tip" role="tooltip" data-info="{info_id}" id="tip-'
+            )
+            after = f'"><span class="block-tip-title">{escape(title)} · {name}</span>'
+            self._parts[key] = (before, middle, after)
+        return self._parts[key]
+
+    def badge(self, block, uid: str) -> str:
+        """Return the icon of `block` (escaped HTML, as a plain str for joining)."""
+        before, middle, after = self._markup(block.type, block.category)
+        uid = escape(uid)
+        return (
+            f"{before}{uid}{middle}{uid}{after}"
+            f'<span class="block-tip-meta">{_meta_html(block)}</span></span></span>'
+        )
+
+    def infos_html(self) -> SafeString:
+        """Return the hidden explanations of the categories drawn on the page, once each."""
+        parts = []
+        for type_, slug in sorted(self._parts):
+            info = BlockCategory.get(type_, slug)
+            permanent = type_ == BlockType.PERMANENT
+            parts.append(
+                format_html(
+                    '<div hidden id="{}">{}{}</div>',
+                    self.info_id(type_, info.slug),
+                    _rows_html(_info_rows(info)),
+                    _permanent_note() if permanent else "",
+                )
+            )
+        return mark_safe("".join(parts))  # noqa: S308 - parts are escaped
 
 
 @register.simple_tag
 def block_badge(subject, uid: str = "", size: int = 16) -> SafeString:
     """`{% block_badge block %}`: the warning icon (see `badge_html`)."""
     return badge_html(subject, uid=uid, size=size)
-
-
-def email_cell_html(
-    *, address: str, block, uid: str, unblock_url: str, field: str, next_url: str, can_unblock
-) -> SafeString:
-    """Return one email cell of the record table: icon, address and the unblock action."""
-    if not address:
-        return format_html('<span class="text-body-secondary" aria-label="{}">—</span>', _("none"))
-    parts = [badge_html(block, uid=uid)] if block is not None else []
-    parts.append(
-        format_html(
-            '<span class="email-address{}">{}</span>', " is-blocked" if block else "", address
-        )
-    )
-    if block is not None and can_unblock:
-        href = f"{unblock_url}?{_query(field=field, next=next_url)}"
-        # Buttons, not small links: solid, on their own line under a long address.
-        if block.is_permanent:
-            parts.append(
-                format_html(
-                    '<a class="btn btn-sm btn-danger unblock-link" href="{}">{}</a>',
-                    href,
-                    _("Lift…"),
-                )
-            )
-        else:
-            parts.append(
-                format_html(
-                    '<a class="btn btn-sm btn-warning unblock-link" href="{}" data-unblock-modal '
-                    'data-unblock-url="{}" data-field="{}" data-address="{}">{}</a>',
-                    href,
-                    unblock_url,
-                    field,
-                    address,
-                    _("Unblock"),
-                )
-            )
-    return format_html('<span class="email-cell">{}</span>', mark_safe("".join(parts)))  # noqa: S308 - parts are escaped
-
-
-def _query(**params) -> str:
-    from urllib.parse import urlencode
-
-    return urlencode(params)
 
 
 @register.filter

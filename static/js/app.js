@@ -202,6 +202,20 @@
   // pointer or focus leaves its icon (WCAG 1.4.13), and one that would run off the right edge
   // opens leftwards instead.
   function initTooltips() {
+    // A list page renders each category's meaning and advice once, hidden (the icons name it
+    // in aria-describedby); each tooltip shows a copy, hidden from screen readers, which read
+    // the original through aria-describedby.
+    document.querySelectorAll(".block-tip[data-info]").forEach(function (tip) {
+      var info = document.getElementById(tip.dataset.info);
+      if (!info) return;
+      var copy = document.createElement("span");
+      copy.className = "block-tip-info";
+      copy.setAttribute("aria-hidden", "true");
+      Array.prototype.forEach.call(info.children, function (child) {
+        copy.appendChild(child.cloneNode(true));
+      });
+      tip.insertBefore(copy, tip.querySelector(".block-tip-meta"));
+    });
     function place(badge) {
       var tip = badge.querySelector(".block-tip");
       if (!tip) return;
