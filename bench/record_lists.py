@@ -10,7 +10,8 @@ across the 16 categories so the largest ones span hundreds of list pages. It reu
 already there when the contact count matches. `list` times the contact list view through
 Django's test client (server time: middleware, queries, template) filtered by a category, on
 page 1 and page 500, and prints p50/p95 and the queries per page at page sizes 25 and 100; then
-the search box (`SEARCHES`: a full name in both orders, a first name, a company, an address).
+the search box (`SEARCHES`: a full name in both orders, a first name, a company, an address),
+and the peak RSS of the process.
 `bulk` times the bulk unblock of about 10,000 records inside a transaction it rolls back.
 """
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import sys
 import time
@@ -220,6 +222,12 @@ def bench_list(requests: int, category: str, field: str) -> None:
             f"{label:<24}: p50 {statistics.median(timings):6.1f} ms  "
             f"p95 {_percentile(timings, 95):6.1f} ms  queries {len(queries)}"
         )
+    print(f"peak RSS of the process: {_peak_rss_mb():.0f} MB")
+
+
+def _peak_rss_mb() -> float:
+    """Return the process' peak resident memory (Linux reports kilobytes)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def bench_bulk(category: str) -> None:

@@ -1,9 +1,12 @@
-"""Login throttling wiring (django-axes): the backend and the client address it counts by."""
+"""Authentication backends: login throttling (django-axes) and permissions in one query."""
 
 from __future__ import annotations
 
 from axes.backends import AxesStandaloneBackend
 from django.conf import settings
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.models import Permission
+from django.db.models import Q
 from django.http import HttpRequest
 from django.shortcuts import render
 
@@ -19,6 +22,29 @@ class ThrottledLoginBackend(AxesStandaloneBackend):
         if request is None:
             return None
         return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+class PermissionBackend(ModelBackend):
+    """Django's model backend, reading a user's own and group permissions in one query.
+
+    Every page checks permissions (the view, its buttons, the navigation); Django's backend
+    reads the user's and the groups' permissions in two queries per request.
+    """
+
+    def get_all_permissions(self, user_obj, obj=None):
+        if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
+            return set()
+        if not hasattr(user_obj, "_perm_cache"):
+            permissions = Permission.objects.all()
+            if not user_obj.is_superuser:
+                permissions = permissions.filter(Q(user=user_obj) | Q(group__user=user_obj))
+            user_obj._perm_cache = {
+                f"{app_label}.{codename}"
+                for app_label, codename in permissions.values_list(
+                    "content_type__app_label", "codename"
+                ).order_by()
+            }
+        return user_obj._perm_cache
 
 
 def client_ip(request: HttpRequest) -> str:

@@ -166,7 +166,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # --- Login throttling (django-axes): per account and per client address, site and admin ------
 AUTHENTICATION_BACKENDS = [
     "bouncecrm.auth.ThrottledLoginBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "bouncecrm.auth.PermissionBackend",  # Django's ModelBackend, one permissions query
 ]
 # After this many failed logins for one user name, or from one client address, further
 # attempts are refused (HTTP 429, a page saying why) until the cool-off has passed.

@@ -8,6 +8,8 @@ and every icon of that category refers to it.
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from django import template
 from django.template.defaultfilters import date as date_filter
 from django.utils.html import escape, format_html, format_html_join
@@ -152,13 +154,32 @@ class PageBadges:
             self._parts[key] = (before, middle, after)
         return self._parts[key]
 
+    @cached_property
+    def _meta_words(self) -> tuple[str, str]:
+        return escape(_("Last bounce:")), escape(_("status"))
+
+    def _meta(self, block) -> str:
+        """Return `_meta_html(block)`, with its words translated once per page."""
+        last_bounce, status_word = self._meta_words
+        when = block.last_bounce_at
+        when_html = (
+            f'<span class="text-nowrap">{escape(date_filter(when, "SHORT_DATETIME_FORMAT"))}</span>'
+            if when
+            else "—"
+        )
+        status = block.status or ""
+        if block.reply_code:
+            status = f"{status} ({block.reply_code})".strip()
+        status_html = f" · {status_word} {escape(status)}" if status else ""
+        return f"{last_bounce} {when_html}{status_html}"
+
     def badge(self, block, uid: str) -> str:
         """Return the icon of `block` (escaped HTML, as a plain str for joining)."""
         before, middle, after = self._markup(block.type, block.category)
         uid = escape(uid)
         return (
             f"{before}{uid}{middle}{uid}{after}"
-            f'<span class="block-tip-meta">{_meta_html(block)}</span></span></span>'
+            f'<span class="block-tip-meta">{self._meta(block)}</span></span></span>'
         )
 
     def infos_html(self) -> SafeString:
