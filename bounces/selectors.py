@@ -59,7 +59,7 @@ def records_with_active_blocks(queryset: QuerySet) -> QuerySet:
     """
     annotations = {}
     for field, columns in ADDRESS_COLUMNS.items():
-        block = Block.objects.active().filter(address=OuterRef(columns.key))
+        block = Block.objects.active().filter(address=OuterRef(columns.key)).order_by()
         annotations[_active_block_annotation(field)] = Subquery(
             block.values(data=JSONObject(**{name: name for name in _LISTED_BLOCK_FIELDS}))[:1]
         )
