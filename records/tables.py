@@ -360,9 +360,21 @@ class RecordTable(MenuPagedTable):
     def _plain_cell(self, value) -> str:
         return escape(value) if value not in (None, "") else escape(self.default)
 
+    @cached_property
+    def _dates(self) -> dict:
+        return {}
+
+    def _date_cell(self, value) -> str:
+        """Return a short date; formatted once per day shown (a mailing's records share it)."""
+        if value is None:
+            return escape(self.default)
+        day = timezone.localtime(value).date()
+        if day not in self._dates:
+            self._dates[day] = escape(date_filter(day, "SHORT_DATE_FORMAT"))
+        return self._dates[day]
+
     def _cells(self, record: Record) -> dict[str, str]:
         owner = record.owner if record.owner_id else None
-        emailed = record.last_emailed_at
         cells = {
             "select": self._select_cell(record),
             "name": self._name_cell(record) if record.last_name else escape(self.default),
@@ -370,9 +382,7 @@ class RecordTable(MenuPagedTable):
             "owner": self._plain_cell(owner and self.render_owner(owner)),
             "email": self._email_cell(record, "primary", record.email),
             "backup_email": self._email_cell(record, "backup", record.backup_email),
-            "last_emailed_at": self._plain_cell(
-                emailed and date_filter(timezone.localtime(emailed), "SHORT_DATE_FORMAT")
-            ),
+            "last_emailed_at": self._date_cell(record.last_emailed_at),
         }
         status = getattr(record, "get_status_display", None)
         if status is not None:
