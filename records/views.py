@@ -152,7 +152,7 @@ class RecordListView(KindMixin, SingleTableMixin, FilterView):
             "per_page": self.per_page(),
             "paginator_class": RecordPaginator,
             # A block filter is selective: count and sort the matches in one pass.
-            "count_in_page": self.filterset.block_filter.active,
+            "count_in_page": self.filterset.criteria().block.active,
             "count_cap": SEARCH_COUNT_CAP if self.filterset.has_search else None,
             "select_related": ("owner",),
         }

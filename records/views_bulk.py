@@ -6,6 +6,8 @@ whether the selection is lifted now or by a background job.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -19,6 +21,7 @@ from bounces.models import BulkUnblockJob, Unblock
 from bounces.services.bulk import BulkUnblockResult, bulk_unblock, bulk_unblock_job_result
 from bounces.services.errors import UnblockError
 
+from .filters import criteria_for_query
 from .forms import BulkUnblockForm
 from .selectors import InvalidSelection
 from .views import CONTACTS, LEADS, KindMixin
@@ -114,8 +117,12 @@ class RecordBulkUnblockView(KindMixin, View):
             messages.error(request, _("Nothing was unblocked."))
             return HttpResponseRedirect(back)
         data = form.cleaned_data
-        selection = {"query": data["query"]} if data["all_matching"] else {"ids": data["ids"]}
         try:
+            if data["all_matching"]:
+                criteria = criteria_for_query(self.kind.name, data["query"])
+                selection = {"criteria": criteria.as_dict()}
+            else:
+                selection = {"ids": data["ids"]}
             outcome = bulk_unblock(
                 actor=request.user,
                 record_type=self.kind.name,
@@ -176,7 +183,7 @@ class BulkUnblockJobView(BulkUnblockJobMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         job = self.get_job()
         kind = CONTACTS if job.record_type == CONTACTS.name else LEADS
-        query = job.selection.get("query", "")
+        query = urlencode(job.selection.get("criteria", {}))
         context.update(
             job=job,
             kind=kind,
