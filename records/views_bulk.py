@@ -24,7 +24,7 @@ from bounces.services.errors import UnblockError
 from .filters import criteria_for_query
 from .forms import BulkUnblockForm
 from .selectors import InvalidSelection
-from .views import CONTACTS, LEADS, KindMixin
+from .views import CONTACTS, LEADS, RecordPagesMixin
 
 
 def bulk_summary(result: BulkUnblockResult) -> list[tuple[int, str]]:
@@ -101,7 +101,7 @@ def bulk_summary(result: BulkUnblockResult) -> list[tuple[int, str]]:
     return lines
 
 
-class RecordBulkUnblockView(KindMixin, View):
+class RecordBulkUnblockView(RecordPagesMixin, View):
     """The list's bulk action "Unblock email addresses" (POST only)."""
 
     http_method_names = ["post"]
@@ -109,7 +109,7 @@ class RecordBulkUnblockView(KindMixin, View):
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         form = BulkUnblockForm(request.POST)
         query = request.POST.get("query", "")
-        back = self.kind.url("list") + (f"?{query}" if query else "")
+        back = self.pages.url("list") + (f"?{query}" if query else "")
         if not form.is_valid():
             for errors in form.errors.values():
                 for error in errors:
@@ -119,13 +119,13 @@ class RecordBulkUnblockView(KindMixin, View):
         data = form.cleaned_data
         try:
             if data["all_matching"]:
-                criteria = criteria_for_query(self.kind.name, data["query"])
+                criteria = criteria_for_query(self.pages.record_type, data["query"])
                 selection = {"criteria": criteria.as_dict()}
             else:
                 selection = {"ids": data["ids"]}
             outcome = bulk_unblock(
                 actor=request.user,
-                record_type=self.kind.name,
+                record_type=self.pages.record_type,
                 selection=selection,
                 fields=data["fields"],
                 confirmed=data["confirm"],
@@ -182,13 +182,14 @@ class BulkUnblockJobView(BulkUnblockJobMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         job = self.get_job()
-        kind = CONTACTS if job.record_type == CONTACTS.name else LEADS
+        pages = CONTACTS if job.record_type == CONTACTS.record_type else LEADS
         query = urlencode(job.selection.get("criteria", {}))
         context.update(
             job=job,
-            kind=kind,
-            verbose_name_plural=kind.model._meta.verbose_name_plural,
-            back_url=kind.url_list + (f"?{query}" if query else ""),
+            pages=pages,
+            record_type=pages.record_type,
+            verbose_name_plural=pages.model._meta.verbose_name_plural,
+            back_url=pages.url_list + (f"?{query}" if query else ""),
             status_url=reverse("records:bulk-unblock-job-status", args=[job.pk]),
             summary=[
                 (MESSAGE_CLASSES.get(level, "info"), text)
