@@ -1,7 +1,8 @@
 """List filters of contacts and leads: block type, field and category, search, owner, staleness.
 
-The block fields are applied together through `records.selectors.records_filter_blocked`, so the
-list, the bulk action's "all rows matching this filter" and the benchmark share one query.
+The FilterSet only reads and validates the query string: `criteria()` turns it into
+`records.selectors.RecordCriteria` and `records.selectors.records_matching` selects the rows, the
+same function the bulk unblock job and mailings use with the criteria they stored.
 """
 
 from __future__ import annotations
