@@ -102,7 +102,7 @@ class Mailing(models.Model):
     )
     body = models.TextField(_("body"), blank=True)
     record_type = models.CharField(_("records"), max_length=10, blank=True)
-    # {"ids": [...]} or {"query": "<the list's filter query string>"}: rebuilt on the server.
+    # {"ids": [...]} or {"criteria": RecordCriteria.as_dict()}: rebuilt on the server.
     selection = models.JSONField(_("selection"), default=dict, blank=True)
     # The risky groups the user chose to leave out at the pre-send check.
     excluded = models.JSONField(_("excluded groups"), default=list, blank=True)
