@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
@@ -13,6 +14,11 @@ from django.utils.translation import gettext_lazy as _
 
 from core.rates import bounce_rate
 from records.models import EmailField
+
+if TYPE_CHECKING:
+    from records.models import Record
+
+    from .bounces import Bounce
 
 
 class Sender(models.Model):
@@ -173,6 +179,9 @@ class SentEmail(models.Model):
     # Rows that never reached the mail server: not "sent" in any bounce rate.
     UNSENT = ("queued", "sending", "retrying", "failed", "suppressed")
 
+    # Not a column: set by bounces.selectors.record_sent_emails for the record page.
+    last_bounce: Bounce | None
+
     contact = models.ForeignKey(
         "records.Contact",
         verbose_name=_("contact"),
@@ -270,5 +279,5 @@ class SentEmail(models.Model):
         return f"{self.subject} → {self.to_address}"
 
     @property
-    def record(self):
+    def record(self) -> Record | None:
         return self.contact if self.contact_id else self.lead
