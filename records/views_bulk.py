@@ -6,6 +6,8 @@ whether the selection is lifted now or by a background job.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -19,9 +21,10 @@ from bounces.models import BulkUnblockJob, Unblock
 from bounces.services.bulk import BulkUnblockResult, bulk_unblock, bulk_unblock_job_result
 from bounces.services.errors import UnblockError
 
+from .filters import criteria_for_query
 from .forms import BulkUnblockForm
 from .selectors import InvalidSelection
-from .views import CONTACTS, LEADS, KindMixin
+from .views import CONTACTS, LEADS, RecordPagesMixin
 
 
 def bulk_summary(result: BulkUnblockResult) -> list[tuple[int, str]]:
@@ -98,7 +101,7 @@ def bulk_summary(result: BulkUnblockResult) -> list[tuple[int, str]]:
     return lines
 
 
-class RecordBulkUnblockView(KindMixin, View):
+class RecordBulkUnblockView(RecordPagesMixin, View):
     """The list's bulk action "Unblock email addresses" (POST only)."""
 
     http_method_names = ["post"]
@@ -106,7 +109,7 @@ class RecordBulkUnblockView(KindMixin, View):
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         form = BulkUnblockForm(request.POST)
         query = request.POST.get("query", "")
-        back = self.kind.url("list") + (f"?{query}" if query else "")
+        back = self.pages.url("list") + (f"?{query}" if query else "")
         if not form.is_valid():
             for errors in form.errors.values():
                 for error in errors:
@@ -114,11 +117,15 @@ class RecordBulkUnblockView(KindMixin, View):
             messages.error(request, _("Nothing was unblocked."))
             return HttpResponseRedirect(back)
         data = form.cleaned_data
-        selection = {"query": data["query"]} if data["all_matching"] else {"ids": data["ids"]}
         try:
+            if data["all_matching"]:
+                criteria = criteria_for_query(self.pages.record_type, data["query"])
+                selection = {"criteria": criteria.as_dict()}
+            else:
+                selection = {"ids": data["ids"]}
             outcome = bulk_unblock(
                 actor=request.user,
-                record_type=self.kind.name,
+                record_type=self.pages.record_type,
                 selection=selection,
                 fields=data["fields"],
                 confirmed=data["confirm"],
@@ -175,13 +182,14 @@ class BulkUnblockJobView(BulkUnblockJobMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         job = self.get_job()
-        kind = CONTACTS if job.record_type == CONTACTS.name else LEADS
-        query = job.selection.get("query", "")
+        pages = CONTACTS if job.record_type == CONTACTS.record_type else LEADS
+        query = urlencode(job.selection.get("criteria", {}))
         context.update(
             job=job,
-            kind=kind,
-            verbose_name_plural=kind.model._meta.verbose_name_plural,
-            back_url=kind.url_list + (f"?{query}" if query else ""),
+            pages=pages,
+            record_type=pages.record_type,
+            verbose_name_plural=pages.model._meta.verbose_name_plural,
+            back_url=pages.url_list + (f"?{query}" if query else ""),
             status_url=reverse("records:bulk-unblock-job-status", args=[job.pk]),
             summary=[
                 (MESSAGE_CLASSES.get(level, "info"), text)
