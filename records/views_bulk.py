@@ -6,6 +6,7 @@ whether the selection is lifted now or by a background job.
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -113,7 +114,7 @@ class RecordBulkUnblockView(RecordPagesMixin, View):
         if not form.is_valid():
             for errors in form.errors.values():
                 for error in errors:
-                    messages.error(request, error)
+                    messages.error(request, str(error))
             messages.error(request, _("Nothing was unblocked."))
             return HttpResponseRedirect(back)
         data = form.cleaned_data
@@ -148,6 +149,9 @@ class RecordBulkUnblockView(RecordPagesMixin, View):
 class BulkUnblockJobMixin(PermissionRequiredMixin):
     """One background bulk unblock, visible to the user who started it and to admins only."""
 
+    request: HttpRequest
+    kwargs: dict[str, Any]
+
     permission_required = "bounces.view_block"
     raise_exception = True
 
@@ -157,7 +161,7 @@ class BulkUnblockJobMixin(PermissionRequiredMixin):
         # Admins (who may lift permanent blocks) oversee every unblock; anyone else sees only
         # their own jobs, and someone else's job is "not found", not "forbidden".
         if not (user.is_superuser or user.has_perm("bounces.unblock_permanent")):
-            jobs = jobs.filter(actor=user)
+            jobs = jobs.filter(actor_id=user.pk)
         return get_object_or_404(jobs, pk=self.kwargs["pk"])
 
 
