@@ -21,6 +21,7 @@ from django.views.generic import TemplateView, View
 from bounces.models import BulkUnblockJob, Unblock
 from bounces.services.bulk import BulkUnblockResult, bulk_unblock, bulk_unblock_job_result
 from bounces.services.errors import UnblockError
+from core.http import SignedInRequest
 
 from .filters import criteria_for_query
 from .forms import BulkUnblockForm
@@ -107,7 +108,7 @@ class RecordBulkUnblockView(RecordPagesMixin, View):
 
     http_method_names = ["post"]
 
-    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def post(self, request: SignedInRequest, *args, **kwargs) -> HttpResponse:
         form = BulkUnblockForm(request.POST)
         query = request.POST.get("query", "")
         back = self.pages.url("list") + (f"?{query}" if query else "")
