@@ -7,20 +7,23 @@ permission is checked here on the server (the templates only hide what a user ca
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.db import transaction
-from django.db.models import Model
-from django.http import HttpRequest, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.generic import CreateView, DetailView, TemplateView, UpdateView, View
+from django.views.generic import CreateView, DetailView, TemplateView, UpdateView
+from django.views.generic.base import ContextMixin
+from django.views.generic.edit import ModelFormMixin
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
@@ -35,7 +38,11 @@ from . import selectors
 from .addresses import address_key
 from .filters import ContactFilter, LeadFilter
 from .forms import BulkUnblockForm, ContactForm, LeadForm, UnblockForm, bulk_shown_token
-from .models import Contact, EmailField, Lead, RecordType
+from .models import Contact, EmailField, Lead, Record, RecordType
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 from .tables import (
     SEARCH_COUNT_CAP,
     ContactTable,
@@ -49,14 +56,14 @@ from .tables import (
 class RecordPages:
     """The pages of one record type: its model, filter, table and form, and their URLs."""
 
-    model: type[Model]
+    model: type[Record]
     filterset_class: type
     table_class: type
     form_class: type
 
     @property
     def record_type(self) -> RecordType:
-        return RecordType(self.model._meta.model_name)
+        return RecordType(self.model.record_type())
 
     def url(self, action: str, *args) -> str:
         return reverse(f"records:{self.record_type}-{action}", args=args)
@@ -82,7 +89,8 @@ def _safe_next(request: HttpRequest, value: str | None, default: str) -> str:
     return default
 
 
-class RecordPagesMixin(PermissionRequiredMixin):
+class RecordPagesMixin(PermissionRequiredMixin, ContextMixin):
+    request: HttpRequest
     pages: RecordPages = CONTACTS
     action = "view"
     raise_exception = True  # a logged-in user without the right gets 403, not a login loop
@@ -180,7 +188,7 @@ class AddressState:
     """One email field of a record as the record page shows it."""
 
     field: str
-    label: str
+    label: StrOrPromise
     address: str
     block: Block | None
     can_unblock: bool
@@ -312,8 +320,9 @@ class RecordUnblockView(RecordPagesMixin, TemplateView):
 
 
 # --- create and edit -----------------------------------------------------------------------------
-class RecordFormMixin(RecordPagesMixin):
-    template_name = "records/record_form.html"
+class RecordFormMixin(RecordPagesMixin, ModelFormMixin):
+    template_name: str | None = "records/record_form.html"
+    object: Any  # the create and update views set it (a Record once saved)
 
     def get_form_class(self):
         return self.pages.form_class
@@ -326,6 +335,7 @@ class RecordFormMixin(RecordPagesMixin):
         # own block state in the lists, never the old address' one.
         with transaction.atomic():
             response = super().form_valid(form)
+            assert isinstance(self.object, Record)  # the form saved it
             record_refresh_blocks(record=self.object)
         return response
 
@@ -391,7 +401,7 @@ class RecordUpdateView(RecordFormMixin, UpdateView):
         return response
 
 
-def record_views(pages: RecordPages) -> dict[str, View]:
+def record_views(pages: RecordPages) -> dict[str, Callable[..., HttpResponseBase]]:
     """Return the views of one record type, keyed by URL action."""
     return {
         "list": RecordListView.as_view(pages=pages),

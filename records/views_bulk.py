@@ -6,6 +6,7 @@ whether the selection is lifted now or by a background job.
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -20,6 +21,7 @@ from django.views.generic import TemplateView, View
 from bounces.models import BulkUnblockJob, Unblock
 from bounces.services.bulk import BulkUnblockResult, bulk_unblock, bulk_unblock_job_result
 from bounces.services.errors import UnblockError
+from core.http import SignedInRequest
 
 from .filters import criteria_for_query
 from .forms import BulkUnblockForm
@@ -106,14 +108,14 @@ class RecordBulkUnblockView(RecordPagesMixin, View):
 
     http_method_names = ["post"]
 
-    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def post(self, request: SignedInRequest, *args, **kwargs) -> HttpResponse:
         form = BulkUnblockForm(request.POST)
         query = request.POST.get("query", "")
         back = self.pages.url("list") + (f"?{query}" if query else "")
         if not form.is_valid():
             for errors in form.errors.values():
                 for error in errors:
-                    messages.error(request, error)
+                    messages.error(request, str(error))
             messages.error(request, _("Nothing was unblocked."))
             return HttpResponseRedirect(back)
         data = form.cleaned_data
@@ -148,6 +150,9 @@ class RecordBulkUnblockView(RecordPagesMixin, View):
 class BulkUnblockJobMixin(PermissionRequiredMixin):
     """One background bulk unblock, visible to the user who started it and to admins only."""
 
+    request: HttpRequest
+    kwargs: dict[str, Any]
+
     permission_required = "bounces.view_block"
     raise_exception = True
 
@@ -157,7 +162,7 @@ class BulkUnblockJobMixin(PermissionRequiredMixin):
         # Admins (who may lift permanent blocks) oversee every unblock; anyone else sees only
         # their own jobs, and someone else's job is "not found", not "forbidden".
         if not (user.is_superuser or user.has_perm("bounces.unblock_permanent")):
-            jobs = jobs.filter(actor=user)
+            jobs = jobs.filter(actor_id=user.pk)
         return get_object_or_404(jobs, pk=self.kwargs["pk"])
 
 
