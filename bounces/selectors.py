@@ -92,8 +92,10 @@ def active_blocks_of_rows(records: Iterable) -> dict[str, Block] | None:
                 return None
             data = getattr(record, name)
             if data is not None:
-                key = getattr(record, columns.key)
-                blocks[key] = _listed_block(key, data)
+                # Keyed as blocks_for_records keys them (the matched block's address is the
+                # record's lower-cased column, equal to this for every address the forms save).
+                key = address_key(getattr(record, columns.address))
+                blocks[key] = _listed_block(getattr(record, columns.key), data)
     return blocks
 
 
