@@ -27,20 +27,47 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection, models
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db import connections, models, router
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from bounces.categories import BlockCategory, BlockType
 from bounces.models import Block, Bounce, Mailing, SentEmail, Unblock
 from core.rates import bounce_rate, is_above_threshold
 
-from .models import DailyBounceRollup, DailyDomainRollup, DailySentRollup, MonthlyDomainRollup
+from .models import (
+    ClosedMonthTopDomain,
+    DailyBounceRollup,
+    DailyDomainRollup,
+    DailySentRollup,
+    MonthlyBounceRollup,
+    MonthlyDomainRollup,
+    MonthlySentRollup,
+)
 from .rates import RateRow, mailings_over_threshold, senders_over_threshold, threshold
 from .rollups import _day_bounds, _next_month, day_sql
 
 TOP_DOMAINS = 10
 MAX_MAILINGS = 200
+# The timeline buckets by day up to two months, by week up to ~6 months, else by month.
+DAYS_BUCKETED_BY_DAY = 62
+DAYS_BUCKETED_BY_WEEK = 190
+ONE_DAY = dt.timedelta(days=1)
 
 ROLLUP = "rollup"
 RAW = "raw"
@@ -182,10 +209,16 @@ def bounce_report(*, filters: ReportFilters, force: str | None = None) -> Bounce
         day_rows = _domain_rollup(f).values("day", "type", "category").annotate(n=Sum("count"))
     else:
         report.sources["bounces"] = ROLLUP
-        day_rows = _bounce_rollup(f).values("day", "type", "category").annotate(n=Sum("count"))
+        day_rows = _read_grains(
+            _grain_parts(f),
+            (DailyBounceRollup, MonthlyBounceRollup),
+            _bounce_rollup_q(f),
+            dimensions=("type", "category"),
+            measures={"n": F("count")},
+        )
     bounces_by_day: dict[dt.date, int] = defaultdict(int)
     by_category: dict[tuple[str, str], int] = defaultdict(int)
-    for row in day_rows.order_by():
+    for row in day_rows:
         day = _as_date(row["day"])
         bounces_by_day[day] += row["n"]
         by_category[(row["type"], row["category"])] += row["n"]
@@ -215,14 +248,23 @@ def bounce_report(*, filters: ReportFilters, force: str | None = None) -> Bounce
         )
     else:
         report.sources["sent"] = ROLLUP
-        sent_rows = (
-            _sent_rollup(f)
-            .values("day", "mailing_id")
-            .annotate(sent=Sum("sent"), bounced=Sum("bounced", filter=_rollup_bounced_q(f)))
+        sent_rows = _read_grains(
+            _grain_parts(f),
+            (DailySentRollup, MonthlySentRollup),
+            _sender_mailing_q(f),
+            dimensions=("mailing_id",),
+            measures={
+                "sent": F("sent"),
+                "bounced": Case(
+                    When(_rollup_bounced_q(f), then=F("bounced")),
+                    default=Value(0),
+                    output_field=models.BigIntegerField(),
+                ),
+            },
         )
     sent_by_day: dict[dt.date, list[int]] = defaultdict(lambda: [0, 0])
     by_mailing: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for row in sent_rows.order_by():
+    for row in sent_rows:
         sent, bounced = row["sent"] or 0, row["bounced"] or 0
         day_totals = sent_by_day[_as_date(row["day"])]
         day_totals[0] += sent
@@ -236,10 +278,22 @@ def bounce_report(*, filters: ReportFilters, force: str | None = None) -> Bounce
     report.bounced = sum(v[1] for v in sent_by_day.values())
     report.granularity, report.timeline = _timeline(f, bounces_by_day, sent_by_day)
     report.categories = _categories(by_category)
-    report.mailings = _mailings(by_mailing, report.threshold)
+    # Whole months less their days outside the period can net a mailing to nothing.
+    report.mailings = _mailings(
+        {m: v for m, v in by_mailing.items() if v != [0, 0]}, report.threshold
+    )
     report.blocked_now = blocks_now(f).count()
     report.unblocked = unblocks_in_period(f).count()
     return report
+
+
+def _connection(model: type[models.Model]) -> BaseDatabaseWrapper:
+    """The connection the report reads `model` from (a replica when the router says so)."""
+    return connections[router.db_for_read(model) or "default"]
+
+
+def _prev_month(month: dt.date) -> dt.date:
+    return (month - ONE_DAY).replace(day=1)
 
 
 def _as_date(value) -> dt.date:
@@ -270,11 +324,126 @@ def _sender_mailing_q(f: ReportFilters) -> Q:
     return q
 
 
-def _bounce_rollup(f: ReportFilters) -> QuerySet:
-    q = Q(day__gte=f.start, day__lte=f.end) & _bounce_type_q(f) & _sender_mailing_q(f)
+def _bounce_rollup_q(f: ReportFilters) -> Q:
+    """The bounce roll-ups' rows under `f`, any grain (no period)."""
+    q = _bounce_type_q(f) & _sender_mailing_q(f)
     if f.channel:
         q &= Q(channel=f.channel)
-    return DailyBounceRollup.objects.filter(q)
+    return q
+
+
+@dataclass(frozen=True)
+class GrainPart:
+    """Rows of one grain in [first, last] (month starts for "month"), added with `sign`.
+
+    `anchor`: the day their counts are put on (None: each row's own day or month). The
+    timeline buckets by month when months are read, so any day of the bucket does.
+    """
+
+    grain: str  # "day" or "month"
+    first: dt.date
+    last: dt.date
+    sign: int = 1
+    anchor: dt.date | None = None
+
+
+def _month_end(day: dt.date) -> dt.date:
+    return _next_month(day) - dt.timedelta(days=1)
+
+
+def _grain_parts(f: ReportFilters, *, by_day: bool | None = None) -> list[GrainPart]:
+    """Cover [f.start, f.end] with as few roll-up rows as possible.
+
+    Whole months come from the monthly tables; a partial month from its days, or from its month
+    less the days outside the period when those are fewer (the current month less the days
+    still to come, which have no rows yet). Periods bucketed by day or week (up to ~6 months)
+    keep the daily rows: a month's total cannot be split into weeks.
+    """
+    if by_day is None:
+        by_day = (f.end - f.start).days + 1 <= DAYS_BUCKETED_BY_WEEK
+    if by_day:
+        return [GrainPart("day", f.start, f.end)]
+    parts: list[GrainPart] = []
+    whole: list[dt.date] = []
+    month = f.start.replace(day=1)
+    while month <= f.end:
+        last_day = _month_end(month)
+        first, last = max(f.start, month), min(f.end, last_day)
+        inside = (last - first).days + 1
+        if first == month and last == last_day:
+            whole.append(month)
+        elif (last_day - month).days + 1 - inside < inside:
+            parts.append(GrainPart("month", month, month, anchor=first))
+            if first > month:
+                parts.append(GrainPart("day", month, first - ONE_DAY, -1, first))
+            if last < last_day:
+                parts.append(GrainPart("day", last + ONE_DAY, last_day, -1, first))
+        else:
+            parts.append(GrainPart("day", first, last))
+        month = _next_month(month)
+    if whole:
+        parts.insert(0, GrainPart("month", whole[0], whole[-1]))
+    return parts
+
+
+def _part_queryset(
+    part: GrainPart,
+    models_: tuple[type[models.Model], type[models.Model]],
+    where: Q,
+    dimensions: tuple[str, ...],
+    measures: dict[str, Any],
+) -> QuerySet:
+    daily, monthly = models_
+    column = part.grain
+    model = daily if part.grain == "day" else monthly
+    anchor = (
+        F(column) if part.anchor is None else Value(part.anchor, output_field=models.DateField())
+    )
+    values: dict[str, Any] = {"r_day": anchor}
+    values.update({f"r_{d}": F(d) for d in dimensions})
+    for name, expression in measures.items():
+        values[f"r_{name}"] = expression * Value(part.sign) if part.sign != 1 else expression
+    return (
+        model.objects.filter(where, **{f"{column}__gte": part.first, f"{column}__lte": part.last})
+        .order_by()
+        .values(**values)
+    )
+
+
+def _read_grains(
+    parts: list[GrainPart],
+    models_: tuple[type[models.Model], type[models.Model]],
+    where: Q,
+    *,
+    dimensions: tuple[str, ...],
+    measures: dict[str, Any],
+) -> list[dict[str, Any]]:
+    """One statement: SUM(measures) per (day, dimensions) over the parts' rows (UNION ALL)."""
+    sqls: list[str] = []
+    params: list[Any] = []
+    for part in parts:
+        sql, part_params = _part_queryset(
+            part, models_, where, dimensions, measures
+        ).query.sql_with_params()
+        sqls.append(sql)
+        params.extend(part_params)
+    keys = ["r_day", *(f"r_{d}" for d in dimensions)]
+    group = ", ".join(f"u.{k}" for k in keys)
+    sums = ", ".join(f"SUM(u.r_{m})" for m in measures)
+    statement = f"SELECT {group}, {sums} FROM ({' UNION ALL '.join(sqls)}) u GROUP BY {group}"  # noqa: S608
+    names = ["day", *dimensions, *measures]
+    with _connection(models_[0]).cursor() as cursor:
+        cursor.execute(statement, params)
+        return [
+            dict(
+                zip(
+                    names,
+                    (*row[: len(keys)], *(int(n or 0) for n in row[len(keys) :])),
+                    strict=True,
+                )
+            )
+            for row in cursor.fetchall()
+        ]
 
 
 def _domain_rollup(f: ReportFilters) -> QuerySet:
@@ -284,7 +453,137 @@ def _domain_rollup(f: ReportFilters) -> QuerySet:
     return DailyDomainRollup.objects.filter(q)
 
 
+def _top_domain_group(f: ReportFilters) -> tuple[str, str] | None:
+    """The materialised group answering `f`'s top domains, None when none does."""
+    if f.recipient_domain:
+        return None
+    if f.category:
+        type_, slug = f.category_pair
+        return (type_, slug) if not f.type or f.type == type_ else None
+    return (f.type, "")
+
+
 def _top_domains_from_rollups(f: ReportFilters) -> list[dict]:
+    """Top recipient domains: closed months' materialised top lists, the rest summed exactly.
+
+    Each closed month's group lists its biggest domains and a remainder; a domain missing from
+    a month's list had at most that list's smallest count there. The lists answer when that
+    proves the top exact (every shown domain fully counted, nobody else able to reach the
+    last); otherwise (a flat tail, or a closed month not materialised yet) the summed
+    roll-ups do, one more statement.
+    """
+    group = _top_domain_group(f)
+    this_month = timezone.localdate(timezone=timezone.get_default_timezone()).replace(day=1)
+    parts = _grain_parts(f, by_day=False)
+    whole = parts[0] if parts[0].grain == "month" and parts[0].anchor is None else None
+    if group is None or whole is None or whole.first >= this_month:
+        return _top_domains_summed(f)
+    last_closed = min(whole.last, _prev_month(this_month))
+    exact_parts = parts[1:]
+    if whole.last > last_closed:  # the current month, whole: the period ends on its last day
+        exact_parts.append(GrainPart("month", this_month, whole.last))
+
+    conn = _connection(ClosedMonthTopDomain)
+    qn, adapt = conn.ops.quote_name, conn.ops.adapt_datefield_value
+    top_table = qn(ClosedMonthTopDomain._meta.db_table)
+    closed_months = [adapt(m) for m in _months_between(whole.first, last_closed)]
+    listed = (
+        "SELECT month, rank, recipient_domain, count FROM "  # noqa: S608
+        f"{top_table} WHERE type = %s AND category = %s AND month >= %s AND month <= %s"
+    )
+    params: list[Any] = [*group, closed_months[0], closed_months[-1]]
+    # Closed months not materialised yet (no marker: the all-bounces remainder row) are
+    # summed, as are the partial months and the current one.
+    unlisted = " UNION ALL ".join(["SELECT %s AS m"] * len(closed_months))
+    missing = RawSQL(  # noqa: S611 - table name and placeholders only
+        f"SELECT w.m FROM ({unlisted}) w WHERE w.m NOT IN (SELECT month FROM {top_table} "  # noqa: S608
+        "WHERE rank = 0 AND type = '' AND category = '')",
+        closed_months,
+    )
+    summed = [
+        MonthlyDomainRollup.objects.filter(_bounce_type_q(f), month__in=missing)
+        .order_by()
+        .values(r_day=F("month"), r_recipient_domain=F("recipient_domain"), r_n=F("count"))
+    ]
+    summed += [
+        _part_queryset(
+            part,
+            (DailyDomainRollup, MonthlyDomainRollup),
+            _bounce_type_q(f),
+            ("recipient_domain",),
+            {"n": F("count")},
+        )
+        for part in exact_parts
+    ]
+    sqls = []
+    for queryset in summed:
+        sql, part_params = queryset.query.sql_with_params()
+        sqls.append(sql)
+        params.extend(part_params)
+    statement = (
+        f"{listed} UNION ALL SELECT NULL, NULL, u.r_recipient_domain, SUM(u.r_n) "  # noqa: S608
+        f"FROM ({' UNION ALL '.join(sqls)}) u GROUP BY u.r_recipient_domain"
+    )
+    with conn.cursor() as cursor:
+        cursor.execute(statement, params)
+        rows = cursor.fetchall()
+    top = _exact_top(rows)
+    return _top_domains_summed(f) if top is None else top
+
+
+def _months_between(first: dt.date, last: dt.date) -> list[dt.date]:
+    months = []
+    while first <= last:
+        months.append(first)
+        first = _next_month(first)
+    return months
+
+
+def _exact_top(rows: list[tuple]) -> list[dict] | None:
+    """Merge closed months' top lists (month, rank, domain, count) with exact sums (month
+    None); return the top domains, or None when the lists cannot prove them."""
+    known: dict[str, int] = defaultdict(int)
+    listed_in: dict[str, list[dt.date]] = defaultdict(list)
+    smallest: dict[dt.date, int] = {}
+    remainder: dict[dt.date, int] = {}
+    for month, rank, domain, count in rows:
+        count = int(count)
+        if month is None:
+            known[domain] += count
+            continue
+        month = _as_date(month)
+        if rank == 0:
+            remainder[month] = count
+            continue
+        known[domain] += count
+        listed_in[domain].append(month)
+        smallest[month] = min(smallest.get(month, count), count)
+    # The most an unlisted domain can have had in each month.
+    bound = {m: min(smallest.get(m, 0), n) if n else 0 for m, n in remainder.items()}
+    all_bounds = sum(bound.values())
+
+    def upper(domain: str) -> int:
+        return known[domain] + all_bounds - sum(bound[m] for m in listed_in.get(domain, ()))
+
+    ranked = sorted(((-n, d) for d, n in known.items() if n > 0))
+    chosen = ranked[:TOP_DOMAINS]
+    if any(upper(d) != -n for n, d in chosen):
+        return None  # a shown domain's count is not fully known
+    if len(chosen) < TOP_DOMAINS:
+        if all_bounds:
+            return None
+    else:
+        last_n, last_d = -chosen[-1][0], chosen[-1][1]
+        if all_bounds >= last_n:
+            return None  # a domain seen nowhere could tie or pass the last one
+        for _n, domain in ranked[TOP_DOMAINS:]:
+            most = upper(domain)
+            if most > last_n or (most == last_n and domain < last_d):
+                return None
+    return [{"domain": d, "n": -n} for n, d in chosen]
+
+
+def _top_domains_summed(f: ReportFilters) -> list[dict]:
     """Top recipient domains: whole months from the monthly table, edge days from the daily.
 
     One statement: SELECT d, SUM(n) FROM (months UNION ALL edge days) GROUP BY d … LIMIT.
@@ -313,7 +612,7 @@ def _top_domains_from_rollups(f: ReportFilters) -> list[dict]:
         f"SELECT u.d, SUM(u.n) AS total FROM ({' UNION ALL '.join(parts)}) u "  # noqa: S608
         f"GROUP BY u.d ORDER BY total DESC, u.d LIMIT {TOP_DOMAINS:d}"
     )
-    with connection.cursor() as cursor:
+    with _connection(DailyDomainRollup).cursor() as cursor:
         cursor.execute(statement, params)
         return [{"domain": d, "n": int(n)} for d, n in cursor.fetchall()]
 
@@ -448,7 +747,13 @@ def _timeline(
 ) -> tuple[str, list[Point]]:
     """Bucket the days: by day up to two months, by week up to ~6 months, else by month."""
     span = (f.end - f.start).days + 1
-    granularity = "day" if span <= 62 else "week" if span <= 190 else "month"
+    granularity = (
+        "day"
+        if span <= DAYS_BUCKETED_BY_DAY
+        else "week"
+        if span <= DAYS_BUCKETED_BY_WEEK
+        else "month"
+    )
     buckets: list[tuple[dt.date, dt.date, str]] = []
     day = f.start
     while day <= f.end:
