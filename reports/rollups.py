@@ -25,9 +25,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
-from django.db import connection, models, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, models, transaction
 from django.db.models import Case, Count, F, Min, Q, Sum, Value, When
 from django.db.models.expressions import Combinable
 from django.db.models.functions import (
@@ -149,7 +149,7 @@ def add_bounces(bounces: Sequence[Bounce]) -> None:
     _reopen_months({key[0] for key in by_domain})
 
 
-def _by_month(rows: dict[tuple, tuple[int, ...]]) -> dict[tuple, tuple[int, ...]]:
+def _by_month(rows: Mapping[tuple, tuple[int, ...]]) -> dict[tuple, tuple[int, ...]]:
     """Sum per-day rows (the day first in each key) into their months' rows."""
     months: dict[tuple, tuple[int, ...]] = {}
     for (day, *rest), values in rows.items():
@@ -184,7 +184,7 @@ def add_sent(sent_emails: Iterable[SentEmail]) -> None:
 def _upsert(
     model: type[models.Model],
     dimensions: Sequence[str],
-    rows: dict[tuple, tuple[int, ...]],
+    rows: Mapping[tuple, tuple[int, ...]],
     counters: Sequence[str] = ("count",),
 ) -> None:
     """INSERT … ON CONFLICT (dims) DO UPDATE SET c = c + excluded.c (PostgreSQL and SQLite)."""
@@ -406,6 +406,7 @@ def close_months(
 ) -> int:
     """Materialise the top recipient domains of closed months; return the rows written.
 
+    Reads the main database (never the report's replica): it writes from what it reads.
     `rebuild`: (re)build every closed month in [first, last] (month starts; all when omitted).
     Otherwise only the closed months that have domain roll-ups but no materialised rows yet
     (the daily task).
@@ -415,20 +416,22 @@ def close_months(
     with transaction.atomic():
         if rebuild:
             ClosedMonthTopDomain.objects.filter(_month_range(first, last)).delete()
-            months = (
-                MonthlyDomainRollup.objects.filter(_month_range(first, last), month__lt=this_month)
+            found = (
+                MonthlyDomainRollup.objects.using(DEFAULT_DB_ALIAS)
+                .filter(_month_range(first, last), month__lt=this_month)
                 .values_list("month", flat=True)
                 .distinct()
             )
         else:
             done = ClosedMonthTopDomain.objects.filter(rank=0).values("month")
-            months = (
-                MonthlyDomainRollup.objects.filter(month__lt=this_month)
+            found = (
+                MonthlyDomainRollup.objects.using(DEFAULT_DB_ALIAS)
+                .filter(month__lt=this_month)
                 .exclude(month__in=done)
                 .values_list("month", flat=True)
                 .distinct()
             )
-        months = sorted({_as_date(m) for m in months})
+        months = sorted({_as_date(m) for m in found})
         if not months:
             return 0
         qn = connection.ops.quote_name

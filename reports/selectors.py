@@ -61,6 +61,7 @@ from .models import (
 )
 from .rates import RateRow, mailings_over_threshold, senders_over_threshold, threshold
 from .rollups import _day_bounds, _next_month, day_sql
+from .routers import read_alias
 
 TOP_DOMAINS = 10
 MAX_MAILINGS = 200
@@ -197,6 +198,7 @@ def bounce_report(*, filters: ReportFilters, force: str | None = None) -> Bounce
     raw = force == RAW
 
     # Bounce counts per (day, type, category).
+    day_rows: Iterable[dict[str, Any]]
     if raw or (f.recipient_domain and f.has_origin_filter):
         report.sources["bounces"] = RAW
         day_rows = (
@@ -239,6 +241,7 @@ def bounce_report(*, filters: ReportFilters, force: str | None = None) -> Bounce
     report.domains = [DomainRow(domain=r["domain"], count=r["n"]) for r in domain_rows]
 
     # Sent and bounced per (day sent, mailing).
+    sent_rows: Iterable[dict[str, Any]]
     if raw or f.recipient_domain:
         report.sources["sent"] = RAW
         sent_rows = (
@@ -404,7 +407,9 @@ def _part_queryset(
     for name, expression in measures.items():
         values[f"r_{name}"] = expression * Value(part.sign) if part.sign != 1 else expression
     return (
-        model.objects.filter(where, **{f"{column}__gte": part.first, f"{column}__lte": part.last})
+        model._default_manager.filter(
+            where, **{f"{column}__gte": part.first, f"{column}__lte": part.last}
+        )
         .order_by()
         .values(**values)
     )
@@ -647,7 +652,7 @@ def raw_bounces(f: ReportFilters) -> QuerySet[Bounce]:
         q &= Q(sent_email__mailing_id=f.mailing)
     if f.recipient_domain:
         q &= Q(recipient_domain__iexact=f.recipient_domain)
-    return Bounce.objects.filter(q).order_by()
+    return Bounce.objects.using(read_alias()).filter(q).order_by()
 
 
 def raw_sent(f: ReportFilters) -> QuerySet[SentEmail]:
@@ -665,7 +670,8 @@ def raw_sent(f: ReportFilters) -> QuerySet[SentEmail]:
         q &= Q(to_address__iendswith="@" + f.recipient_domain)
     first = Bounce.objects.filter(sent_email=OuterRef("pk")).exclude(type="").order_by("id")
     return (
-        SentEmail.objects.filter(q)
+        SentEmail.objects.using(read_alias())
+        .filter(q)
         .exclude(status__in=SentEmail.UNSENT)
         .order_by()
         .annotate(
@@ -720,7 +726,7 @@ def blocks_now(f: ReportFilters) -> QuerySet[Block]:
     if f.category:
         type_, slug = f.category_pair
         q &= Q(type=type_, category=slug)
-    return Block.objects.active().filter(q).order_by()
+    return Block.objects.using(read_alias()).active().filter(q).order_by()
 
 
 def unblocks_in_period(f: ReportFilters) -> QuerySet[Unblock]:
@@ -736,7 +742,7 @@ def unblocks_in_period(f: ReportFilters) -> QuerySet[Unblock]:
         q &= Q(block_type=type_, category=slug)
     if f.has_origin_filter:
         q &= Q(Exists(Block.objects.filter(pk=OuterRef("block_id")).filter(_cause_q(f, ""))))
-    return Unblock.objects.filter(q).order_by()
+    return Unblock.objects.using(read_alias()).filter(q).order_by()
 
 
 # --- shaping ------------------------------------------------------------------------------------
@@ -802,7 +808,11 @@ def _categories(by_category: dict[tuple[str, str], int]) -> dict[str, list[Categ
 
 
 def _mailings(by_mailing: dict[int, list[int]], limit: Decimal) -> list[MailingRow]:
-    names = dict(Mailing.objects.filter(pk__in=list(by_mailing)).values_list("pk", "name"))
+    names = dict(
+        Mailing.objects.using(read_alias())
+        .filter(pk__in=list(by_mailing))
+        .values_list("pk", "name")
+    )
     rows = [
         MailingRow(
             id=mailing_id,
