@@ -558,7 +558,8 @@ def _analyze_rollups(connection) -> None:
             "reports_monthlysentrollup",
             "reports_closedmonthtopdomain",
         ):
-            cursor.execute(f"ANALYZE {table}")
+            # VACUUM too: sets the visibility map, as autovacuum would after the load.
+            cursor.execute(f"VACUUM ANALYZE {table}")
 
 
 if __name__ == "__main__":

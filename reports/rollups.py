@@ -243,7 +243,9 @@ def _insert_select(model: type[models.Model], columns: Sequence[str], queryset) 
     select = ", ".join(f"sub.{qn('r_' + c)}" for c in columns)
     statement = (
         f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(c) for c in columns)}) "  # noqa: S608
-        f"SELECT {select} FROM ({sql}) sub"
+        # In time order, as the incremental upserts would have written them: a period's rows
+        # then sit on few pages (a 12-month read of a shuffled table touched 9k pages a day).
+        f"SELECT {select} FROM ({sql}) sub ORDER BY sub.{qn('r_' + columns[0])}"
     )
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
