@@ -40,7 +40,8 @@ SENT_DIMENSIONS = (
     "channel",
 )
 MONTH_SENT_DIMENSIONS = ("month", *SENT_DIMENSIONS[1:])
-TOP_DOMAIN_DIMENSIONS = ("month", "type", "category", "rank")
+# Filter group first: a period reads one group's rows of a range of months.
+TOP_DOMAIN_DIMENSIONS = ("type", "category", "month", "rank")
 
 
 class DailyBounceRollup(models.Model):

@@ -56,7 +56,7 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': 'closed-month top domain',
                 'verbose_name_plural': 'closed-month top domains',
-                'constraints': [models.UniqueConstraint(fields=('month', 'type', 'category', 'rank'), name='rollup_top_domain_dims')],
+                'constraints': [models.UniqueConstraint(fields=('type', 'category', 'month', 'rank'), name='rollup_top_domain_dims')],
             },
         ),
         migrations.CreateModel(
