@@ -472,45 +472,82 @@ def _top_domains_from_rollups(f: ReportFilters) -> list[dict]:
     """Top recipient domains: closed months' materialised top lists, the rest summed exactly.
 
     Each closed month's group lists its biggest domains and a remainder; a domain missing from
-    a month's list had at most that list's smallest count there. The lists answer when that
+    a month's list had at most that list's smallest count there (in part of the month too).
+    A closed month only partly in the period counts its listed domains' days exactly (index
+    probes per listed domain) and bounds the others the same way. The lists answer when that
     proves the top exact (every shown domain fully counted, nobody else able to reach the
-    last); otherwise (a flat tail, or a closed month not materialised yet) the summed
-    roll-ups do, one more statement.
+    last); otherwise (a flat tail) the summed roll-ups do, one more statement. Open months and
+    closed months not materialised yet are summed exactly.
     """
     group = _top_domain_group(f)
     this_month = timezone.localdate(timezone=timezone.get_default_timezone()).replace(day=1)
-    parts = _grain_parts(f, by_day=False)
-    whole = parts[0] if parts[0].grain == "month" and parts[0].anchor is None else None
-    if group is None or whole is None or whole.first >= this_month:
+    if group is None or f.start >= this_month:
         return _top_domains_summed(f)
-    last_closed = min(whole.last, _prev_month(this_month))
-    exact_parts = parts[1:]
-    if whole.last > last_closed:  # the current month, whole: the period ends on its last day
-        exact_parts.append(GrainPart("month", this_month, whole.last))
+    closed_whole: list[dt.date] = []
+    closed_partial: list[tuple[dt.date, dt.date, dt.date]] = []  # (month, first day, last day)
+    month = f.start.replace(day=1)
+    while month < this_month and month <= f.end:
+        first, last = max(f.start, month), min(f.end, _month_end(month))
+        if first == month and last == _month_end(month):
+            closed_whole.append(month)
+        else:
+            closed_partial.append((month, first, last))
+        month = _next_month(month)
+    open_parts = (
+        _grain_parts(ReportFilters(start=this_month, end=f.end), by_day=False)
+        if f.end >= this_month
+        else []
+    )
 
     conn = _connection(ClosedMonthTopDomain)
     qn, adapt = conn.ops.quote_name, conn.ops.adapt_datefield_value
     top_table = qn(ClosedMonthTopDomain._meta.db_table)
-    closed_months = [adapt(m) for m in _months_between(whole.first, last_closed)]
-    listed = (
-        "SELECT month, rank, recipient_domain, count FROM "  # noqa: S608
+    daily_table = qn(DailyDomainRollup._meta.db_table)
+    closed = sorted([*closed_whole, *(m for m, _a, _b in closed_partial)])
+    marker = "t.type = '' AND t.category = '' AND t.rank = 0"  # the month is materialised
+    # 1. The lists (and remainders) of every closed month of the period.
+    statement = (
+        "SELECT 'L', month, rank, recipient_domain, count FROM "  # noqa: S608
         f"{top_table} WHERE type = %s AND category = %s AND month >= %s AND month <= %s"
     )
-    params: list[Any] = [*group, closed_months[0], closed_months[-1]]
-    # Closed months not materialised yet (no marker: the all-bounces remainder row) are
-    # summed, as are the partial months and the current one.
-    unlisted = " UNION ALL ".join(["SELECT %s AS m"] * len(closed_months))
-    missing = RawSQL(  # noqa: S611 - table name and placeholders only
-        # NOT EXISTS: one index probe per month (NOT IN re-scanned the table per row).
-        f"SELECT w.m FROM ({unlisted}) w WHERE NOT EXISTS (SELECT 1 FROM {top_table} t "  # noqa: S608
-        "WHERE t.month = w.m AND t.type = '' AND t.category = '' AND t.rank = 0)",
-        closed_months,
-    )
-    summed = [
-        MonthlyDomainRollup.objects.filter(_bounce_type_q(f), month__in=missing)
-        .order_by()
-        .values(r_day=F("month"), r_recipient_domain=F("recipient_domain"), r_n=F("count"))
-    ]
+    params: list[Any] = [*group, adapt(closed[0]), adapt(closed[-1])]
+    # 2. A partial closed month: its listed domains' counts on the period's days.
+    type_sql, type_params = _where_sql(DailyDomainRollup, _bounce_type_q(f))
+    for month, first, last in closed_partial:
+        statement += (
+            " UNION ALL SELECT 'P', NULL, NULL, d.recipient_domain, SUM(d.count) "  # noqa: S608
+            f"FROM {daily_table} d WHERE {type_sql.replace(daily_table, 'd')} "
+            "AND d.day >= %s AND d.day <= %s AND d.recipient_domain IN ("
+            f"SELECT t.recipient_domain FROM {top_table} t WHERE t.type = %s "
+            "AND t.category = %s AND t.month = %s AND t.rank > 0) GROUP BY d.recipient_domain"
+        )
+        params += [*type_params, adapt(first), adapt(last), *group, adapt(month)]
+    # 3. Exact sums: open months, and closed months not materialised yet.
+    summed: list[QuerySet] = []
+    if closed_whole:
+        months_sql = " UNION ALL ".join(["SELECT %s AS m"] * len(closed_whole))
+        missing = RawSQL(  # noqa: S611 - table name and placeholders only
+            # NOT EXISTS: one index probe per month (NOT IN re-scanned the table per row).
+            f"SELECT w.m FROM ({months_sql}) w WHERE NOT EXISTS (SELECT 1 FROM {top_table} t "  # noqa: S608
+            f"WHERE t.month = w.m AND {marker})",
+            [adapt(m) for m in closed_whole],
+        )
+        summed.append(
+            MonthlyDomainRollup.objects.filter(_bounce_type_q(f), month__in=missing)
+            .order_by()
+            .values(r_day=F("month"), r_recipient_domain=F("recipient_domain"), r_n=F("count"))
+        )
+    for month, first, last in closed_partial:
+        materialised = ClosedMonthTopDomain.objects.filter(
+            month=month, type="", category="", rank=0
+        )
+        summed.append(
+            DailyDomainRollup.objects.filter(
+                ~Exists(materialised), _bounce_type_q(f), day__gte=first, day__lte=last
+            )
+            .order_by()
+            .values(r_day=F("day"), r_recipient_domain=F("recipient_domain"), r_n=F("count"))
+        )
     summed += [
         _part_queryset(
             part,
@@ -519,49 +556,57 @@ def _top_domains_from_rollups(f: ReportFilters) -> list[dict]:
             ("recipient_domain",),
             {"n": F("count")},
         )
-        for part in exact_parts
+        for part in open_parts
     ]
-    sqls = []
-    for queryset in summed:
-        sql, part_params = queryset.query.sql_with_params()
-        sqls.append(sql)
-        params.extend(part_params)
-    statement = (
-        f"{listed} UNION ALL SELECT NULL, NULL, u.r_recipient_domain, SUM(u.r_n) "  # noqa: S608
-        f"FROM ({' UNION ALL '.join(sqls)}) u GROUP BY u.r_recipient_domain"
-    )
+    if summed:
+        sqls = []
+        for queryset in summed:
+            sql, part_params = queryset.query.sql_with_params()
+            sqls.append(sql)
+            params.extend(part_params)
+        statement += (
+            " UNION ALL SELECT 'X', NULL, NULL, u.r_recipient_domain, SUM(u.r_n) "  # noqa: S608
+            f"FROM ({' UNION ALL '.join(sqls)}) u GROUP BY u.r_recipient_domain"
+        )
     with conn.cursor() as cursor:
         cursor.execute(statement, params)
         rows = cursor.fetchall()
-    top = _exact_top(rows)
+    top = _exact_top(rows, {m for m, _a, _b in closed_partial})
     return _top_domains_summed(f) if top is None else top
 
 
-def _months_between(first: dt.date, last: dt.date) -> list[dt.date]:
-    months = []
-    while first <= last:
-        months.append(first)
-        first = _next_month(first)
-    return months
+def _where_sql(model: type[models.Model], where: Q) -> tuple[str, list[Any]]:
+    """The WHERE clause `where` compiles to on `model`'s table ("1 = 1" when empty)."""
+    query = model._default_manager.filter(where).order_by().values("pk").query
+    sql, params = query.sql_with_params()
+    _select, sep, condition = sql.partition(" WHERE ")
+    return (condition, list(params)) if sep else ("1 = 1", [])
 
 
-def _exact_top(rows: list[tuple]) -> list[dict] | None:
-    """Merge closed months' top lists (month, rank, domain, count) with exact sums (month
-    None); return the top domains, or None when the lists cannot prove them."""
+def _exact_top(rows: list[tuple], partial: Iterable[dt.date] = ()) -> list[dict] | None:
+    """Merge closed months' top lists ("L": month, rank, domain, count; rank 0 = remainder),
+    the period's days of a partial month's listed domains ("P") and exact sums ("X"); return
+    the top domains, or None when the lists cannot prove them.
+
+    A month in `partial` is only partly in the period: its list says who is listed and bounds
+    the others; the counts come from its "P" rows.
+    """
+    partial = set(partial)
     known: dict[str, int] = defaultdict(int)
     listed_in: dict[str, list[dt.date]] = defaultdict(list)
     smallest: dict[dt.date, int] = {}
     remainder: dict[dt.date, int] = {}
-    for month, rank, domain, count in rows:
+    for kind, month, rank, domain, count in rows:
         count = int(count)
-        if month is None:
+        if kind != "L":
             known[domain] += count
             continue
         month = _as_date(month)
         if rank == 0:
             remainder[month] = count
             continue
-        known[domain] += count
+        if month not in partial:
+            known[domain] += count
         listed_in[domain].append(month)
         smallest[month] = min(smallest.get(month, count), count)
     # The most an unlisted domain can have had in each month.

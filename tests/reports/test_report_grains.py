@@ -194,8 +194,14 @@ def test_top_lists_that_cannot_prove_the_top_give_way():
     march, april = dt.date(2026, 3, 1), dt.date(2026, 4, 1)
     # Two lists of one domain each over remainders: other domains exist, each may have had up
     # to 5 + 3, and the lists name fewer than ten: they cannot tell the top.
-    rows = [(march, 1, "a", 6), (march, 0, "", 5), (april, 1, "a", 3), (april, 0, "", 5)]
+    rows = [("L", march, 1, "a", 6), ("L", march, 0, "", 5)]
+    rows += [("L", april, 1, "a", 3), ("L", april, 0, "", 5)]
     assert _exact_top(rows) is None
     # Complete lists (no remainder) are exact, with the exact sums added.
-    rows = [(march, 1, "a", 6), (march, 2, "b", 2), (march, 0, "", 0), (None, None, "b", 5)]
+    rows = [("L", march, 1, "a", 6), ("L", march, 2, "b", 2), ("L", march, 0, "", 0)]
+    rows += [("X", None, None, "b", 5)]
     assert _exact_top(rows) == [{"domain": "b", "n": 7}, {"domain": "a", "n": 6}]
+    # March only partly in the period: its listed domains count their days ("P").
+    rows = [("L", march, 1, "a", 6), ("L", march, 2, "b", 2), ("L", march, 0, "", 0)]
+    rows += [("P", None, None, "a", 1), ("X", None, None, "b", 5)]
+    assert _exact_top(rows, {march}) == [{"domain": "b", "n": 5}, {"domain": "a", "n": 1}]
