@@ -376,12 +376,24 @@ def _generate(n_bounces: int, n_sent: int) -> None:
 
 # --- timing ------------------------------------------------------------------------------------
 def _median_run(fn: Callable[[], _R], runs: int) -> tuple[float, _R]:
+    return _runs(fn, runs)[1:]
+
+
+def _runs(fn: Callable[[], _R], runs: int) -> tuple[float, float, _R]:
+    """Return the first (cold) run's seconds, the median's, and the last result."""
     times = []
-    for _ in range(runs):
+    for _ in range(max(runs, 1)):
         began = time.perf_counter()
         result = fn()
         times.append(time.perf_counter() - began)
-    return statistics.median(times), result
+    return times[0], statistics.median(times), result
+
+
+def _peak_rss_mb() -> float:
+    import resource
+
+    # Linux reports kilobytes (macOS bytes; the benchmark runs on Linux).
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 _R = TypeVar("_R")
@@ -400,6 +412,7 @@ def main() -> int:
     from django.core.management import call_command
     from django.db import connection
     from django.test import Client
+    from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
     from bounces.models import Bounce
@@ -418,8 +431,11 @@ def main() -> int:
             cursor.execute(
                 "TRUNCATE bounces_unblock, bounces_block, bounces_bounce, bounces_sentemail, "
                 "bounces_mailing, records_contact, reports_dailybouncerollup, "
-                "reports_dailydomainrollup, reports_dailysentrollup, reports_ratealert CASCADE"
+                "reports_dailydomainrollup, reports_dailysentrollup, reports_monthlybouncerollup, "
+                "reports_monthlydomainrollup, reports_monthlysentrollup, "
+                "reports_closedmonthtopdomain, reports_ratealert CASCADE"
             )
+    rebuild_s: float | None = None
     have = Bounce.objects.count()
     if have == 0:
         _timed("generated the data", _generate, args.bounces, args.sent)
@@ -427,19 +443,19 @@ def main() -> int:
             _timed("ANALYZE", cursor.execute, "ANALYZE")
         if args.generate_only:
             return 0
+        began = time.monotonic()
         written = _timed("rebuilt the roll-ups", rollups.rebuild)
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE reports_dailybouncerollup")
-            cursor.execute("ANALYZE reports_dailydomainrollup")
-            cursor.execute("ANALYZE reports_dailysentrollup")
+        rebuild_s = time.monotonic() - began
+        _analyze_rollups(connection)
         _log(f"roll-up rows: {written}")
     else:
         _log(f"using the existing data ({have:,} bounces); --regenerate to start over")
         if args.rebuild:
+            began = time.monotonic()
             written = _timed("rebuilt the roll-ups", rollups.rebuild)
+            rebuild_s = time.monotonic() - began
             _log(f"roll-up rows: {written}")
-            with connection.cursor() as cursor:
-                cursor.execute("ANALYZE")
+            _analyze_rollups(connection)
     if args.generate_only:
         return 0
 
@@ -449,12 +465,17 @@ def main() -> int:
             "bounces_sentemail), (SELECT count(*) FROM bounces_block WHERE lifted_at IS NULL), "
             "(SELECT count(*) FROM reports_dailybouncerollup), "
             "(SELECT count(*) FROM reports_dailydomainrollup), "
-            "(SELECT count(*) FROM reports_dailysentrollup)"
+            "(SELECT count(*) FROM reports_dailysentrollup), "
+            "(SELECT count(*) FROM reports_monthlybouncerollup), "
+            "(SELECT count(*) FROM reports_monthlydomainrollup), "
+            "(SELECT count(*) FROM reports_monthlysentrollup), "
+            "(SELECT count(*) FROM reports_closedmonthtopdomain)"
         )
         counts = cursor.fetchone()
     _log(
-        "rows: {:,} bounces, {:,} sent emails, {:,} active blocks; roll-ups: {:,} bounce, "
-        "{:,} domain, {:,} sent".format(*counts)
+        "rows: {:,} bounces, {:,} sent emails, {:,} active blocks; daily roll-ups: {:,} bounce, "
+        "{:,} domain, {:,} sent; monthly: {:,} bounce, {:,} domain, {:,} sent; closed months' "
+        "top domains: {:,}".format(*counts)
     )
 
     today = timezone.localdate(timezone=timezone.get_default_timezone())
@@ -477,18 +498,36 @@ def main() -> int:
     client = Client()
     client.force_login(user)
 
+    from django.db import reset_queries
+
     results = []
     for label, filters, query in cases:
-        rollup_s, report = _median_run(partial(bounce_report, filters=filters), args.runs)
-        page_s, response = _median_run(partial(client.get, "/reports/bounces/", query), args.runs)
+        cold_s, rollup_s, report = _runs(partial(bounce_report, filters=filters), args.runs)
+        page_cold_s, page_s, response = _runs(
+            partial(client.get, "/reports/bounces/", query), args.runs
+        )
         assert response.status_code == 200, response.status_code
-        raw_s, raw = _median_run(partial(bounce_report, filters=filters, force=RAW), args.raw_runs)
-        same = (report.sent, report.bounced, report.bounces) == (raw.sent, raw.bounced, raw.bounces)
-        results.append((label, rollup_s, page_s, raw_s, report, same))
+        reset_queries()  # the request clears the log when it starts: count from 0
+        with CaptureQueriesContext(connection) as page_queries:
+            client.get("/reports/bounces/", query)
+        if args.raw_runs:
+            raw_s, raw = _median_run(
+                partial(bounce_report, filters=filters, force=RAW), args.raw_runs
+            )
+            same: bool | None = (report.sent, report.bounced, report.bounces, report.domains) == (
+                raw.sent,
+                raw.bounced,
+                raw.bounces,
+                raw.domains,
+            )
+        else:
+            raw_s, same = float("nan"), None
+        results.append((label, rollup_s, page_s, raw_s, same, len(page_queries)))
         _log(
-            f"{label}: roll-ups {rollup_s * 1000:.0f} ms (page {page_s * 1000:.0f} ms), "
-            f"raw rows {raw_s * 1000:.0f} ms; sent {report.sent:,}, bounced {report.bounced:,}, "
-            f"bounces {report.bounces:,}; raw path agrees: {same}"
+            f"{label}: roll-ups {rollup_s * 1000:.0f} ms (first {cold_s * 1000:.0f}), page "
+            f"{page_s * 1000:.0f} ms (first {page_cold_s * 1000:.0f}), "
+            f"{len(page_queries)} queries; raw rows {raw_s * 1000:.0f} ms; sent {report.sent:,}, "
+            f"bounced {report.bounced:,}, bounces {report.bounces:,}; raw path agrees: {same}"
         )
 
     print()
@@ -496,13 +535,31 @@ def main() -> int:
         f"Bounce report, {counts[0]:,} bounces / {counts[1]:,} sent emails, PostgreSQL "
         f"({start} – {end}); median of {args.runs} runs (raw: {args.raw_runs})"
     )
-    print(f"{'case':45} {'roll-ups':>10} {'page':>10} {'raw rows':>10}  agree")
-    for label, rollup_s, page_s, raw_s, _report, same in results:
+    print(f"{'case':45} {'roll-ups':>10} {'page':>10} {'queries':>8} {'raw rows':>10}  agree")
+    for label, rollup_s, page_s, raw_s, same, queries in results:
         print(
-            f"{label:45} {rollup_s * 1000:>8.0f}ms {page_s * 1000:>8.0f}ms "
+            f"{label:45} {rollup_s * 1000:>8.0f}ms {page_s * 1000:>8.0f}ms {queries:>8} "
             f"{raw_s * 1000:>8.0f}ms  {same}"
         )
+    if rebuild_s is not None:
+        print(f"roll-up rebuild: {rebuild_s:.1f} s")
+    print(f"peak RSS of this process: {_peak_rss_mb():.0f} MB")
     return 0
+
+
+def _analyze_rollups(connection) -> None:
+    with connection.cursor() as cursor:
+        for table in (
+            "reports_dailybouncerollup",
+            "reports_dailydomainrollup",
+            "reports_dailysentrollup",
+            "reports_monthlybouncerollup",
+            "reports_monthlydomainrollup",
+            "reports_monthlysentrollup",
+            "reports_closedmonthtopdomain",
+        ):
+            # VACUUM too: sets the visibility map, as autovacuum would after the load.
+            cursor.execute(f"VACUUM ANALYZE {table}")
 
 
 if __name__ == "__main__":

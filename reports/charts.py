@@ -7,12 +7,16 @@ a table with the same numbers in the template (screen readers, and anyone who wa
 
 from __future__ import annotations
 
+import functools
 import math
 import re
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 import pygal
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from pygal.style import Style
 
@@ -64,6 +68,13 @@ def _render(chart: pygal.graph.graph.Graph) -> SafeString:
     return mark_safe(svg)  # noqa: S308 - pygal escapes every label it draws
 
 
+# pygal builds an XML tree per chart (a few ms each, four per page). A chart is a function of
+# its figures and the language: a closed period's charts are drawn once per process.
+@functools.lru_cache(maxsize=256)
+def _drawn(kind: str, language: str | None, *args: Any) -> SafeString:
+    return _DRAW[kind](*args)
+
+
 def count_ticks(largest: int, *, most: int = 6) -> list[int]:
     """Return whole-number axis ticks from 0 to at least `largest` (counts have no halves)."""
     step = max(1, math.ceil(largest / most))
@@ -87,8 +98,13 @@ def rate_chart(report: BounceReport) -> SafeString:
 
     A period in which nothing was sent has no rate: it is a gap in the line, not 0 %.
     """
-    points = report.timeline
-    ticks = rate_ticks(float(max([report.threshold * 2, *[p.rate for p in points if p.sent]])))
+    points = tuple((p.label, p.rate if p.sent else None) for p in report.timeline)
+    return _drawn("rate", get_language(), points, report.threshold)
+
+
+def _rate_chart(points: tuple[tuple[str, Decimal | None], ...], threshold: Decimal) -> SafeString:
+    rates = [rate for _label, rate in points if rate is not None]
+    ticks = rate_ticks(float(max([threshold * 2, *rates])))
     chart = pygal.Line(
         **_config(
             x_label_rotation=30 if len(points) > 12 else 0,
@@ -101,18 +117,18 @@ def rate_chart(report: BounceReport) -> SafeString:
             value_formatter=lambda v: f"{v:.2f} %",
         )
     )
-    chart.x_labels = [p.label for p in points]
-    chart.add(_("Bounce rate (%)"), [float(p.rate) if p.sent else None for p in points])
+    chart.x_labels = [label for label, _rate in points]
+    chart.add(_("Bounce rate (%)"), [None if r is None else float(r) for _label, r in points])
     chart.add(
-        _("Threshold (%(rate)s %%)") % {"rate": _fmt(report.threshold)},
-        [float(report.threshold)] * len(points),
+        _("Threshold (%(rate)s %%)") % {"rate": _fmt(threshold)},
+        [float(threshold)] * len(points),
         stroke_style={"dasharray": "12, 6", "width": 3},
         show_dots=False,
     )
     return _render(chart)
 
 
-def _bars(labels: list[str], counts: list[int], *, width: int = WIDE) -> SafeString:
+def _bars(labels: tuple[str, ...], counts: tuple[int, ...], width: int = WIDE) -> SafeString:
     # pygal draws a horizontal bar chart's first label at the bottom: reversed, the largest
     # (first) row is on top, in the same order as the table below the chart.
     ticks = count_ticks(max(counts, default=0))
@@ -134,14 +150,19 @@ def _bars(labels: list[str], counts: list[int], *, width: int = WIDE) -> SafeStr
 def category_chart(rows: list[CategoryRow]) -> SafeString:
     """Bounces per category of one type, as horizontal bars, largest first."""
     rows = sorted(rows, key=lambda row: -row.count)
-    return _bars([row.name for row in rows], [row.count for row in rows], width=HALF)
+    labels = tuple(row.name for row in rows)
+    return _drawn("bars", get_language(), labels, tuple(row.count for row in rows), HALF)
 
 
 def domains_chart(rows: list[DomainRow]) -> SafeString:
     """Bounces of the top recipient domains, as horizontal bars, largest first."""
     rows = sorted(rows, key=lambda row: -row.count)
-    return _bars([row.domain or _("(unknown)") for row in rows], [row.count for row in rows])
+    labels = tuple(row.domain or _("(unknown)") for row in rows)
+    return _drawn("bars", get_language(), labels, tuple(row.count for row in rows), WIDE)
 
 
 def _fmt(value: Decimal) -> str:
     return f"{value.normalize():f}"
+
+
+_DRAW: dict[str, Callable[..., SafeString]] = {"rate": _rate_chart, "bars": _bars}

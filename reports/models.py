@@ -29,6 +29,7 @@ BOUNCE_DIMENSIONS = (
 )
 DOMAIN_DIMENSIONS = ("day", "recipient_domain", "type", "category")
 MONTH_DIMENSIONS = ("month", "recipient_domain", "type", "category")
+MONTH_BOUNCE_DIMENSIONS = ("month", *BOUNCE_DIMENSIONS[1:])
 SENT_DIMENSIONS = (
     "day",
     "sender_address",
@@ -38,6 +39,9 @@ SENT_DIMENSIONS = (
     "category",
     "channel",
 )
+MONTH_SENT_DIMENSIONS = ("month", *SENT_DIMENSIONS[1:])
+# Filter group first: a period reads one group's rows of a range of months.
+TOP_DOMAIN_DIMENSIONS = ("type", "category", "month", "rank")
 
 
 class DailyBounceRollup(models.Model):
@@ -157,6 +161,87 @@ class DailySentRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.sender_address or self.sender_domain} {self.sent}/{self.bounced}"
+
+
+class MonthlyBounceRollup(models.Model):
+    """`DailyBounceRollup` summed per calendar month (`month` is the month's first day).
+
+    A 12-month report reads whole months here and only the days at the period's edges from the
+    daily table: tens of rows per month instead of hundreds per day.
+    """
+
+    month = models.DateField(_("month"))
+    type = models.CharField(_("block type"), max_length=10)
+    category = models.CharField(_("category"), max_length=30)
+    channel = models.CharField(_("channel"), max_length=10)
+    sender_address = models.CharField(_("sender address"), max_length=254)
+    sender_domain = models.CharField(_("sender domain"), max_length=253)
+    mailing_id = models.BigIntegerField(_("mailing"), default=0)
+    count = models.BigIntegerField(_("bounces"), default=0)
+
+    class Meta:
+        verbose_name = _("monthly bounce roll-up")
+        verbose_name_plural = _("monthly bounce roll-ups")
+        constraints = [
+            models.UniqueConstraint(
+                fields=MONTH_BOUNCE_DIMENSIONS, name="rollup_month_bounce_dims"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.type}:{self.category} {self.count}"
+
+
+class MonthlySentRollup(models.Model):
+    """`DailySentRollup` summed per calendar month of sending (`month` is its first day)."""
+
+    month = models.DateField(_("month"))
+    sender_address = models.CharField(_("sender address"), max_length=254)
+    sender_domain = models.CharField(_("sender domain"), max_length=253)
+    mailing_id = models.BigIntegerField(_("mailing"), default=0)
+    type = models.CharField(_("block type"), max_length=10, default="")
+    category = models.CharField(_("category"), max_length=30, default="")
+    channel = models.CharField(_("channel"), max_length=10, default="")
+    sent = models.BigIntegerField(_("sent"), default=0)
+    bounced = models.BigIntegerField(_("bounced"), default=0)
+
+    class Meta:
+        verbose_name = _("monthly sent roll-up")
+        verbose_name_plural = _("monthly sent roll-ups")
+        constraints = [
+            models.UniqueConstraint(fields=MONTH_SENT_DIMENSIONS, name="rollup_month_sent_dims"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.sender_address or self.sender_domain} {self.sent}"
+
+
+class ClosedMonthTopDomain(models.Model):
+    """The top recipient domains of one closed month, materialised (closed months are final).
+
+    One group per month and bounce filter: all bounces (type and category ""), one type
+    (category ""), or one category. Each group holds its `TOP_DOMAINS_KEPT` biggest domains
+    (rank 1…) and a remainder row (rank 0, domain "") counting every other domain, so the
+    group's total stays exact and no unlisted domain can exceed the smallest listed count.
+    Written by `rollups.close_months`; a late bounce for a closed month deletes its groups.
+    """
+
+    month = models.DateField(_("month"))
+    type = models.CharField(_("block type"), max_length=10, blank=True)
+    category = models.CharField(_("category"), max_length=30, blank=True)
+    rank = models.PositiveIntegerField(_("rank"))
+    recipient_domain = models.CharField(_("recipient domain"), max_length=253, blank=True)
+    count = models.BigIntegerField(_("bounces"), default=0)
+
+    class Meta:
+        verbose_name = _("closed-month top domain")
+        verbose_name_plural = _("closed-month top domains")
+        constraints = [
+            models.UniqueConstraint(fields=TOP_DOMAIN_DIMENSIONS, name="rollup_top_domain_dims"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} #{self.rank} {self.recipient_domain} {self.count}"
 
 
 class RateAlert(models.Model):

@@ -7,6 +7,7 @@ draws and `core.downloads` writes. Every number on the page links to a list of t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -74,6 +75,24 @@ def rows_url(listing: str, f: ReportFilters, **overrides: Any) -> str:
     return reverse("reports:rows", args=[listing]) + "?" + urlencode(filter_params(f, **overrides))
 
 
+def url_per_value(path: str, f: ReportFilters, key: str) -> Callable[[Any], str]:
+    """Return value → what `path?urlencode(filter_params(f, key=value))` gives, built once.
+
+    The mailings table links every row three times: 600 reverse()s and urlencode()s of the
+    same filters were a tenth of the page.
+    """
+    params = filter_params(f, **{key: "-"})  # a placeholder: the key keeps its place
+    keys = list(params)
+    at = keys.index(key)
+    before = urlencode({k: params[k] for k in keys[:at]})
+    after = urlencode({k: params[k] for k in keys[at + 1 :]})
+
+    def url(value: Any) -> str:
+        return path + "?" + "&".join(p for p in (before, urlencode({key: value}), after) if p)
+
+    return url
+
+
 def record_links(*, type: str = "", category: str = "") -> list[dict[str, Any]]:
     """Links to the contacts and leads lists filtered to records whose address is blocked now
     (records.filters: `blocked` = temporary/permanent/any, `category` = "type:slug")."""
@@ -120,6 +139,9 @@ class BounceReportView(ReportAccessMixin, TemplateView):
         f = filterset.report_filters()
         report = bounce_report(filters=f)
         query = self.request.GET.urlencode()
+        sent_url = url_per_value(reverse("reports:rows", args=["sent"]), f, "mailing")
+        bounced_url = url_per_value(reverse("reports:rows", args=["bounced"]), f, "mailing")
+        filter_url = url_per_value(reverse("reports:bounces"), f, "mailing")
         context.update(
             filter=filterset,
             report=report,
@@ -163,11 +185,9 @@ class BounceReportView(ReportAccessMixin, TemplateView):
             mailings=[
                 {
                     "row": m,
-                    "sent_url": rows_url("sent", f, mailing=m.id),
-                    "bounced_url": rows_url("bounced", f, mailing=m.id),
-                    "filter_url": reverse("reports:bounces")
-                    + "?"
-                    + urlencode(filter_params(f, mailing=m.id)),
+                    "sent_url": sent_url(m.id),
+                    "bounced_url": bounced_url(m.id),
+                    "filter_url": filter_url(m.id),
                 }
                 for m in report.mailings
             ],

@@ -15,7 +15,9 @@ from reports.models import (
     DailyBounceRollup,
     DailyDomainRollup,
     DailySentRollup,
+    MonthlyBounceRollup,
     MonthlyDomainRollup,
+    MonthlySentRollup,
 )
 from tests.factories import BounceFactory, ContactFactory, MailingFactory, SentEmailFactory
 from tests.reports.report_data import at
@@ -47,6 +49,33 @@ def snapshot() -> dict[str, set]:
             "mailing_id",
             "count",
         ),
+        "month_bounce": rows(
+            MonthlyBounceRollup,
+            "month",
+            "type",
+            "category",
+            "channel",
+            "sender_address",
+            "sender_domain",
+            "mailing_id",
+            "count",
+        ),
+        "month_sent": {
+            r
+            for r in rows(
+                MonthlySentRollup,
+                "month",
+                "sender_address",
+                "sender_domain",
+                "mailing_id",
+                "type",
+                "category",
+                "channel",
+                "sent",
+                "bounced",
+            )
+            if r[-1] or r[-2]
+        },
         "domain": rows(DailyDomainRollup, "day", "recipient_domain", "type", "category", "count"),
         "month": rows(
             MonthlyDomainRollup, "month", "recipient_domain", "type", "category", "count"
@@ -134,6 +163,8 @@ def test_rebuild_of_a_range_keeps_other_days():
     before = snapshot()
     DailyBounceRollup.objects.filter(day=dt.date(2025, 3, 1)).update(count=999)
     MonthlyDomainRollup.objects.update(count=999)
+    MonthlyBounceRollup.objects.update(count=999)
+    MonthlySentRollup.objects.update(sent=999)
     rollups.rebuild(dt.date(2025, 2, 27), dt.date(2025, 3, 1))
     assert snapshot() == before
 
