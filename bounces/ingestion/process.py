@@ -31,7 +31,7 @@ from .evidence import Evidence, Finding, clean_text, evidence_from_raw, recipien
 
 logger = logging.getLogger(__name__)
 
-BATCH_SIZE = 100
+BATCH_SIZE = 500
 MAX_ATTEMPTS = 5
 # Back-off after the n-th failed attempt: 30 s, 1 min, 2 min, 4 min, then quarantine (a row gets
 # about 7 minutes to see a transient fault pass before an admin has to look at it).
@@ -165,44 +165,56 @@ class _Pending:
 def _commit(work: list[_Work]) -> ProcessResult:
     if not work:
         return ProcessResult()
-    result = ProcessResult()
     now = timezone.now()
     with transaction.atomic():
-        owned = set(
-            InboundMessage.objects.select_for_update(skip_locked=True)
-            .filter(pk__in=[w.row.pk for w in work], state=State.PENDING)
-            .values_list("pk", flat=True)
-        )
-        result.skipped = len(work) - len(owned)
+        owned = _claim([w.row.pk for w in work])
+        result = ProcessResult(skipped=len(work) - len(owned))
         work = [w for w in work if w.row.pk in owned]
-        pending = _bounces_for(work, now)
-        keys = [p.bounce.dedupe_key for p in pending]
-        existing = set(
-            Bounce.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True)
-        )
-        fresh = [p for p in pending if p.bounce.dedupe_key not in existing]
-        Bounce.objects.bulk_create([p.bounce for p in fresh])
+        fresh = _insert_bounces(_bounces_for(work, now))
         result.bounces = len(fresh)
         _apply_blocks(fresh)
         _mark_sent(fresh)
         _announce([p.bounce for p in fresh])
-        quarantined = {w.row.pk: w.evidence.parse_error for w in work if not w.evidence.parsed}
-        done = [w.row.pk for w in work if w.row.pk not in quarantined]
-        if done:
-            InboundMessage.objects.filter(pk__in=done).update(
-                state=State.PROCESSED, processed_at=now, error="", attempts=F("attempts") + 1
-            )
-        for pk, reason in quarantined.items():
-            InboundMessage.objects.filter(pk=pk).update(
-                state=State.QUARANTINED,
-                processed_at=now,
-                attempts=F("attempts") + 1,
-                error=reason or "The message could not be parsed as a bounce.",
-            )
-        result.processed = len(done)
-        result.quarantined += len(quarantined)
+        result.processed, quarantined = _mark_done(work, now)
+        result.quarantined += quarantined
         result.ids = [w.row.pk for w in work]
     return result
+
+
+def _claim(ids: list[int]) -> set[int]:
+    """Lock the batch's rows still pending; a row another worker holds is skipped, not awaited."""
+    return set(
+        InboundMessage.objects.select_for_update(skip_locked=True)
+        .filter(pk__in=ids, state=State.PENDING)
+        .values_list("pk", flat=True)
+    )
+
+
+def _insert_bounces(pending: list[_Pending]) -> list[_Pending]:
+    """Insert the bounces not stored yet (by dedupe key); return those."""
+    keys = [p.bounce.dedupe_key for p in pending]
+    existing = set(Bounce.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True))
+    fresh = [p for p in pending if p.bounce.dedupe_key not in existing]
+    Bounce.objects.bulk_create([p.bounce for p in fresh])
+    return fresh
+
+
+def _mark_done(work: list[_Work], now) -> tuple[int, int]:
+    """Mark the batch's rows processed, or quarantined when unparsed; return both counts."""
+    quarantined = {w.row.pk: w.evidence.parse_error for w in work if not w.evidence.parsed}
+    done = [w.row.pk for w in work if w.row.pk not in quarantined]
+    if done:
+        InboundMessage.objects.filter(pk__in=done).update(
+            state=State.PROCESSED, processed_at=now, error="", attempts=F("attempts") + 1
+        )
+    for pk, reason in quarantined.items():
+        InboundMessage.objects.filter(pk=pk).update(
+            state=State.QUARANTINED,
+            processed_at=now,
+            attempts=F("attempts") + 1,
+            error=reason or "The message could not be parsed as a bounce.",
+        )
+    return len(done), len(quarantined)
 
 
 def _bounces_for(work: list[_Work], now) -> list[_Pending]:
