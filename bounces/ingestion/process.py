@@ -15,9 +15,8 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
-from django.db import InterfaceError, OperationalError, transaction
-from django.db.models import F, OuterRef, Q, Subquery
-from django.db.models.functions import Substr
+from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from core.addresses import address_domain
@@ -207,12 +206,16 @@ def _mark_done(work: list[_Work], now) -> tuple[int, int]:
         InboundMessage.objects.filter(pk__in=done).update(
             state=State.PROCESSED, processed_at=now, error="", attempts=F("attempts") + 1
         )
-    for pk, reason in quarantined.items():
-        InboundMessage.objects.filter(pk=pk).update(
+    if quarantined:
+        unparsed = "The message could not be parsed as a bounce."
+        InboundMessage.objects.filter(pk__in=list(quarantined)).update(
             state=State.QUARANTINED,
             processed_at=now,
             attempts=F("attempts") + 1,
-            error=reason or "The message could not be parsed as a bounce.",
+            error=Case(
+                *[When(pk=pk, then=Value(why or unparsed)) for pk, why in quarantined.items()],
+                default=Value(unparsed),
+            ),
         )
     return len(done), len(quarantined)
 
@@ -314,36 +317,52 @@ def _apply_blocks(fresh: list[_Pending]) -> None:
 
 def _mark_sent(fresh: list[_Pending]) -> None:
     """Mark each matched sent email bounced once, and count it once on its mailing."""
-    final = [p for p in fresh if p.sent is not None and p.finding is not None and p.finding.final]
-    if not final:
+    # Each email takes the time and reason of its earliest final bounce in the batch.
+    first: dict[int, Bounce] = {}
+    for p in sorted(fresh, key=lambda p: (p.bounce.received_at, p.bounce.pk or 0), reverse=True):
+        if p.sent is not None and p.finding is not None and p.finding.final:
+            first[p.sent.id] = p.bounce
+    if not first:
         return
-    # Locked, so two batches bouncing the same email cannot both count it.
-    rows = list(
-        SentEmail.objects.select_for_update()
-        .filter(pk__in={p.sent.id for p in final if p.sent is not None})
-        .exclude(status=SentEmail.Status.BOUNCED)
-        .values_list("pk", "mailing_id")
-    )
-    if not rows:
-        return
-    # One statement: each email takes the time and reason of its earliest final bounce here.
-    first = Bounce.objects.filter(
-        pk__in=[p.bounce.pk for p in final], sent_email=OuterRef("pk")
-    ).order_by("received_at", "pk")
-    SentEmail.objects.filter(pk__in=[pk for pk, _m in rows]).update(
-        status=SentEmail.Status.BOUNCED,
-        bounced_at=Subquery(first.values("received_at")[:1]),
-        status_reason=Substr(Subquery(first.values("explanation")[:1]), 1, 500),
-    )
+    rows = _sent_emails_bounced(first)
     per_mailing = Counter(mailing_id for _pk, mailing_id in rows if mailing_id)
-    for mailing_id, count in per_mailing.items():
-        Mailing.objects.filter(pk=mailing_id).update(
-            recipients_bounced=F("recipients_bounced") + count
-        )
-    if per_mailing:
-        from ..sending.services import mailings_autopause
+    if not per_mailing:
+        return
+    Mailing.objects.filter(pk__in=list(per_mailing)).update(
+        recipients_bounced=F("recipients_bounced")
+        + Case(*[When(pk=m, then=Value(n)) for m, n in per_mailing.items()], default=Value(0))
+    )
+    from ..sending.services import mailings_autopause
 
-        mailings_autopause(mailing_ids=list(per_mailing))
+    mailings_autopause(mailing_ids=list(per_mailing))
+
+
+def _sent_emails_bounced(first: dict[int, Bounce]) -> list[tuple[int, int | None]]:
+    """Mark the sent emails bounced that are not yet, each with its bounce's time and reason;
+    return (id, mailing id) of those changed.
+
+    One `UPDATE … FROM (VALUES …) … RETURNING`: the guard on the status under the row lock the
+    UPDATE takes means two batches bouncing the same email cannot both count it.
+    """
+    qn = connection.ops.quote_name
+    table = qn(SentEmail._meta.db_table)
+    at = "CAST(%s AS timestamp with time zone)" if connection.vendor == "postgresql" else "%s"
+    params: list = []
+    for pk, bounce in sorted(first.items()):
+        adapted = connection.ops.adapt_datetimefield_value(bounce.received_at)
+        params += [pk, adapted, bounce.explanation[:500]]
+    values = ", ".join([f"(%s, {at}, %s)"] * len(first))
+    bounced = SentEmail.Status.BOUNCED
+    sql = (
+        f"WITH v (id, at, reason) AS (VALUES {values}) "  # noqa: S608 - our names, values bound
+        f"UPDATE {table} SET {qn('status')} = %s, {qn('bounced_at')} = v.at, "
+        f"{qn('status_reason')} = v.reason FROM v "
+        f"WHERE {table}.{qn('id')} = v.id AND {table}.{qn('status')} <> %s "
+        f"RETURNING {table}.{qn('id')}, {table}.{qn('mailing_id')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, bounced, bounced])
+        return [(pk, mailing_id) for pk, mailing_id in cursor.fetchall()]
 
 
 def _announce(bounces: list[Bounce]) -> None:

@@ -152,9 +152,9 @@ def _try_block_batch(batch: list[BlockRequest], policy: BouncePolicy) -> dict[st
     """One attempt at a batch; None (and nothing written) when a racer created a block first."""
     recorded_at = timezone.now()
     keys = {address_key(r.address) for r in batch}
-    active = {
-        b.address: b for b in Block.objects.select_for_update().active().filter(address__in=keys)
-    }
+    # Locked and inserted in address order, so concurrent batches cannot deadlock on them.
+    locked = Block.objects.select_for_update().active().filter(address__in=keys)
+    active = {b.address: b for b in locked.order_by("address")}
     tags_before = {key: _tag(block) for key, block in active.items()}
     new: dict[str, Block] = {}
     added: dict[str, int] = {}
@@ -170,7 +170,7 @@ def _try_block_batch(batch: list[BlockRequest], policy: BouncePolicy) -> dict[st
         else:
             block.bounce_count += 1
         _take_cause(block, r.cause, r.at, r.bounce)
-    if new and not _insert_blocks(list(new.values())):
+    if new and not _insert_blocks([new[key] for key in sorted(new)]):
         return None
     for key, count in added.items():
         block = active[key]
