@@ -225,7 +225,7 @@ def _process_worker(ids: list[int], broker: str, workers: int) -> tuple[float, l
         app.conf.update(task_always_eager=False, broker_url=broker, task_default_queue=queue)
         deadline = time.monotonic() + 60
         nodes = [f"{name}@{os.uname().nodename}" for name in names]
-        while len(app.control.ping(destination=nodes, timeout=0.5)) < workers:
+        while len(app.control.ping(destination=nodes, timeout=0.5) or []) < workers:
             if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
                 raise SystemExit("the Celery workers did not start")
         started = time.perf_counter()

@@ -30,6 +30,9 @@ from .evidence import Evidence, Finding, clean_text, evidence_from_raw, recipien
 
 logger = logging.getLogger(__name__)
 
+# Rows per transaction (and per task). Larger batches pay the per-statement costs (claim,
+# correlation, upserts, record sync, commit) less often: 179 ms per 100 rows in batches of 100,
+# 95-133 ms in batches of 500 (bench.ingestion --mode steps).
 BATCH_SIZE = 500
 MAX_ATTEMPTS = 5
 # Back-off after the n-th failed attempt: 30 s, 1 min, 2 min, 4 min, then quarantine (a row gets
