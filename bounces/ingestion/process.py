@@ -20,6 +20,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from core.addresses import address_domain
+from core.bulk_insert import copy_insert
 
 from ..models import Bounce, BouncePolicy, InboundMessage, Mailing, SentEmail
 from ..services.blocks import BlockCause, BlockRequest, addresses_block
@@ -197,7 +198,7 @@ def _insert_bounces(pending: list[_Pending]) -> list[_Pending]:
     keys = [p.bounce.dedupe_key for p in pending]
     existing = set(Bounce.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True))
     fresh = [p for p in pending if p.bounce.dedupe_key not in existing]
-    Bounce.objects.bulk_create([p.bounce for p in fresh])
+    copy_insert(Bounce, [p.bounce for p in fresh])
     return fresh
 
 

@@ -224,7 +224,9 @@ def _insert_many(rows: list[InboundMessage], texts: dict[str, str]) -> None:
         try:
             with transaction.atomic(), connection.cursor() as cursor:
                 columns = ", ".join(_COPY_COLUMNS)
-                with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                # The driver's cursor: its errors are made Django's (IntegrityError) by hand.
+                sql = f"COPY {table} ({columns}) FROM STDIN"
+                with connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
                     for row in rows:
                         copy.write_row(
                             (

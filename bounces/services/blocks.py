@@ -19,6 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.bulk_insert import copy_insert
 from records.addresses import address_key
 
 from ..categories import BlockCategory, BlockType
@@ -196,7 +197,7 @@ def _insert_blocks(blocks: list[Block]) -> bool:
     created one of them first (the partial unique constraint refuses ours)."""
     try:
         with transaction.atomic():
-            Block.objects.bulk_create(blocks)
+            copy_insert(Block, blocks)
     except IntegrityError:
         return False
     return True
