@@ -102,7 +102,7 @@ def _process_inprocess(ids: list[int]) -> None:
 # calls by name: (label, module, function). Indented labels are part of the step above.
 _STEPS = (
     ("classification", "bounces.ingestion.process", "_evidence"),
-    ("claim (SKIP LOCKED)", "bounces.ingestion.process", "_claim"),
+    ("claim + rows marked processed", "bounces.ingestion.process", "_claim"),
     ("correlation (sent_emails_for)", "bounces.ingestion.process", "sent_emails_for"),
     ("bounce insert", "bounces.ingestion.process", "_insert_bounces"),
     ("blocks (addresses_block)", "bounces.ingestion.process", "addresses_block"),
@@ -110,7 +110,7 @@ _STEPS = (
     ("sent marked + mailing counts", "bounces.ingestion.process", "_mark_sent"),
     ("  autopause", "bounces.sending.services", "mailings_autopause"),
     ("roll-ups (add_bounces)", "bounces.ingestion.process", "_announce"),
-    ("rows marked processed", "bounces.ingestion.process", "_mark_done"),
+    ("unparsed rows quarantined", "bounces.ingestion.process", "_quarantine_unparsed"),
 )
 
 

@@ -1,10 +1,11 @@
 """Process stored inbound rows: bounces stored, blocks updated, sent emails marked, counts kept.
 
 Idempotent and batched. The classifier runs outside any transaction; each batch then commits in
-one transaction: rows are claimed with `SELECT … FOR UPDATE SKIP LOCKED` (a row another worker
-holds, or one already processed, is skipped), bounces are inserted once per dedupe key, and the
-row is marked processed in the same commit. A batch that fails is retried row by row, so one bad
-row cannot hold back the others; a row failing `MAX_ATTEMPTS` times is quarantined with its error.
+one transaction: rows are claimed with `… FOR UPDATE SKIP LOCKED` (a row another worker holds,
+or one already processed, is skipped) and marked processed, bounces are inserted once per dedupe
+key, all in the same commit. Every step is set-based: a few statements per batch, whatever its
+size. A batch that fails is retried row by row, so one bad row cannot hold back the others; a
+row failing `MAX_ATTEMPTS` times is quarantined with its error.
 """
 
 from __future__ import annotations
@@ -170,7 +171,7 @@ def _commit(work: list[_Work]) -> ProcessResult:
         return ProcessResult()
     now = timezone.now()
     with transaction.atomic():
-        owned = _claim([w.row.pk for w in work])
+        owned = _claim([w.row.pk for w in work], now)
         result = ProcessResult(skipped=len(work) - len(owned))
         work = [w for w in work if w.row.pk in owned]
         fresh = _insert_bounces(_bounces_for(work, now))
@@ -178,19 +179,37 @@ def _commit(work: list[_Work]) -> ProcessResult:
         _apply_blocks(fresh)
         _mark_sent(fresh)
         _announce([p.bounce for p in fresh])
-        result.processed, quarantined = _mark_done(work, now)
+        quarantined = _quarantine_unparsed(work)
+        result.processed = len(work) - quarantined
         result.quarantined += quarantined
         result.ids = [w.row.pk for w in work]
     return result
 
 
-def _claim(ids: list[int]) -> set[int]:
-    """Lock the batch's rows still pending; a row another worker holds is skipped, not awaited."""
-    return set(
+def _claim(ids: list[int], now) -> set[int]:
+    """Take the batch's rows still pending and mark them processed (the transaction failing
+    undoes it); a row another worker holds is skipped, not awaited. Return the rows taken."""
+    if connection.vendor == "postgresql":
+        # One statement locks and writes each row once (a SELECT … FOR UPDATE, then an UPDATE,
+        # wrote every row twice).
+        table = connection.ops.quote_name(InboundMessage._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET state = %s, processed_at = %s, error = '', "  # noqa: S608
+                "attempts = attempts + 1 WHERE id IN (SELECT id FROM "
+                f"{table} WHERE id = ANY(%s) AND state = %s FOR UPDATE SKIP LOCKED) RETURNING id",
+                [State.PROCESSED, now, ids, State.PENDING],
+            )
+            return {pk for (pk,) in cursor.fetchall()}
+    owned = set(
         InboundMessage.objects.select_for_update(skip_locked=True)
         .filter(pk__in=ids, state=State.PENDING)
         .values_list("pk", flat=True)
     )
+    InboundMessage.objects.filter(pk__in=owned).update(
+        state=State.PROCESSED, processed_at=now, error="", attempts=F("attempts") + 1
+    )
+    return owned
 
 
 def _insert_bounces(pending: list[_Pending]) -> list[_Pending]:
@@ -202,26 +221,19 @@ def _insert_bounces(pending: list[_Pending]) -> list[_Pending]:
     return fresh
 
 
-def _mark_done(work: list[_Work], now) -> tuple[int, int]:
-    """Mark the batch's rows processed, or quarantined when unparsed; return both counts."""
-    quarantined = {w.row.pk: w.evidence.parse_error for w in work if not w.evidence.parsed}
-    done = [w.row.pk for w in work if w.row.pk not in quarantined]
-    if done:
-        InboundMessage.objects.filter(pk__in=done).update(
-            state=State.PROCESSED, processed_at=now, error="", attempts=F("attempts") + 1
-        )
-    if quarantined:
+def _quarantine_unparsed(work: list[_Work]) -> int:
+    """Quarantine the claimed rows that are no bounce one can read, each with its reason."""
+    reasons = {w.row.pk: w.evidence.parse_error for w in work if not w.evidence.parsed}
+    if reasons:
         unparsed = "The message could not be parsed as a bounce."
-        InboundMessage.objects.filter(pk__in=list(quarantined)).update(
+        InboundMessage.objects.filter(pk__in=list(reasons)).update(
             state=State.QUARANTINED,
-            processed_at=now,
-            attempts=F("attempts") + 1,
             error=Case(
-                *[When(pk=pk, then=Value(why or unparsed)) for pk, why in quarantined.items()],
+                *[When(pk=pk, then=Value(why or unparsed)) for pk, why in reasons.items()],
                 default=Value(unparsed),
             ),
         )
-    return len(done), len(quarantined)
+    return len(reasons)
 
 
 def _bounces_for(work: list[_Work], now) -> list[_Pending]:

@@ -9,7 +9,7 @@ from django.utils import timezone
 from bench.samples import sample
 from bounces.ingestion.process import inbound_process
 from bounces.ingestion.store import inbound_store_raw
-from bounces.models import Bounce, InboundMessage, Mailing, SentEmail
+from bounces.models import Bounce, BouncePolicy, InboundMessage, Mailing, SentEmail
 from records.models import Contact
 
 pytestmark = pytest.mark.django_db
@@ -81,3 +81,24 @@ def test_unparseable_rows_of_one_batch_are_quarantined_each_with_its_reason():
     rows = InboundMessage.objects.filter(state=InboundMessage.State.QUARANTINED)
     assert rows.count() == 3
     assert all(row.error and row.attempts == 1 and row.processed_at for row in rows)
+
+
+def test_a_batch_runs_the_same_statements_for_5_rows_as_for_40():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    BouncePolicy.current()  # the policy's row, created on first use
+    mailing = Mailing.objects.create(name="Q", subject="Q", from_address="sales@crm.example.com")
+    counts = []
+    for size, first in ((5, 0), (40, 100)):
+        sent = [
+            _sent(mailing, f"q{n}@example.com", f"tokQ{n:08d}") for n in range(first, first + size)
+        ]
+        ids = [
+            _store(sample(200 + n, shape="postfix", token=s.verp_token, rcpt=s.to_address).raw)
+            for n, s in enumerate(sent, start=first)
+        ]
+        with CaptureQueriesContext(connection) as queries:
+            assert inbound_process(ids=ids).processed == size
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
