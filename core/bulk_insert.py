@@ -5,8 +5,8 @@ A multi-row INSERT of 500 bounces spent most of its time composing 12,000 parame
 ids are drawn from the table's sequence first, so the instances have their primary keys after,
 as after `bulk_create`.
 
-Only for models whose fields need no conversion between Python and the database (text,
-numbers, booleans, dates, foreign keys: the bounce and the block).
+Values go to COPY as Python holds them (text, bytes, numbers, booleans, dates, foreign keys);
+JSON fields through their own preparation. Not for fields with other conversions.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ def copy_insert(model: type[models.Model], objs: Sequence[models.Model]) -> None
     qn = connection.ops.quote_name
     fields = list(meta.concrete_fields)
     columns = ", ".join(qn(f.column) for f in fields)
+    as_json = [i for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
@@ -39,7 +40,10 @@ def copy_insert(model: type[models.Model], objs: Sequence[models.Model]) -> None
         sql = f"COPY {qn(meta.db_table)} ({columns}) FROM STDIN"
         with connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
             for obj in objs:
-                copy.write_row([f.pre_save(obj, True) for f in fields])
+                row = [f.pre_save(obj, True) for f in fields]
+                for i in as_json:
+                    row[i] = fields[i].get_db_prep_save(row[i], connection)
+                copy.write_row(row)
     for obj in objs:
         obj._state.adding = False
         obj._state.db = connection.alias
