@@ -5,11 +5,12 @@ from __future__ import annotations
 import sys
 
 
-def solo_worker_argv(queue: str, *, loglevel: str = "INFO") -> list[str]:
+def solo_worker_argv(queue: str, *, loglevel: str = "INFO", name: str = "") -> list[str]:
     """Return the command line of one single-process worker consuming only `queue`.
 
     The test suite and the ingestion benchmark start such workers; a per-run queue keeps
-    parallel runs from taking each other's tasks.
+    parallel runs from taking each other's tasks. `name` (default: the queue's) tells several
+    workers on one queue apart.
     """
     return [
         sys.executable,
@@ -27,5 +28,5 @@ def solo_worker_argv(queue: str, *, loglevel: str = "INFO") -> list[str]:
         "-l",
         loglevel,
         "-n",
-        f"{queue}@%h",
+        f"{name or queue}@%h",
     ]

@@ -16,6 +16,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.bulk_insert import copy_insert
+
 from ..models import Channel, InboundMessage
 from .payloads import StoredEvent
 
@@ -162,7 +164,7 @@ def inbound_store_many_raw(
             if row.dedupe_key not in seen:
                 seen.add(row.dedupe_key)
                 to_create.append(row)
-        InboundMessage.objects.bulk_create(to_create, batch_size=500)
+        copy_insert(InboundMessage, to_create)
         created = {row.dedupe_key: row.pk for row in to_create}
         if None in created.values():  # a backend that returns no ids from a bulk insert
             created = dict(
@@ -224,7 +226,9 @@ def _insert_many(rows: list[InboundMessage], texts: dict[str, str]) -> None:
         try:
             with transaction.atomic(), connection.cursor() as cursor:
                 columns = ", ".join(_COPY_COLUMNS)
-                with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                # The driver's cursor: its errors are made Django's (IntegrityError) by hand.
+                sql = f"COPY {table} ({columns}) FROM STDIN"
+                with connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
                     for row in rows:
                         copy.write_row(
                             (

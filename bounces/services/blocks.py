@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import zip_longest
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
@@ -19,6 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.bulk_insert import copy_insert
 from records.addresses import address_key
 
 from ..categories import BlockCategory, BlockType
@@ -107,20 +109,31 @@ def addresses_block(
 
     The rules are `address_block`'s. Requests apply in the order of their dates. Existing
     active blocks are locked with one SELECT and updated once each; new ones are inserted with
-    one INSERT. With escalation configured the requests apply one at a time: escalation reads
-    each block's count after each bounce.
+    one INSERT. With escalation configured an address's requests apply one round at a time:
+    escalation reads each block's count after each bounce (see `_rounds`).
     """
     policy = policy or BouncePolicy.current()
     ordered = sorted(requests, key=lambda r: r.at)
     for r in ordered:
         if not address_key(r.address) or r.cause.type not in BlockType.values:
             raise ValueError(f"cannot block {r.address!r} for {r.cause.type!r}")
-    rounds = [[r] for r in ordered] if policy.escalate_after_bounces else [ordered]
+    rounds = _rounds(ordered) if policy.escalate_after_bounces else [ordered]
     blocks: dict[str, Block] = {}
     with transaction.atomic():
         for batch in rounds:
             blocks.update(_block_batch(batch, policy))
     return blocks
+
+
+def _rounds(ordered: list[BlockRequest]) -> list[list[BlockRequest]]:
+    """Split requests so each address has one per round, in date order: round k holds every
+    address's k-th bounce. Escalation reads a block's count after each of its bounces; blocks of
+    different addresses do not depend on each other, so one bounce per address per round keeps
+    the rules in a few statements per round (usually one round per batch)."""
+    per_address: dict[str, list[BlockRequest]] = {}
+    for r in ordered:
+        per_address.setdefault(address_key(r.address), []).append(r)
+    return [[r for r in row if r is not None] for row in zip_longest(*per_address.values())]
 
 
 def _block_batch(batch: list[BlockRequest], policy: BouncePolicy) -> dict[str, Block]:
@@ -152,9 +165,9 @@ def _try_block_batch(batch: list[BlockRequest], policy: BouncePolicy) -> dict[st
     """One attempt at a batch; None (and nothing written) when a racer created a block first."""
     recorded_at = timezone.now()
     keys = {address_key(r.address) for r in batch}
-    active = {
-        b.address: b for b in Block.objects.select_for_update().active().filter(address__in=keys)
-    }
+    # Locked and inserted in address order, so concurrent batches cannot deadlock on them.
+    locked = Block.objects.select_for_update().active().filter(address__in=keys)
+    active = {b.address: b for b in locked.order_by("address")}
     tags_before = {key: _tag(block) for key, block in active.items()}
     new: dict[str, Block] = {}
     added: dict[str, int] = {}
@@ -170,7 +183,7 @@ def _try_block_batch(batch: list[BlockRequest], policy: BouncePolicy) -> dict[st
         else:
             block.bounce_count += 1
         _take_cause(block, r.cause, r.at, r.bounce)
-    if new and not _insert_blocks(list(new.values())):
+    if new and not _insert_blocks([new[key] for key in sorted(new)]):
         return None
     for key, count in added.items():
         block = active[key]
@@ -196,7 +209,7 @@ def _insert_blocks(blocks: list[Block]) -> bool:
     created one of them first (the partial unique constraint refuses ours)."""
     try:
         with transaction.atomic():
-            Block.objects.bulk_create(blocks)
+            copy_insert(Block, blocks)
     except IntegrityError:
         return False
     return True

@@ -104,3 +104,31 @@ def test_two_batches_racing_for_the_same_new_address_make_one_block():
     block = Block.objects.active().get(address="race@example.com")
     assert block.bounce_count == 2
     assert Block.objects.filter(address="race@example.com").count() == 1
+
+
+def test_with_escalation_configured_a_batch_takes_one_round_per_bounce_of_an_address():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    policy = BouncePolicy.current()
+    policy.escalate_after_bounces = 3
+    policy.save()
+    now = timezone.now()
+    repeated = [
+        BlockRequest(address, TEMP, now - timedelta(minutes=n))
+        for n in range(3)
+        for address in ("x@example.com", "y@example.com")
+    ]
+    counts = []
+    for first, size in ((0, 5), (100, 30)):
+        singles = [BlockRequest(f"s{n}@example.com", TEMP, now) for n in range(first, first + size)]
+        with CaptureQueriesContext(connection) as queries:
+            addresses_block(requests=[*repeated, *singles], policy=policy)
+        counts.append(len(queries))
+        repeated = [BlockRequest(r.address.replace("@", "2@"), r.cause, r.at) for r in repeated]
+    assert counts[0] == counts[1]
+    for address in ("x@example.com", "y2@example.com"):
+        block = Block.objects.active().get(address=address)
+        assert (block.type, block.category, block.bounce_count) == ("permanent", "other", 3)
+    single = Block.objects.active().get(address="s0@example.com")
+    assert (single.type, single.bounce_count) == ("temporary", 1)
