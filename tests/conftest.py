@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
+from django.utils import translation
 
 ROOT = Path(__file__).resolve().parent.parent
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -65,6 +66,14 @@ def _groups():
         sending = importlib.import_module("bounces.migrations.0006_fill_sending_permissions")
         sending.fill_sending_permissions(apps, None)
     return Group.objects.get(name="Sales staff"), Group.objects.get(name="Admins")
+
+
+@pytest.fixture(autouse=True)
+def _default_language_after_each_test():
+    """A request in Chinese leaves its language active in this thread (LocaleMiddleware does not
+    reset it): every test starts in the default language, whatever ran before it."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture
