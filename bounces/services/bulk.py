@@ -2,12 +2,13 @@
 view and of the admin, and the background job).
 
 Set-based: one guarded UPDATE lifts every matching active block the actor may lift and returns
-the rows it changed, the audit rows go in with `bulk_create`, the records' block columns follow
+the rows it changed, the audit rows go in with INSERT … SELECT, the records' block columns follow
 with one UPDATE per model, field and 5,000 addresses, and the counts of what was skipped come
-from aggregate queries. Nothing runs per record, so 10,000 records take a fraction of a second
-(see bench/record_lists.py). Permanent blocks are lifted only by a user with the
-`unblock_permanent` permission who wrote a reason (the admin); otherwise they are skipped and
-counted.
+from aggregate queries. Nothing runs per record in Python; at 1M contacts 10,000 records take
+about a second, most of it the records' rows rewritten through their indexes (see
+bench/record_lists.py and the README's Performance section). Permanent blocks are lifted only
+by a user with the `unblock_permanent` permission who wrote a reason (the admin); otherwise they
+are skipped and counted.
 
 `bulk_unblock` is the one entry point for a selection of records: it runs the lift now, or
 queues a background job when the selection is larger than `BULK_UNBLOCK_SYNC_LIMIT`.
@@ -16,7 +17,6 @@ queues a background job when the selection is larger than `BULK_UNBLOCK_SYNC_LIM
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -42,8 +42,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# Attribution of lifted addresses to records is looked up in chunks: bounded query parameters
-# on every database (SQLite caps them), and still only a handful of queries for 10,000.
+# The audit rows go in in chunks of lifted blocks: bounded query parameters on every database
+# (SQLite caps them), and still only a handful of statements for 10,000.
 CHUNK = 5000
 
 
@@ -129,17 +129,86 @@ def _lift(
         return list(cursor.fetchall())
 
 
-def _attribute(queryset: QuerySet, names: list[str], addresses: list[str]) -> dict:
-    """Return {address: (record id, field)} for one record of the set carrying each address."""
-    found: dict[str, tuple[int, str]] = {}
-    for start in range(0, len(addresses), CHUNK):
-        chunk = addresses[start : start + CHUNK]
-        for name in names:
-            column = _key(name)
-            rows = queryset.filter(**{f"{column}__in": chunk}).values_list(column, "pk")
-            for key, pk in rows:
-                found.setdefault(key, (pk, name))
-    return found
+def _owner_columns(records: QuerySet | None, names: list[str]) -> dict[str, Subquery]:
+    """Return {field: the id of the record of `records` carrying the block's address in it}.
+
+    The record with the lowest id; a correlated subquery that the partial key index serves (the
+    `<> ''` lets PostgreSQL use it). Empty when the blocks were chosen without records.
+    """
+    if records is None:
+        return {}
+    owners = {}
+    for name in names:
+        key = _key(name)
+        carriers = records.exclude(**{key: ""}).filter(**{key: OuterRef("address")})
+        owners[name] = Subquery(carriers.order_by("pk").values("pk")[:1])
+    return owners
+
+
+def _audit(
+    lifted_ids: list[int],
+    *,
+    actor,
+    source: str,
+    reason: str,
+    now: datetime,
+    records: QuerySet | None,
+    names: list[str],
+) -> None:
+    """Write the audit rows (`Unblock`) of the lifted blocks with INSERT … SELECT, in chunks.
+
+    Each row names the record of `records` carrying the address (`_owner_columns`; the primary
+    field before the backup one), or none. In SQL rather than `bulk_create`: building 10,000
+    model instances in Python cost more than the insert itself (bench/record_lists.py).
+    """
+    q = connection.ops.quote_name
+    owners = _owner_columns(records, names)
+    aliases = {name: f"owner_{name}" for name in owners}
+    record_id = ", ".join(f"s.{q(alias)}" for alias in aliases.values()) or "NULL"
+    if len(aliases) > 1:
+        record_id = f"COALESCE({record_id})"
+    whens = "".join(f"WHEN s.{q(alias)} IS NOT NULL THEN %s " for alias in aliases.values())
+    field_sql = f"CASE {whens}ELSE '' END" if whens else "''"
+    columns = ", ".join(
+        q(Unblock._meta.get_field(name).column)
+        for name in (
+            "block", "address", "block_type", "category", "actor", "source", "record_type",
+            "record_id", "field", "confirmed", "reason", "created_at",
+        )
+    )  # fmt: skip
+    constants = [
+        actor.pk if actor is not None else None,
+        source,
+        records.model._meta.model_name if records is not None else "",
+        *owners,  # the field names of the CASE
+        True,
+        reason,
+        connection.ops.adapt_datetimefield_value(now),
+    ]
+    # Aliased, so the outer SELECT names the columns alike on every database.
+    selected = {
+        "lifted_id": F("pk"),
+        "lifted_address": F("address"),
+        "lifted_type": F("type"),
+        "lifted_category": F("category"),
+        **{aliases[name]: owner for name, owner in owners.items()},
+    }
+    for start in range(0, len(lifted_ids), CHUNK):
+        blocks = (
+            Block.objects.filter(pk__in=lifted_ids[start : start + CHUNK])
+            .order_by()
+            .annotate(**selected)
+            .values(*selected)
+        )
+        inner, params = blocks.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {q(Unblock._meta.db_table)} ({columns}) "  # noqa: S608 - names from the models
+                "SELECT s.lifted_id, s.lifted_address, s.lifted_type, s.lifted_category, "
+                f"%s, %s, CASE WHEN {record_id} IS NULL THEN '' ELSE %s END, {record_id}, "
+                f"{field_sql}, %s, %s, %s FROM ({inner}) s",
+                [*constants, *params],
+            )
 
 
 def _check_allowed(*, actor: User, confirmed: bool, reason: str = "") -> list[str]:
@@ -163,49 +232,41 @@ def _blocks_lift(
     reason: str,
     confirmed_at: datetime | None,
     examples: int,
-    owners: Callable[[list[str]], dict] = lambda addresses: {},
-    record_type: str = "",
+    records: QuerySet | None = None,
+    names: list[str] | None = None,
 ) -> BulkUnblockResult:
     """The one set-based lift: the active blocks of `matching` whose type is in `types`.
 
     Counts the blocks skipped as permanent (not in `types`) and those that changed meanwhile;
-    `owners` names the record (id, field) of each lifted address for its audit row.
+    the audit row of each lifted address names the record of `records` carrying it in one of
+    the fields `names`.
     """
     result = BulkUnblockResult()
     now = timezone.now()
     confirmed_at = confirmed_at or now
     # Counted before anything changes: the selection may be filtered by block state, which the
-    # lift and the sync below change.
-    skipped = matching.filter(type=BlockType.PERMANENT).exclude(type__in=types)
-    result.skipped_permanent = skipped.count()
+    # lift and the sync below change. Both counts in one scan of the selection's blocks.
+    skipped = Q(type=BlockType.PERMANENT) & ~Q(type__in=types)
+    counts = matching.aggregate(
+        permanent=Count("pk", filter=skipped), candidates=Count("pk", filter=Q(type__in=types))
+    )
+    result.skipped_permanent, candidates = counts["permanent"], counts["candidates"]
     result.permanent_examples = list(
-        skipped.order_by("address").values_list("address", flat=True)[:examples]
+        matching.filter(skipped).order_by("address").values_list("address", flat=True)[:examples]
     )
     liftable = matching.filter(type__in=types)
-    candidates = liftable.count()
     with transaction.atomic():
         lifted = _lift(liftable, types=types, now=now, confirmed_at=confirmed_at)
         addresses = [address for _pk, address, _t, _c in lifted]
-        found = owners(addresses)
-        audit = []
-        for pk, address, type_, category in lifted:
-            record_id, name = found.get(address, (None, ""))
-            audit.append(
-                Unblock(
-                    block_id=pk,
-                    address=address,
-                    block_type=type_,
-                    category=category,
-                    actor=actor,
-                    source=source,
-                    record_type=record_type if record_id is not None else "",
-                    record_id=record_id,
-                    field=name,
-                    confirmed=True,
-                    reason=reason,
-                )
-            )
-        Unblock.objects.bulk_create(audit, batch_size=CHUNK)
+        _audit(
+            [pk for pk, _a, _t, _c in lifted],
+            actor=actor,
+            source=source,
+            reason=reason,
+            now=now,
+            records=records,
+            names=names or [],
+        )
         # Last: it takes the lifted records out of a queryset filtered by block state.
         records_sync_blocks(addresses=addresses)
     result.unblocked = len(lifted)
@@ -283,8 +344,8 @@ def records_bulk_unblock(
         reason=reason,
         confirmed_at=confirmed_at,
         examples=examples,
-        owners=lambda lifted: _attribute(records, names, lifted),
-        record_type=records.model._meta.model_name,
+        records=records,
+        names=names,
     )
     result.records_without_address = records_without_address
     result.not_blocked = max(
