@@ -170,11 +170,10 @@ def _audit(
     whens = "".join(f"WHEN s.{q(alias)} IS NOT NULL THEN %s " for alias in aliases.values())
     field_sql = f"CASE {whens}ELSE '' END" if whens else "''"
     columns = ", ".join(
-        q(Unblock._meta.get_field(name).column)
-        for name in (
-            "block", "address", "block_type", "category", "actor", "source", "record_type",
-            "record_id", "field", "confirmed", "reason", "created_at",
-        )
+        map(q, (
+            "block_id", "address", "block_type", "category", "actor_id", "source",
+            "record_type", "record_id", "field", "confirmed", "reason", "created_at",
+        ))
     )  # fmt: skip
     constants = [
         actor.pk if actor is not None else None,
