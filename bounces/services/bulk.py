@@ -2,9 +2,9 @@
 view and of the admin, and the background job).
 
 Set-based: one guarded UPDATE lifts every matching active block the actor may lift and returns
-the rows it changed, the audit rows go in with INSERT … SELECT, the records' block columns follow
-with one UPDATE per model, field and 5,000 addresses, and the counts of what was skipped come
-from aggregate queries. Nothing runs per record in Python; at 1M contacts 10,000 records take
+the rows it changed, the audit rows go in with INSERT … SELECT, the records' block columns
+follow with one UPDATE per model, field and 5,000 addresses, and the counts of what was skipped
+come from aggregate queries. Nothing runs per record in Python; at 1M contacts 10,000 records take
 about a second, most of it the records' rows rewritten through their indexes (see
 bench/record_lists.py and the README's Performance section). Permanent blocks are lifted only
 by a user with the `unblock_permanent` permission who wrote a reason (the admin); otherwise they
@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, Min, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -129,20 +129,11 @@ def _lift(
         return list(cursor.fetchall())
 
 
-def _owner_columns(records: QuerySet | None, names: list[str]) -> dict[str, Subquery]:
-    """Return {field: the id of the record of `records` carrying the block's address in it}.
-
-    The record with the lowest id; a correlated subquery that the partial key index serves (the
-    `<> ''` lets PostgreSQL use it). Empty when the blocks were chosen without records.
-    """
-    if records is None:
-        return {}
-    owners = {}
-    for name in names:
-        key = _key(name)
-        carriers = records.exclude(**{key: ""}).filter(**{key: OuterRef("address")})
-        owners[name] = Subquery(carriers.order_by("pk").values("pk")[:1])
-    return owners
+# Columns of the audit rows `_audit` writes, in the order of its SELECT.
+AUDIT_COLUMNS = (
+    "block_id", "address", "block_type", "category", "actor_id", "source", "record_type",
+    "record_id", "field", "confirmed", "reason", "created_at",
+)  # fmt: skip
 
 
 def _audit(
@@ -157,56 +148,59 @@ def _audit(
 ) -> None:
     """Write the audit rows (`Unblock`) of the lifted blocks with INSERT … SELECT, in chunks.
 
-    Each row names the record of `records` carrying the address (`_owner_columns`; the primary
-    field before the backup one), or none. In SQL rather than `bulk_create`: building 10,000
-    model instances in Python cost more than the insert itself (bench/record_lists.py).
+    Each row names the record of `records` with the lowest id carrying the address, the primary
+    field before the backup one, or none (`records` None: the admin's block list). The owners
+    are one grouped join per field, never a subquery per address: the selection may be any list
+    filter, and correlated into each row PostgreSQL re-ran one with a LIMIT for every address
+    (100 s for 10,000). In SQL rather than `bulk_create`: building and preparing 10,000 model
+    instances cost more than the insert itself (bench/record_lists.py).
     """
     q = connection.ops.quote_name
-    owners = _owner_columns(records, names)
-    aliases = {name: f"owner_{name}" for name in owners}
-    record_id = ", ".join(f"s.{q(alias)}" for alias in aliases.values()) or "NULL"
-    if len(aliases) > 1:
-        record_id = f"COALESCE({record_id})"
-    whens = "".join(f"WHEN s.{q(alias)} IS NOT NULL THEN %s " for alias in aliases.values())
-    field_sql = f"CASE {whens}ELSE '' END" if whens else "''"
-    columns = ", ".join(
-        map(q, (
-            "block_id", "address", "block_type", "category", "actor_id", "source",
-            "record_type", "record_id", "field", "confirmed", "reason", "created_at",
-        ))
-    )  # fmt: skip
+    fields = names if records is not None else []
     constants = [
         actor.pk if actor is not None else None,
         source,
         records.model._meta.model_name if records is not None else "",
-        *owners,  # the field names of the CASE
+        *fields,  # the field names of the CASE
         True,
         reason,
         connection.ops.adapt_datetimefield_value(now),
     ]
-    # Aliased, so the outer SELECT names the columns alike on every database.
-    selected = {
-        "lifted_id": F("pk"),
-        "lifted_address": F("address"),
-        "lifted_type": F("type"),
-        "lifted_category": F("category"),
-        **{aliases[name]: owner for name, owner in owners.items()},
-    }
+    owner_ids = [f"o{n}.owner" for n in range(len(fields))]
+    record_id = ", ".join(owner_ids) or "NULL"
+    if len(owner_ids) > 1:
+        record_id = f"COALESCE({record_id})"
+    whens = "".join(f"WHEN {owner} IS NOT NULL THEN %s " for owner in owner_ids)
+    field_sql = f"CASE {whens}ELSE '' END" if whens else "''"
     for start in range(0, len(lifted_ids), CHUNK):
-        blocks = (
-            Block.objects.filter(pk__in=lifted_ids[start : start + CHUNK])
-            .order_by()
-            .annotate(**selected)
-            .values(*selected)
-        )
-        inner, params = blocks.query.sql_with_params()
+        blocks = Block.objects.filter(pk__in=lifted_ids[start : start + CHUNK]).order_by()
+        sql, params = blocks.values(
+            lifted_id=F("pk"),
+            lifted_address=F("address"),
+            lifted_type=F("type"),
+            lifted_category=F("category"),
+        ).query.sql_with_params()
+        joins, join_params = "", []
+        for n, name in enumerate(fields):
+            key = _key(name)
+            assert records is not None
+            owners = (
+                records.exclude(**{key: ""})
+                .filter(**{f"{key}__in": blocks.values("address")})
+                .order_by()
+                .values(carried=F(key))
+                .annotate(owner=Min("pk"))
+            )
+            owners_sql, owners_params = owners.query.sql_with_params()
+            joins += f" LEFT JOIN ({owners_sql}) o{n} ON o{n}.carried = b.lifted_address"
+            join_params += owners_params
         with connection.cursor() as cursor:
             cursor.execute(
-                f"INSERT INTO {q(Unblock._meta.db_table)} ({columns}) "  # noqa: S608 - names from the models
-                "SELECT s.lifted_id, s.lifted_address, s.lifted_type, s.lifted_category, "
-                f"%s, %s, CASE WHEN {record_id} IS NULL THEN '' ELSE %s END, {record_id}, "
-                f"{field_sql}, %s, %s, %s FROM ({inner}) s",
-                [*constants, *params],
+                f"INSERT INTO {q(Unblock._meta.db_table)} ({', '.join(map(q, AUDIT_COLUMNS))}) "  # noqa: S608 - names from the models
+                "SELECT b.lifted_id, b.lifted_address, b.lifted_type, b.lifted_category, %s, %s, "
+                f"CASE WHEN {record_id} IS NULL THEN '' ELSE %s END, {record_id}, {field_sql}, "
+                f"%s, %s, %s FROM ({sql}) b{joins}",
+                [*constants, *params, *join_params],
             )
 
 
