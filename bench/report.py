@@ -26,7 +26,7 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import TypeVar
 
@@ -102,7 +102,7 @@ def _timed(label: str, fn, *args, **kwargs):
 
 
 # --- generation ---------------------------------------------------------------------------------
-def _sql_array(values: list[str]) -> str:
+def _sql_array(values: Sequence[str]) -> str:
     return "ARRAY[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
 
 

@@ -172,7 +172,7 @@ def prepare() -> int:
     admin = User.objects.get(username="bench-admin")
     started = time.perf_counter()
     check = services.mailing_precheck(
-        record_type="contact", selection={"query": ""}, from_address=sender.address
+        record_type="contact", selection={"criteria": {}}, from_address=sender.address
     )
     checked = time.perf_counter() - started
     print(
@@ -187,7 +187,7 @@ def prepare() -> int:
         subject="News for {{company}}",
         body="Dear {{first_name}},\n\n" + "A line of news about our products.\n" * 20,
         record_type="contact",
-        selection={"query": ""},
+        selection={"criteria": {}},
         actor=admin,
     )
     client = Client(HTTP_HOST="127.0.0.1")

@@ -28,7 +28,8 @@ def _slug_label(slug: str) -> str:
 
 
 # Category slugs as stored in the database (the type is stored beside them).
-Category = models.TextChoices(
+# Functional API: the members come from core.categories, which mypy cannot read statically.
+Category: type[models.TextChoices] = models.TextChoices(  # type: ignore[call-overload]
     "Category", [(slug.upper(), (slug, _(_slug_label(slug)))) for slug in table.SLUGS]
 )
 
@@ -67,7 +68,8 @@ class _BlockCategories(enum.Enum):
 
 
 # The 16 categories, each with its texts translated lazily (the msgids are the core's English).
-BlockCategory = _BlockCategories(
+# Functional API, as for Category above.
+BlockCategory: type[_BlockCategories] = _BlockCategories(  # type: ignore[call-arg, assignment]
     "BlockCategory",
     [
         (

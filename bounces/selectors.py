@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Q
 
 from records.addresses import address_key
-from records.models import Contact, Lead
+from records.models import Contact, Lead, Record
 
 from .categories import BlockCategory, BlockType, CategoryInfo
 from .models import Block, Bounce, SentEmail, Unblock
@@ -47,7 +47,7 @@ def record_sent_emails(record, *, limit: int = 100) -> list[SentEmail]:
         .select_related("mailing")
         .order_by("-sent_at", "-id")[:limit]
     )
-    latest: dict[int, object] = {}
+    latest: dict[int | None, Bounce] = {}
     bounced = [email.pk for email in emails if email.status == SentEmail.Status.BOUNCED]
     if bounced:
         for bounce in Bounce.objects.filter(sent_email_id__in=bounced).order_by(
@@ -107,7 +107,7 @@ def block_summary() -> BlockSummary:
         .values("type", "category")
         .annotate(n=Count("id"))
     }
-    rows = {BlockType.TEMPORARY: [], BlockType.PERMANENT: []}
+    rows: dict[str, list[CategoryCount]] = {BlockType.TEMPORARY: [], BlockType.PERMANENT: []}
     for member in BlockCategory:
         info = member.value
         count = counts.get((info.type, info.slug), 0)
@@ -129,7 +129,7 @@ def recent_bounces(limit: int = 10) -> list[Bounce]:
         .select_related("sent_email__contact", "sent_email__lead")
         .order_by("-received_at", "-id")[:limit]
     )
-    by_address: dict[str, object] = {}
+    by_address: dict[str, Record] = {}
     unmatched = {
         address_key(bounce.recipient)
         for bounce in bounces
@@ -145,8 +145,8 @@ def recent_bounces(limit: int = 10) -> list[Bounce]:
                     if key in unmatched:
                         by_address[key] = record
     for bounce in bounces:
-        record = bounce.sent_email.record if bounce.sent_email is not None else None
-        bounce.record = record or by_address.get(address_key(bounce.recipient))
+        sent_to = bounce.sent_email.record if bounce.sent_email is not None else None
+        bounce.record = sent_to or by_address.get(address_key(bounce.recipient))
     return bounces
 
 

@@ -8,6 +8,8 @@ queries as a page of 1.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Q
@@ -136,7 +138,7 @@ class RecordUnblockForm(UnblockConfirmForm):
 # --- the record admins ------------------------------------------------------------------------
 class RecordAdmin(admin.ModelAdmin):
     form = RecordAdminForm
-    list_display = (
+    list_display: tuple[str, ...] = (
         "__str__",
         "company",
         "email",
@@ -145,14 +147,20 @@ class RecordAdmin(admin.ModelAdmin):
         "backup_warning",
         "owner",
     )
-    list_filter = (
+    list_filter: ClassVar[tuple[str | type[admin.ListFilter], ...]] = (
         PrimaryBlockTypeFilter,
         PrimaryBlockCategoryFilter,
         BackupBlockTypeFilter,
         BackupBlockCategoryFilter,
         "owner",
     )
-    search_fields = ("first_name", "last_name", "company", "email", "backup_email")
+    search_fields: ClassVar[tuple[str, ...]] = (
+        "first_name",
+        "last_name",
+        "company",
+        "email",
+        "backup_email",
+    )
     list_select_related = ("owner",)
     raw_id_fields = ("owner",)
     readonly_fields = ("primary_warning", "backup_warning", "created_at", "updated_at")

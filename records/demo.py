@@ -18,6 +18,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -540,7 +541,7 @@ class _RecordGen:
         self.serial += 1
         return f"{local}{self.run + self.serial}"
 
-    def row(self, record_type: str) -> tuple:
+    def row(self, record_type: str) -> tuple[Any, ...]:
         rng = self.rng
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         company, domain = rng.choice(self.companies)
@@ -555,7 +556,18 @@ class _RecordGen:
             f"+{rng.choice((1, 44, 49, 86, 86, 33))} {rng.randint(100, 999)} "
             f"{rng.randint(1000, 9999)} {rng.randint(100, 9999)}"
         )
-        values = (first, last, company, phone, owner, email, backup, emailed, created, created)
+        values: tuple[Any, ...] = (
+            first,
+            last,
+            company,
+            phone,
+            owner,
+            email,
+            backup,
+            emailed,
+            created,
+            created,
+        )
         if record_type == "lead":
             status = rng.choice(("new", "new", "contacted", "qualified", "lost"))
             values += (status, rng.choice(LEAD_SOURCES))
@@ -727,6 +739,7 @@ def _sending(rng, now, run, result, pks: dict[str, list[int]], bounce_budget: in
         status, reply, diagnostic = rng.choice(DIAGNOSTICS[(type_, category)][1])
         domain = address_domain(key)
         received = sent.bounced_at
+        assert received is not None  # only bounced emails have a bounce spec
         channel, esp = rng.choice(CHANNELS)
         bounce_objs.append(
             Bounce(

@@ -1,7 +1,8 @@
 """List filters of contacts and leads: block type, field and category, search, owner, staleness.
 
-The block fields are applied together through `records.selectors.records_filter_blocked`, so the
-list, the bulk action's "all rows matching this filter" and the benchmark share one query.
+The FilterSet only reads and validates the query string: `criteria()` turns it into
+`records.selectors.RecordCriteria` and `records.selectors.records_matching` selects the rows, the
+same function the bulk unblock job and mailings use with the criteria they stored.
 """
 
 from __future__ import annotations
@@ -10,12 +11,13 @@ import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from bounces.categories import BlockCategory, BlockType
 
 from . import selectors
-from .models import Contact, Lead
+from .models import RECORD_MODELS, Contact, Lead
 
 BLOCK_TYPE_CHOICES = [
     (BlockType.TEMPORARY.value, _("Temporary")),
@@ -84,7 +86,7 @@ class OwnerChoiceFilter(django_filters.ModelChoiceFilter):
 class RecordFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label=_("Search"),
-        method="filter_search",
+        method="filter_nothing",
         widget=forms.TextInput(
             attrs={"placeholder": _("Name, company, email or phone"), "type": "search"}
         ),
@@ -107,35 +109,38 @@ class RecordFilter(django_filters.FilterSet):
     )
     stale = django_filters.BooleanFilter(
         label=_("Not emailed for 6 months"),
-        method="filter_stale",
+        method="filter_nothing",
         widget=forms.CheckboxInput,
     )
 
     class Meta:
         fields = ["q", "owner", "blocked", "field", "category", "stale"]
 
-    def filter_search(self, queryset, name, value):
-        return selectors.records_search(queryset, value)
-
-    def filter_stale(self, queryset, name, value):
-        return selectors.records_not_emailed_since(queryset) if value else queryset
-
     def filter_nothing(self, queryset, name, value):
-        # The three block fields act together in filter_queryset().
+        # Every field acts through filter_queryset(), together.
         return queryset
 
-    @property
-    def block_filter(self) -> selectors.BlockFilter:
-        data = self.form.cleaned_data if self.form.is_valid() else {}
-        return selectors.BlockFilter(
-            type=data.get("blocked") or "",
-            field=data.get("field") or selectors.EITHER,
-            category=data.get("category") or "",
+    def criteria(self) -> selectors.RecordCriteria:
+        """Return what the query narrows the list by (fields that are not valid are ignored)."""
+        valid = self.form.is_valid()
+        data = getattr(self.form, "cleaned_data", {})  # none when the list has no query
+        owner = data.get("owner")
+        return selectors.RecordCriteria(
+            search=data.get("q") or "",
+            owner_id=owner.pk if owner else None,
+            block=selectors.BlockFilter(
+                type=data.get("blocked") or "",
+                field=data.get("field") or selectors.EITHER,
+                category=data.get("category") or "",
+            )
+            if valid
+            else selectors.BlockFilter(),
+            stale=bool(data.get("stale")),
+            status=data.get("status") or "",
         )
 
     def filter_queryset(self, queryset):
-        queryset = super().filter_queryset(queryset)
-        return selectors.records_filter_blocked(queryset, self.block_filter)
+        return selectors.records_matching(queryset, self.criteria())
 
     @property
     def has_search(self) -> bool:
@@ -146,12 +151,7 @@ class RecordFilter(django_filters.FilterSet):
     @property
     def is_filtered(self) -> bool:
         """Return whether any filter narrows the list (an empty state then says so)."""
-        if not self.form.is_valid():
-            return False
-        data = self.form.cleaned_data
-        return bool(data.get("q") or data.get("owner") or data.get("stale")) or (
-            self.block_filter.active
-        )
+        return self.form.is_valid() and self.criteria().active
 
 
 class ContactFilter(RecordFilter):
@@ -167,3 +167,16 @@ class LeadFilter(RecordFilter):
     class Meta(RecordFilter.Meta):
         model = Lead
         fields = [*RecordFilter.Meta.fields, "status"]
+
+
+FILTERS = {"contact": ContactFilter, "lead": LeadFilter}
+
+
+def criteria_for_query(record_type: str, query: str) -> selectors.RecordCriteria:
+    """Return the criteria of a list's query string; raise `InvalidSelection` if the list would
+    reject it (the bulk action's "all rows matching this filter")."""
+    model = RECORD_MODELS[record_type]
+    filterset = FILTERS[record_type](QueryDict(query), queryset=model.objects.all())
+    if not filterset.is_valid():
+        raise selectors.InvalidSelection(query)
+    return filterset.criteria()

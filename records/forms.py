@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, cast
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Div, Field, Layout, Row, Submit
@@ -18,7 +19,17 @@ from .addresses import address_key, clean_optional_address
 from .filters import active_users, user_label
 from .models import BOTH, EMAIL_FIELDS_CHOICES, Contact, EmailField, Lead
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 CONFIRM_ERROR = _("Tick the box to confirm that the cause of the bounce is resolved.")
+
+
+class OwnerChoiceField(forms.ModelChoiceField):
+    """The owner picker: each user shown by `user_label`."""
+
+    def label_from_instance(self, obj: User) -> str:
+        return user_label(obj)
 
 
 class RecordForm(forms.ModelForm):
@@ -26,6 +37,7 @@ class RecordForm(forms.ModelForm):
 
     class Meta:
         fields = ["first_name", "last_name", "company", "phone", "owner", "email", "backup_email"]
+        field_classes = {"owner": OwnerChoiceField}
         widgets = {
             "email": forms.EmailInput(attrs={"autocomplete": "off"}),
             "backup_email": forms.EmailInput(attrs={"autocomplete": "off"}),
@@ -35,8 +47,7 @@ class RecordForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = active_users()
-        self.fields["owner"].label_from_instance = user_label
+        cast(OwnerChoiceField, self.fields["owner"]).queryset = active_users()
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(
@@ -60,8 +71,9 @@ class RecordForm(forms.ModelForm):
     def clean_backup_email(self) -> str:
         return clean_optional_address(self.cleaned_data.get("backup_email"))
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         primary, backup = cleaned.get("email"), cleaned.get("backup_email")
         if primary and backup and address_key(primary) == address_key(backup):
             self.add_error("backup_email", _("The backup email is the same as the primary email."))
@@ -133,7 +145,9 @@ def bulk_shown_token() -> str:
 class BulkUnblockForm(forms.Form):
     """The bulk action: selected ids, or every record matching the list's filter."""
 
-    fields = forms.ChoiceField(
+    # Named "fields" in the posted data, templates and views; the form metaclass moves it into
+    # base_fields, so it never replaces the instance's `fields` dict that mypy sees here.
+    fields = forms.ChoiceField(  # type: ignore[assignment]
         label=_("Unblock which addresses"),
         choices=EMAIL_FIELDS_CHOICES,
         initial=BOTH,
@@ -183,8 +197,9 @@ class BulkUnblockForm(forms.Form):
         except (signing.BadSignature, TypeError, ValueError, OverflowError):
             return None
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         if not cleaned.get("all_matching") and not cleaned.get("ids"):
             raise ValidationError(_("Select at least one record."), code="empty")
         return cleaned

@@ -215,7 +215,7 @@ class Lead(Record):
 
 
 class RecordType(models.TextChoices):
-    """The two kinds of record, as named in URLs, jobs and imports."""
+    """The two types of record, as named in URLs, jobs and imports."""
 
     CONTACT = "contact", _("contact")
     LEAD = "lead", _("lead")

@@ -12,13 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
+from django.http import QueryDict
 from django.utils import timezone
 
 from core.categories import CATEGORIES, TYPES
 
 from .addresses import address_key
-from .models import ADDRESS_COLUMNS, EmailField
+from .models import ADDRESS_COLUMNS, RECORD_MODELS, EmailField
 from .search import search_words
 
 PRIMARY = EmailField.PRIMARY
@@ -133,31 +135,128 @@ def records_not_emailed_since(queryset: QuerySet, *, now=None) -> QuerySet:
     return queryset.filter(Q(last_emailed_at__lt=cutoff) | Q(last_emailed_at__isnull=True))
 
 
-# --- bulk selections -------------------------------------------------------------------------
+# --- list criteria and bulk selections -------------------------------------------------------
 class InvalidSelection(ValueError):
     """The stored or posted selection cannot be rebuilt (e.g. the list's filter is not valid)."""
 
 
-def records_for_selection(*, record_type: str, selection: dict) -> QuerySet:
-    """Return the records of a bulk selection: {"ids": [...]} or {"query": "<filter query>"}.
+@dataclass(frozen=True)
+class RecordCriteria:
+    """What a list of contacts or leads is narrowed by; the defaults select every record.
 
-    The one code path for the synchronous bulk action and the background job: "all rows
-    matching the filter" is rebuilt on the server from the list's query string, through the
-    list's own filterset, never from ids the browser sent. Raises `InvalidSelection` when the
-    filter is not valid.
+    The list page, the bulk unblock (now or as a job) and the mailing all select their rows
+    with `records_matching`, so they agree on "all rows matching this filter".
     """
-    from django.http import QueryDict
 
-    from .filters import ContactFilter, LeadFilter  # filters import this module
-    from .models import RECORD_MODELS
+    search: str = ""
+    owner_id: int | None = None
+    block: BlockFilter = BlockFilter()
+    stale: bool = False
+    status: str = ""  # leads only
 
+    @property
+    def active(self) -> bool:
+        return bool(self.search or self.owner_id or self.stale or self.status) or self.block.active
+
+    def as_dict(self) -> dict:
+        """Return the criteria as stored in a job or mailing: the list's query names, no empties."""
+        data = {
+            "q": self.search,
+            "owner": self.owner_id,
+            "blocked": self.block.type,
+            "field": "" if self.block.field == EITHER else self.block.field,
+            "category": self.block.category,
+            "stale": self.stale,
+            "status": self.status,
+        }
+        return {key: value for key, value in data.items() if value}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> RecordCriteria:
+        """Rebuild stored criteria; raise `InvalidSelection` on an unknown key or value."""
+        if not isinstance(data, dict) or set(data) - CRITERIA_KEYS:
+            raise InvalidSelection(data)
+        owner = data.get("owner")
+        block = BlockFilter(
+            type=data.get("blocked") or "",
+            field=data.get("field") or EITHER,
+            category=data.get("category") or "",
+        )
+        if (
+            not isinstance(data.get("q", ""), str)
+            or not isinstance(data.get("status", ""), str)
+            or not (owner is None or (isinstance(owner, int) and not isinstance(owner, bool)))
+            or not isinstance(data.get("stale", False), bool)
+            or block.type not in ("", ANY_TYPE, *TYPES)
+            or block.field not in (EITHER, PRIMARY, BACKUP)
+            or block.category not in ("", *(spec.key for spec in CATEGORIES))
+        ):
+            raise InvalidSelection(data)
+        return cls(
+            search=data.get("q", ""),
+            owner_id=owner,
+            block=block,
+            stale=data.get("stale", False),
+            status=data.get("status", ""),
+        )
+
+
+CRITERIA_KEYS = {"q", "owner", "blocked", "field", "category", "stale", "status"}
+
+
+def criteria_from_query(query: str, model) -> RecordCriteria:
+    """Return the criteria of a list's query string (as `send_mailing --filter` takes it).
+
+    The same rules as the list's FilterSet, which tests/records/test_criteria.py compares with
+    this: known choices only, an owner among the active users, the lead status for leads only.
+    Raises `InvalidSelection` when the list would reject the query.
+    """
+    params = QueryDict(query)
+    data: dict = {key: params[key] for key in CRITERIA_KEYS if params.get(key)}
+    data["q"] = data.get("q", "").strip()
+    if "owner" in data:
+        users = get_user_model().objects.filter(is_active=True)
+        if not data["owner"].isdigit() or not users.filter(pk=int(data["owner"])).exists():
+            raise InvalidSelection(query)
+        data["owner"] = int(data["owner"])
+    if "stale" in data:  # a checkbox: ticked unless "false"
+        data["stale"] = data["stale"].lower() != "false"
+    statuses = getattr(model, "Status", None)  # contacts have no status: the list ignores it
+    if statuses is None:
+        data.pop("status", None)
+    elif data.get("status", "") not in ("", *statuses.values):
+        raise InvalidSelection(query)
+    return RecordCriteria.from_dict(data)
+
+
+def records_matching(queryset: QuerySet, criteria: RecordCriteria) -> QuerySet:
+    """Return the records of `queryset` (contacts or leads) that match the list criteria."""
+    if criteria.search:
+        queryset = records_search(queryset, criteria.search)
+    if criteria.owner_id is not None:
+        queryset = queryset.filter(owner_id=criteria.owner_id)
+    if criteria.stale:
+        queryset = records_not_emailed_since(queryset)
+    if criteria.status:
+        statuses = getattr(queryset.model, "Status", None)  # contacts have no status
+        if statuses is None or criteria.status not in statuses.values:
+            raise InvalidSelection(criteria.status)
+        queryset = queryset.filter(status=criteria.status)
+    return records_filter_blocked(queryset, criteria.block)
+
+
+def records_for_selection(*, record_type: str, selection: dict) -> QuerySet:
+    """Return the records of a bulk selection: {"ids": [...]} or {"criteria": {...}}.
+
+    The one code path for the synchronous bulk action, the background job and the mailing:
+    "all rows matching the filter" is rebuilt on the server from the stored criteria
+    (`RecordCriteria.as_dict`), never from ids the browser sent. Raises `InvalidSelection` when
+    the criteria are not valid.
+    """
     if record_type not in RECORD_MODELS:
         raise InvalidSelection(record_type)
     model = RECORD_MODELS[record_type]
-    if "query" in selection:
-        filterset_class = {"contact": ContactFilter, "lead": LeadFilter}[record_type]
-        filterset = filterset_class(QueryDict(selection["query"]), queryset=model.objects.all())
-        if not filterset.is_valid():
-            raise InvalidSelection(selection["query"])
-        return filterset.qs
+    if "criteria" in selection:
+        criteria = RecordCriteria.from_dict(selection["criteria"])
+        return records_matching(model.objects.all(), criteria)
     return model.objects.filter(pk__in=[int(pk) for pk in selection.get("ids", [])])

@@ -5,21 +5,21 @@ from __future__ import annotations
 
 from django.urls import path
 
-from .views import CONTACTS, LEADS, HomeView, kind_views
+from .views import CONTACTS, LEADS, HomeView, RecordPages, record_views
 from .views_bulk import BulkUnblockJobStatusView, BulkUnblockJobView, RecordBulkUnblockView
 
 app_name = "records"
 
 
-def _kind_urls(prefix: str, kind) -> list:
-    views = kind_views(kind)
-    name = kind.name
+def _record_urls(prefix: str, pages: RecordPages) -> list:
+    views = record_views(pages)
+    name = pages.record_type
     return [
         path(f"{prefix}/", views["list"], name=f"{name}-list"),
         path(f"{prefix}/new/", views["create"], name=f"{name}-create"),
         path(
             f"{prefix}/bulk-unblock/",
-            RecordBulkUnblockView.as_view(kind=kind, action="change"),
+            RecordBulkUnblockView.as_view(pages=pages, action="change"),
             name=f"{name}-bulk-unblock",
         ),
         path(f"{prefix}/<int:pk>/", views["detail"], name=f"{name}-detail"),
@@ -30,8 +30,8 @@ def _kind_urls(prefix: str, kind) -> list:
 
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),
-    *_kind_urls("contacts", CONTACTS),
-    *_kind_urls("leads", LEADS),
+    *_record_urls("contacts", CONTACTS),
+    *_record_urls("leads", LEADS),
     path("bulk-unblock/jobs/<int:pk>/", BulkUnblockJobView.as_view(), name="bulk-unblock-job"),
     path(
         "bulk-unblock/jobs/<int:pk>/status.json",

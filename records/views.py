@@ -7,20 +7,23 @@ permission is checked here on the server (the templates only hide what a user ca
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.db import transaction
-from django.db.models import Model
-from django.http import HttpRequest, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.generic import CreateView, DetailView, TemplateView, UpdateView, View
+from django.views.generic import CreateView, DetailView, TemplateView, UpdateView
+from django.views.generic.base import ContextMixin
+from django.views.generic.edit import ModelFormMixin
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
@@ -35,7 +38,11 @@ from . import selectors
 from .addresses import address_key
 from .filters import ContactFilter, LeadFilter
 from .forms import BulkUnblockForm, ContactForm, LeadForm, UnblockForm, bulk_shown_token
-from .models import Contact, EmailField, Lead
+from .models import Contact, EmailField, Lead, Record, RecordType
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 from .tables import (
     SEARCH_COUNT_CAP,
     ContactTable,
@@ -46,20 +53,20 @@ from .tables import (
 
 
 @dataclass(frozen=True)
-class Kind:
-    """One record type as the UI sees it: its model, filter, table and form."""
+class RecordPages:
+    """The pages of one record type: its model, filter, table and form, and their URLs."""
 
-    model: type[Model]
+    model: type[Record]
     filterset_class: type
     table_class: type
     form_class: type
 
     @property
-    def name(self) -> str:
-        return self.model._meta.model_name
+    def record_type(self) -> RecordType:
+        return RecordType(self.model.record_type())
 
     def url(self, action: str, *args) -> str:
-        return reverse(f"records:{self.name}-{action}", args=args)
+        return reverse(f"records:{self.record_type}-{action}", args=args)
 
     @property
     def url_list(self) -> str:
@@ -70,8 +77,8 @@ class Kind:
         return self.url("create")
 
 
-CONTACTS = Kind(Contact, ContactFilter, ContactTable, ContactForm)
-LEADS = Kind(Lead, LeadFilter, LeadTable, LeadForm)
+CONTACTS = RecordPages(Contact, ContactFilter, ContactTable, ContactForm)
+LEADS = RecordPages(Lead, LeadFilter, LeadTable, LeadForm)
 
 
 def _safe_next(request: HttpRequest, value: str | None, default: str) -> str:
@@ -82,21 +89,24 @@ def _safe_next(request: HttpRequest, value: str | None, default: str) -> str:
     return default
 
 
-class KindMixin(PermissionRequiredMixin):
-    kind: Kind = CONTACTS
+class RecordPagesMixin(PermissionRequiredMixin, ContextMixin):
+    request: HttpRequest
+    pages: RecordPages = CONTACTS
     action = "view"
     raise_exception = True  # a logged-in user without the right gets 403, not a login loop
 
     def get_permission_required(self):
-        return [f"records.{self.action}_{self.kind.name}"]
+        return [f"records.{self.action}_{self.pages.record_type}"]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["kind"] = self.kind
-        context["verbose_name"] = self.kind.model._meta.verbose_name
-        context["verbose_name_plural"] = self.kind.model._meta.verbose_name_plural
-        context["can_add"] = self.request.user.has_perm(f"records.add_{self.kind.name}")
-        context["can_change"] = self.request.user.has_perm(f"records.change_{self.kind.name}")
+        record_type = self.pages.record_type
+        context["pages"] = self.pages
+        context["record_type"] = record_type
+        context["verbose_name"] = self.pages.model._meta.verbose_name
+        context["verbose_name_plural"] = self.pages.model._meta.verbose_name_plural
+        context["can_add"] = self.request.user.has_perm(f"records.add_{record_type}")
+        context["can_change"] = self.request.user.has_perm(f"records.change_{record_type}")
         return context
 
 
@@ -129,17 +139,17 @@ class HomeView(PermissionRequiredMixin, TemplateView):
 
 
 # --- lists ---------------------------------------------------------------------------------------
-class RecordListView(KindMixin, SingleTableMixin, FilterView):
+class RecordListView(RecordPagesMixin, SingleTableMixin, FilterView):
     template_name = "records/record_list.html"
 
     def get_queryset(self):
-        return self.kind.model.objects.select_related("owner")
+        return self.pages.model.objects.select_related("owner")
 
     def get_filterset_class(self):
-        return self.kind.filterset_class
+        return self.pages.filterset_class
 
     def get_table_class(self):
-        return self.kind.table_class
+        return self.pages.table_class
 
     def per_page(self) -> int:
         return allowed_per_page(self.request.GET.get("per_page"))
@@ -152,7 +162,7 @@ class RecordListView(KindMixin, SingleTableMixin, FilterView):
             "per_page": self.per_page(),
             "paginator_class": RecordPaginator,
             # A block filter is selective: count and sort the matches in one pass.
-            "count_in_page": self.filterset.block_filter.active,
+            "count_in_page": self.filterset.criteria().block.active,
             "count_cap": SEARCH_COUNT_CAP if self.filterset.has_search else None,
             "select_related": ("owner",),
         }
@@ -168,7 +178,7 @@ class RecordListView(KindMixin, SingleTableMixin, FilterView):
         context["per_page"] = self.per_page()
         context["is_filtered"] = self.filterset.is_filtered
         context["unblock_form"] = UnblockForm(initial={"source": Unblock.Source.LIST})
-        context["bulk_url"] = self.kind.url("bulk-unblock")
+        context["bulk_url"] = self.pages.url("bulk-unblock")
         return context
 
 
@@ -178,7 +188,7 @@ class AddressState:
     """One email field of a record as the record page shows it."""
 
     field: str
-    label: str
+    label: StrOrPromise
     address: str
     block: Block | None
     can_unblock: bool
@@ -205,12 +215,12 @@ def address_states(record, user, blocks: dict[str, Block]) -> list[AddressState]
     return states
 
 
-class RecordDetailView(KindMixin, DetailView):
+class RecordDetailView(RecordPagesMixin, DetailView):
     template_name = "records/record_detail.html"
     context_object_name = "record"
 
     def get_queryset(self):
-        return self.kind.model.objects.select_related("owner")
+        return self.pages.model.objects.select_related("owner")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -227,8 +237,8 @@ class RecordDetailView(KindMixin, DetailView):
             for state in states
             if state.block is not None
         }
-        context["update_url"] = self.kind.url("update", record.pk)
-        context["unblock_url"] = self.kind.url("unblock", record.pk)
+        context["update_url"] = self.pages.url("update", record.pk)
+        context["unblock_url"] = self.pages.url("unblock", record.pk)
         context["sent_emails"] = sent = bounce_selectors.record_sent_emails(record)
         context["last_emailed"] = bounce_selectors.record_last_emailed(record, sent)
         context["history"] = bounce_selectors.unblock_history(
@@ -237,7 +247,7 @@ class RecordDetailView(KindMixin, DetailView):
         return context
 
 
-class RecordUnblockView(KindMixin, TemplateView):
+class RecordUnblockView(RecordPagesMixin, TemplateView):
     """Lift the block on one of a record's addresses, after the user confirms.
 
     GET shows the confirmation page (the list and record page open the same form in a dialog);
@@ -248,7 +258,7 @@ class RecordUnblockView(KindMixin, TemplateView):
 
     def setup(self, request, *args, **kwargs):
         super().setup(request, *args, **kwargs)
-        self.record = get_object_or_404(self.kind.model, pk=kwargs["pk"])
+        self.record = get_object_or_404(self.pages.model, pk=kwargs["pk"])
 
     def _field(self) -> str:
         data = self.request.POST if self.request.method == "POST" else self.request.GET
@@ -310,20 +320,22 @@ class RecordUnblockView(KindMixin, TemplateView):
 
 
 # --- create and edit -----------------------------------------------------------------------------
-class RecordFormMixin(KindMixin):
-    template_name = "records/record_form.html"
+class RecordFormMixin(RecordPagesMixin, ModelFormMixin):
+    template_name: str | None = "records/record_form.html"
+    object: Any  # the create and update views set it (a Record once saved)
 
     def get_form_class(self):
-        return self.kind.form_class
+        return self.pages.form_class
 
     def get_queryset(self):
-        return self.kind.model.objects.all()
+        return self.pages.model.objects.all()
 
     def form_valid(self, form):
         # The save and the record's block columns together: a new or changed address shows its
         # own block state in the lists, never the old address' one.
         with transaction.atomic():
             response = super().form_valid(form)
+            assert isinstance(self.object, Record)  # the form saved it
             record_refresh_blocks(record=self.object)
         return response
 
@@ -336,9 +348,9 @@ class RecordFormMixin(KindMixin):
             messages.warning(
                 self.request,
                 format_html(
-                    _('{address} is also the address of {kind} <a href="{url}">{name}</a>.'),
+                    _('{address} is also the address of {record_type} <a href="{url}">{name}</a>.'),
                     address=", ".join(sorted(key for key in shared if key)),
-                    kind=other._meta.verbose_name,
+                    record_type=other._meta.verbose_name,
                     url=other.get_absolute_url(),
                     name=str(other),
                 ),
@@ -389,12 +401,12 @@ class RecordUpdateView(RecordFormMixin, UpdateView):
         return response
 
 
-def kind_views(kind: Kind) -> dict[str, View]:
+def record_views(pages: RecordPages) -> dict[str, Callable[..., HttpResponseBase]]:
     """Return the views of one record type, keyed by URL action."""
     return {
-        "list": RecordListView.as_view(kind=kind),
-        "create": RecordCreateView.as_view(kind=kind),
-        "detail": RecordDetailView.as_view(kind=kind),
-        "update": RecordUpdateView.as_view(kind=kind),
-        "unblock": RecordUnblockView.as_view(kind=kind),
+        "list": RecordListView.as_view(pages=pages),
+        "create": RecordCreateView.as_view(pages=pages),
+        "detail": RecordDetailView.as_view(pages=pages),
+        "update": RecordUpdateView.as_view(pages=pages),
+        "unblock": RecordUnblockView.as_view(pages=pages),
     }

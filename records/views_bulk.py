@@ -6,6 +6,9 @@ whether the selection is lifted now or by a background job.
 
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -18,10 +21,12 @@ from django.views.generic import TemplateView, View
 from bounces.models import BulkUnblockJob, Unblock
 from bounces.services.bulk import BulkUnblockResult, bulk_unblock, bulk_unblock_job_result
 from bounces.services.errors import UnblockError
+from core.http import SignedInRequest
 
+from .filters import criteria_for_query
 from .forms import BulkUnblockForm
 from .selectors import InvalidSelection
-from .views import CONTACTS, LEADS, KindMixin
+from .views import CONTACTS, LEADS, RecordPagesMixin
 
 
 def bulk_summary(result: BulkUnblockResult) -> list[tuple[int, str]]:
@@ -98,27 +103,31 @@ def bulk_summary(result: BulkUnblockResult) -> list[tuple[int, str]]:
     return lines
 
 
-class RecordBulkUnblockView(KindMixin, View):
+class RecordBulkUnblockView(RecordPagesMixin, View):
     """The list's bulk action "Unblock email addresses" (POST only)."""
 
     http_method_names = ["post"]
 
-    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def post(self, request: SignedInRequest, *args, **kwargs) -> HttpResponse:
         form = BulkUnblockForm(request.POST)
         query = request.POST.get("query", "")
-        back = self.kind.url("list") + (f"?{query}" if query else "")
+        back = self.pages.url("list") + (f"?{query}" if query else "")
         if not form.is_valid():
             for errors in form.errors.values():
                 for error in errors:
-                    messages.error(request, error)
+                    messages.error(request, str(error))
             messages.error(request, _("Nothing was unblocked."))
             return HttpResponseRedirect(back)
         data = form.cleaned_data
-        selection = {"query": data["query"]} if data["all_matching"] else {"ids": data["ids"]}
         try:
+            if data["all_matching"]:
+                criteria = criteria_for_query(self.pages.record_type, data["query"])
+                selection = {"criteria": criteria.as_dict()}
+            else:
+                selection = {"ids": data["ids"]}
             outcome = bulk_unblock(
                 actor=request.user,
-                record_type=self.kind.name,
+                record_type=self.pages.record_type,
                 selection=selection,
                 fields=data["fields"],
                 confirmed=data["confirm"],
@@ -141,6 +150,9 @@ class RecordBulkUnblockView(KindMixin, View):
 class BulkUnblockJobMixin(PermissionRequiredMixin):
     """One background bulk unblock, visible to the user who started it and to admins only."""
 
+    request: HttpRequest
+    kwargs: dict[str, Any]
+
     permission_required = "bounces.view_block"
     raise_exception = True
 
@@ -150,7 +162,7 @@ class BulkUnblockJobMixin(PermissionRequiredMixin):
         # Admins (who may lift permanent blocks) oversee every unblock; anyone else sees only
         # their own jobs, and someone else's job is "not found", not "forbidden".
         if not (user.is_superuser or user.has_perm("bounces.unblock_permanent")):
-            jobs = jobs.filter(actor=user)
+            jobs = jobs.filter(actor_id=user.pk)
         return get_object_or_404(jobs, pk=self.kwargs["pk"])
 
 
@@ -175,13 +187,14 @@ class BulkUnblockJobView(BulkUnblockJobMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         job = self.get_job()
-        kind = CONTACTS if job.record_type == CONTACTS.name else LEADS
-        query = job.selection.get("query", "")
+        pages = CONTACTS if job.record_type == CONTACTS.record_type else LEADS
+        query = urlencode(job.selection.get("criteria", {}))
         context.update(
             job=job,
-            kind=kind,
-            verbose_name_plural=kind.model._meta.verbose_name_plural,
-            back_url=kind.url_list + (f"?{query}" if query else ""),
+            pages=pages,
+            record_type=pages.record_type,
+            verbose_name_plural=pages.model._meta.verbose_name_plural,
+            back_url=pages.url_list + (f"?{query}" if query else ""),
             status_url=reverse("records:bulk-unblock-job-status", args=[job.pk]),
             summary=[
                 (MESSAGE_CLASSES.get(level, "info"), text)

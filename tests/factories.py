@@ -77,7 +77,7 @@ class BlockFactory(DjangoModelFactory):
 
     address = factory.Sequence(lambda n: f"blocked{n}@example.com")
     type = BlockType.TEMPORARY
-    category = Category.MAILBOX_FULL
+    category = Category["MAILBOX_FULL"]
     status = "4.2.2"
     reply_code = "452"
     diagnostic = "452 4.2.2 Mailbox full"
@@ -97,7 +97,7 @@ class BlockFactory(DjangoModelFactory):
     class Params:
         permanent = factory.Trait(
             type=BlockType.PERMANENT,
-            category=Category.BAD_MAILBOX,
+            category=Category["BAD_MAILBOX"],
             status="5.1.1",
             reply_code="550",
             diagnostic="550 5.1.1 User unknown",
@@ -115,7 +115,7 @@ class BounceFactory(DjangoModelFactory):
     reply_code = "550"
     diagnostic = "smtp; 550 5.1.1 <user@example.com>: Recipient address rejected: User unknown"
     type = BlockType.PERMANENT
-    category = Category.BAD_MAILBOX
+    category = Category["BAD_MAILBOX"]
     kind = "dsn"
     recipient_domain = factory.LazyAttribute(lambda o: o.recipient.rpartition("@")[2])
     received_at = factory.LazyFunction(timezone.now)

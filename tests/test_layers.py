@@ -40,14 +40,6 @@ CORE, RECORDS, BOUNCES, IMPORTS, REPORTS = 0, 1, 2, 3, 4
 PRESENTATION_RANK = {RECORDS: 6, BOUNCES: 5, IMPORTS: 7, REPORTS: 8}
 PROJECT = 9
 
-# (importing module, imported module): why it is allowed for now. Every entry is a debt.
-ALLOWED = {
-    # TODO(issue 12): "all rows matching the list's filter" is rebuilt through the list's
-    # FilterSet, so the bulk lift (bounces.services.bulk, a background job) and the mailing
-    # select exactly what the page showed. The query-string rules belong in the domain.
-    ("records.selectors", "records.filters"): "bulk selections rebuild the list's FilterSet",
-}
-
 # These hold facts the Django-free classifier reads: they must not import Django at all.
 DJANGO_FREE = ("core.categories", "core.addresses", "core.rates", "core.spreadsheets")
 
@@ -146,11 +138,8 @@ def test_no_module_imports_upward():
     upward = [
         f"{where}: {module} (rank {rank(module)}) imports {target} (rank {rank(target)})"
         for (module, target), where in found.items()
-        if (module, target) not in ALLOWED
     ]
     assert not upward, "imports against the layers:\n" + "\n".join(upward)
-    stale = [f"{module} -> {target}" for module, target in ALLOWED if (module, target) not in found]
-    assert not stale, "allowed exceptions that no longer happen (remove them):\n" + "\n".join(stale)
 
 
 @pytest.mark.parametrize("module", DJANGO_FREE)

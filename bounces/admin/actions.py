@@ -9,6 +9,7 @@ message with the counts.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -22,6 +23,9 @@ from django.utils.translation import ngettext
 from ..categories import BlockCategory, BlockType
 from ..services.bulk import BulkUnblockResult
 from ..services.errors import PermanentBlockNeedsAdmin
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # Rows listed on a confirmation page; the action itself covers the whole selection.
 CONFIRMATION_LIST_LIMIT = 100
@@ -59,8 +63,9 @@ class UnblockConfirmForm(forms.Form):
         super().__init__(*args, **kwargs)
         self._needs_reason = needs_reason
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         data["reason"] = (data.get("reason") or "").strip()
         if not data["reason"] and self._needs_reason(data):
             self.add_error(
@@ -75,7 +80,7 @@ def action_confirmation(
     queryset: QuerySet,
     *,
     action: str,
-    title: str,
+    title: StrOrPromise,
     rows: Iterable[dict],
     form: forms.Form,
     template: str,

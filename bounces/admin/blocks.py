@@ -8,6 +8,8 @@ confirmation page (actions.py).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib import admin, messages
 from django.db.models import BooleanField, ExpressionWrapper, QuerySet
 from django.http import HttpResponseRedirect
@@ -29,6 +31,9 @@ from .actions import (
     block_warning,
     report_unblock_outcome,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # The raw message shown on a bounce's page: enough to read the DSN, never megabytes of HTML.
 RAW_PREVIEW_BYTES = 64 * 1024
@@ -88,7 +93,7 @@ class BlockAdmin(ReadOnlyAdmin):
         return block_warning(obj.type, obj.category)
 
     @admin.display(description=_("state"), ordering="lifted_at")
-    def state(self, obj: Block) -> str:
+    def state(self, obj: Block) -> StrOrPromise:
         return _("Active") if obj.is_active else _("Lifted")
 
     @admin.display(description=_("meaning and recommendation"))
@@ -237,6 +242,33 @@ class BulkUnblockJobAdmin(ReadOnlyAdmin):
 
 
 # --- bounces -----------------------------------------------------------------------------------
+# The bounce detail page shows every field read-only, in these groups.
+_BOUNCE_DETAIL_FIELDS = (
+    "recipient",
+    "received_at",
+    "type",
+    "category",
+    "status",
+    "reply_code",
+    "diagnostic",
+    "explanation",
+    "kind",
+    "channel",
+    "esp",
+    "parsed",
+    "parse_error",
+)
+_BOUNCE_CORRELATION_FIELDS = (
+    "sender_domain",
+    "recipient_domain",
+    "original_message_id",
+    "sent_email",
+    "dedupe_key",
+    "created_at",
+)
+_BOUNCE_EVIDENCE_FIELDS = ("inbound", "raw_message")
+
+
 @admin.register(Bounce)
 class BounceAdmin(ReadOnlyAdmin):
     list_display = (
@@ -252,49 +284,18 @@ class BounceAdmin(ReadOnlyAdmin):
     search_fields = ("recipient", "original_message_id", "dedupe_key")
     date_hierarchy = "received_at"
     fieldsets = (
-        (
-            None,
-            {
-                "fields": (
-                    "recipient",
-                    "received_at",
-                    "type",
-                    "category",
-                    "status",
-                    "reply_code",
-                    "diagnostic",
-                    "explanation",
-                    "kind",
-                    "channel",
-                    "esp",
-                    "parsed",
-                    "parse_error",
-                )
-            },
-        ),
-        (
-            _("Correlation"),
-            {
-                "fields": (
-                    "sender_domain",
-                    "recipient_domain",
-                    "original_message_id",
-                    "sent_email",
-                    "dedupe_key",
-                    "created_at",
-                )
-            },
-        ),
-        (_("Raw evidence"), {"fields": ("inbound", "raw_message")}),
+        (None, {"fields": _BOUNCE_DETAIL_FIELDS}),
+        (_("Correlation"), {"fields": _BOUNCE_CORRELATION_FIELDS}),
+        (_("Raw evidence"), {"fields": _BOUNCE_EVIDENCE_FIELDS}),
     )
-    readonly_fields = tuple(name for fieldset in fieldsets for name in fieldset[1]["fields"])
+    readonly_fields = _BOUNCE_DETAIL_FIELDS + _BOUNCE_CORRELATION_FIELDS + _BOUNCE_EVIDENCE_FIELDS
 
     @admin.display(description=_("block"))
     def warning(self, obj: Bounce) -> str:
         return block_warning(obj.type, obj.category) or "—"
 
     @admin.display(description=_("raw message"))
-    def raw_message(self, obj: Bounce) -> str:
+    def raw_message(self, obj: Bounce) -> StrOrPromise:
         """Show the start of the raw message as escaped text (never rendered as HTML)."""
         inbound = obj.inbound
         if inbound is None:

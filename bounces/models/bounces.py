@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from ..categories import BlockType, Category
+
+if TYPE_CHECKING:
+    from records.models import Record
 
 
 class Channel(models.TextChoices):
@@ -95,6 +100,9 @@ class Bounce(models.Model):
     )
     received_at = models.DateTimeField(_("received"), db_index=False)
     created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    # Not a column: set by bounces.selectors.recent_bounces for the home page.
+    record: Record | None
 
     class Meta:
         verbose_name = _("bounce")

@@ -36,7 +36,7 @@ class BulkUnblockJob(models.Model):
         related_name="bulk_unblock_jobs",
     )
     record_type = models.CharField(_("record type"), max_length=10, choices=RecordType.choices)
-    # {"ids": [1, 2, …]} or {"query": "<the list's filter query string>"}
+    # {"ids": [1, 2, …]} or {"criteria": RecordCriteria.as_dict()} (records.selectors)
     selection = models.JSONField(_("selection"))
     fields = models.CharField(_("fields"), max_length=10, choices=EMAIL_FIELDS_CHOICES)
     # Where it was started (the list's bulk action, the admin) and, for an admin's lift of

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
@@ -13,6 +14,11 @@ from django.utils.translation import gettext_lazy as _
 
 from core.rates import bounce_rate
 from records.models import EmailField
+
+if TYPE_CHECKING:
+    from records.models import Record
+
+    from .bounces import Bounce
 
 
 class Sender(models.Model):
@@ -102,7 +108,7 @@ class Mailing(models.Model):
     )
     body = models.TextField(_("body"), blank=True)
     record_type = models.CharField(_("records"), max_length=10, blank=True)
-    # {"ids": [...]} or {"query": "<the list's filter query string>"}: rebuilt on the server.
+    # {"ids": [...]} or {"criteria": RecordCriteria.as_dict()}: rebuilt on the server.
     selection = models.JSONField(_("selection"), default=dict, blank=True)
     # The risky groups the user chose to leave out at the pre-send check.
     excluded = models.JSONField(_("excluded groups"), default=list, blank=True)
@@ -172,6 +178,9 @@ class SentEmail(models.Model):
 
     # Rows that never reached the mail server: not "sent" in any bounce rate.
     UNSENT = ("queued", "sending", "retrying", "failed", "suppressed")
+
+    # Not a column: set by bounces.selectors.record_sent_emails for the record page.
+    last_bounce: Bounce | None
 
     contact = models.ForeignKey(
         "records.Contact",
@@ -270,5 +279,5 @@ class SentEmail(models.Model):
         return f"{self.subject} → {self.to_address}"
 
     @property
-    def record(self):
+    def record(self) -> Record | None:
         return self.contact if self.contact_id else self.lead

@@ -8,11 +8,12 @@ from typing import Any, cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from records.models import EmailField, Record
+from records.models import EmailField, Record, record_model
+from records.selectors import InvalidSelection, criteria_from_query
 
 from ..models import Sender
 from .merge import FIELDS
-from .services import SendError, content_check
+from .services import FILTER_NOT_VALID, SendError, content_check
 
 MERGE_HELP = _("Merge fields: %(fields)s. Anything else in double braces is refused.") % {
     "fields": ", ".join(f"{{{{{name}}}}}" for name in FIELDS)
@@ -104,13 +105,25 @@ class MailingForm(_ContentForm):
         return ids
 
     def selection(self) -> dict:
-        data = self.cleaned_data
-        if data.get("all_matching"):
-            return {"query": data.get("query") or ""}
-        return {"ids": data.get("ids") or []}
+        """Return the selection a mailing stores: the rows' ids or the list's criteria."""
+        return self.cleaned_data["selection"]
 
     def clean(self):
         data = super().clean()
-        if not data.get("all_matching") and not data.get("ids"):
+        if data.get("all_matching"):
+            try:
+                data["selection"] = query_selection(data["record_type"], data.get("query") or "")
+            except (KeyError, InvalidSelection) as exc:  # no record type: its own error shows
+                raise forms.ValidationError(FILTER_NOT_VALID) from exc
+        elif data.get("ids"):
+            data["selection"] = {"ids": data["ids"]}
+        else:
             raise forms.ValidationError(_("No records are selected: tick rows on the list first."))
         return data
+
+
+def query_selection(record_type: str, query: str) -> dict:
+    """Return the selection of "all rows matching" a list's query string; raise
+    `InvalidSelection` if the list would reject the query."""
+    criteria = criteria_from_query(query, record_model(record_type))
+    return {"criteria": criteria.as_dict()}

@@ -34,11 +34,12 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.rates import bounce_rate
 from records.addresses import address_key
 from records.models import Contact, Lead, Record
-from records.selectors import records_for_selection
+from records.selectors import InvalidSelection, records_for_selection
 
 from ..models import Block, BouncePolicy, Mailing, OptOut, Sender, SentEmail
 from ..rates import rate_above_threshold
@@ -186,13 +187,14 @@ def email_queue(
 
 
 # --- mailings ------------------------------------------------------------------------------------
-def _queryset(record_type: str, selection: dict):
-    from records.selectors import InvalidSelection
+FILTER_NOT_VALID = gettext_lazy("The list's filter is not valid.")
 
+
+def _queryset(record_type: str, selection: dict):
     try:
         return records_for_selection(record_type=record_type, selection=selection)
     except (InvalidSelection, ValueError, TypeError) as exc:
-        raise SendError(_("The list's filter is not valid.")) from exc
+        raise SendError(FILTER_NOT_VALID) from exc
 
 
 def mailing_precheck(
@@ -220,7 +222,7 @@ def mailing_create(
     content_check(subject=subject, body=body)
     if record_type not in ("contact", "lead"):
         raise SendError(_("Choose contacts or leads."))
-    if not (selection.get("ids") or "query" in selection):
+    if not (selection.get("ids") or "criteria" in selection):
         raise SendError(_("No records are selected."))
     _queryset(record_type, selection)  # the filter must be valid
     return Mailing.objects.create(

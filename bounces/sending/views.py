@@ -19,10 +19,11 @@ from django.views.generic import TemplateView
 
 from core.http import SignedInRequest
 from records.models import RECORD_MODELS, EmailField, RecordType, record_model
+from records.selectors import InvalidSelection
 
 from ..models import Mailing, OptOut
 from . import services
-from .forms import EmailForm, MailingForm
+from .forms import EmailForm, MailingForm, query_selection
 from .recipients import RISKS
 from .services import SendError
 from .unsubscribe import unsubscribe_parse
@@ -191,7 +192,10 @@ class MailingNewView(MassEmailMixin, View):
     @staticmethod
     def _count(data, record_type: str) -> int:
         if data.get("all_matching") in ("1", "true", "on", "True"):
-            selection = {"query": data.get("query", "")}
+            try:
+                selection = query_selection(record_type, data.get("query", ""))
+            except InvalidSelection:
+                return 0
         else:
             try:
                 selection = {"ids": [int(v) for v in data.getlist("ids")][:500]}

@@ -349,7 +349,7 @@ def records_bulk_unblock(
 
 def bulk_unblock(
     *,
-    actor,
+    actor: User,
     record_type: str,
     selection: dict,
     fields: str,

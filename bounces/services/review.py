@@ -42,12 +42,12 @@ from .errors import NotBlocked
 logger = logging.getLogger(__name__)
 
 DOMAIN_CAUSES = {
-    (BlockType.TEMPORARY, Category.DOMAIN_ERROR),
-    (BlockType.PERMANENT, Category.BAD_DOMAIN),
+    (BlockType.TEMPORARY, Category["DOMAIN_ERROR"]),
+    (BlockType.PERMANENT, Category["BAD_DOMAIN"]),
 }
 AUTH_CAUSES = {
-    (BlockType.TEMPORARY, Category.AUTHENTICATION_FAILURE),
-    (BlockType.PERMANENT, Category.POLICY_RELATED),
+    (BlockType.TEMPORARY, Category["AUTHENTICATION_FAILURE"]),
+    (BlockType.PERMANENT, Category["POLICY_RELATED"]),
 }
 # Selectors tried when a sending domain is configured without one (common defaults of ESPs and
 # MTAs); naming the selector in BOUNCECRM_SENDING_DOMAINS is better.

@@ -9,7 +9,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponseBadRequest
+from django.http.response import HttpResponseBase
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -43,7 +44,7 @@ class RecordExportView(View):
     record_type = RecordType.CONTACT
     fmt = "csv"
 
-    def get(self, request: HttpRequest) -> HttpResponse:
+    def get(self, request: HttpRequest) -> HttpResponseBase:
         model, filterset_class = record_model(self.record_type), _FILTERS[self.record_type]
         if not request.user.has_perm(f"records.view_{self.record_type}"):
             raise PermissionDenied

@@ -290,8 +290,8 @@ def _settle_chunk(
         seen[key] = plan.line
         if key in existing:
             plan.existing_id = existing[key]
-            plan.duplicate = _("same email as %(kind)s #%(id)d") % {
-                "kind": verbose,
+            plan.duplicate = _("same email as %(record_type)s #%(id)d") % {
+                "record_type": verbose,
                 "id": existing[key],
             }
             if options.on_duplicate == OnDuplicate.SKIP:

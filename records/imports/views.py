@@ -402,13 +402,15 @@ class HygieneView(View):
         if not ids:
             messages.error(request, _("Select at least one record."))
             return HttpResponseRedirect(back)
-        args = {"actor": request.user, "model": self.model, "ids": ids}
+        actor, model = request.user, self.model
         if action == HygieneAction.Action.CLEAR_ADDRESS:
-            done = hygiene.hygiene_clear_addresses(problem=self.problem, **args)
+            done = hygiene.hygiene_clear_addresses(
+                actor=actor, model=model, problem=self.problem, ids=ids
+            )
         elif action == HygieneAction.Action.MERGE:
-            done = hygiene.hygiene_merge(**args)
+            done = hygiene.hygiene_merge(actor=actor, model=model, ids=ids)
         else:
-            done = hygiene.hygiene_delete(problem=self.problem, **args)
+            done = hygiene.hygiene_delete(actor=actor, model=model, problem=self.problem, ids=ids)
         messages.success(
             request,
             _("%(action)s: %(count)d records.")

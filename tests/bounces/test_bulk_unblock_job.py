@@ -40,26 +40,26 @@ def start(actor, selection, *, confirmed=True, fields="primary"):
 
 def test_start_refuses_without_confirmation(many, sales_user):
     with pytest.raises(ConfirmationRequired):
-        start(sales_user, {"query": ""}, confirmed=False)
+        start(sales_user, {"criteria": {}}, confirmed=False)
     assert not BulkUnblockJob.objects.exists()
 
 
 def test_start_refuses_without_permission(many):
     nobody = User.objects.create_user("nobody", password="pw-nobody-123")
     with pytest.raises(UnblockNotAllowed):
-        start(nobody, {"query": ""})
+        start(nobody, {"criteria": {}})
     assert not BulkUnblockJob.objects.exists()
 
 
 def test_start_counts_and_queues_on_commit(many, sales_user, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks() as callbacks:
-        job = start(sales_user, {"query": "blocked=temporary"})
+        job = start(sales_user, {"criteria": {"blocked": "temporary"}})
     assert (job.state, job.total, job.processed, job.actor) == ("queued", 20, 0, sales_user)
     assert len(callbacks) == 1  # the task, queued only once the job row is committed
 
 
 def test_run_by_filter_query_in_chunks(many, sales_user):
-    job = start(sales_user, {"query": "blocked=any"})
+    job = start(sales_user, {"criteria": {"blocked": "any"}})
     assert job.total == 23
     done = bulk_unblock_job_run(job_id=job.pk, chunk=10)
     assert done.state == "done" and done.finished_at and done.started_at
@@ -96,13 +96,13 @@ def test_progress_is_committed_after_each_chunk(many, sales_user, monkeypatch):
         return real(**kwargs)
 
     monkeypatch.setattr(bulk, "records_bulk_unblock", spy)
-    job = start(sales_user, {"query": ""})
+    job = start(sales_user, {"criteria": {}})
     bulk_unblock_job_run(job_id=job.pk, chunk=10)
     assert seen == [0, 10, 20]
 
 
 def test_job_is_claimed_once(many, sales_user):
-    job = start(sales_user, {"query": ""})
+    job = start(sales_user, {"criteria": {}})
     assert bulk_unblock_job_run(job_id=job.pk).state == "done"
     assert bulk_unblock_job_run(job_id=job.pk) is None  # finished: not run again
     BulkUnblockJob.objects.filter(pk=job.pk).update(state="running")
@@ -111,8 +111,8 @@ def test_job_is_claimed_once(many, sales_user):
 
 
 def test_a_failure_marks_the_job_failed(many, sales_user):
-    job = start(sales_user, {"query": ""})
-    BulkUnblockJob.objects.filter(pk=job.pk).update(selection={"query": "blocked=nonsense"})
+    job = start(sales_user, {"criteria": {}})
+    BulkUnblockJob.objects.filter(pk=job.pk).update(selection={"criteria": {"blocked": "nonsense"}})
     done = bulk_unblock_job_run(job_id=job.pk)
     assert done.state == "failed" and done.error and done.finished_at
     assert Contact.objects.count() == 25 and Unblock.objects.count() == 0

@@ -55,7 +55,7 @@ def test_the_sweeper_sends_stale_queued_jobs_again(sales_user, settings):
     job = BulkUnblockJob.objects.create(
         actor=sales_user,
         record_type="contact",
-        selection={"query": "blocked=any"},
+        selection={"criteria": {"blocked": "any"}},
         fields="primary",
         total=1,
         confirmed_at=timezone.now(),
@@ -77,7 +77,7 @@ def test_a_job_whose_worker_died_mid_run_is_resumed_by_the_sweeper(sales_user):
     job = BulkUnblockJob.objects.create(
         actor=sales_user,
         record_type="contact",
-        selection={"query": "blocked=any"},
+        selection={"criteria": {"blocked": "any"}},
         fields="primary",
         total=1,
         state=BulkUnblockJob.State.RUNNING,
@@ -100,7 +100,7 @@ def test_a_worker_taken_for_dead_stops_without_counting_twice(sales_user, monkey
     job = BulkUnblockJob.objects.create(
         actor=sales_user,
         record_type="contact",
-        selection={"query": "blocked=any"},
+        selection={"criteria": {"blocked": "any"}},
         fields="primary",
         total=3,
         confirmed_at=timezone.now(),

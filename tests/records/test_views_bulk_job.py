@@ -46,7 +46,7 @@ def test_above_the_limit_starts_a_job_and_redirects_to_its_page(
         "primary",
         7,
     )
-    assert job.selection == {"query": "blocked=any"}
+    assert job.selection == {"criteria": {"blocked": "any"}}
     page = sales_client.get(response["Location"])
     html = page.content.decode()
     assert 'role="progressbar"' in html and 'aria-valuenow="0"' in html

@@ -11,6 +11,7 @@ from django.db import transaction
 
 from bounces.sending.recipients import RISKS, PreCheck
 from bounces.sending.services import (
+    FILTER_NOT_VALID,
     SendError,
     mailing_confirm,
     mailing_create,
@@ -18,6 +19,8 @@ from bounces.sending.services import (
     mailing_send_all,
     sender_for,
 )
+from records.models import record_model
+from records.selectors import InvalidSelection, criteria_from_query
 
 
 def precheck_lines(check: PreCheck) -> list[str]:
@@ -87,7 +90,11 @@ class Command(BaseCommand):
         except (OSError, UnicodeDecodeError) as exc:
             raise CommandError(f"cannot read the body file: {exc}") from exc
         record_type = "contact" if options["contacts"] else "lead"
-        selection = {"query": options["filter"].lstrip("?")}
+        try:
+            criteria = criteria_from_query(options["filter"].lstrip("?"), record_model(record_type))
+        except InvalidSelection as exc:
+            raise CommandError(str(FILTER_NOT_VALID)) from exc
+        selection = {"criteria": criteria.as_dict()}
         try:
             sender = sender_for(options["from_address"])
             check = mailing_precheck(

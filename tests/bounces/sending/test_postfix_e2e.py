@@ -65,7 +65,7 @@ def test_mailing_through_postfix_bounces_back_blocks_and_suppresses_next_time(po
     alice = ContactFactory(first_name="Alice", email=f"alice@{TEST_DOMAIN}")
     ContactFactory(first_name="Ghost", email=f"ghost@{TEST_DOMAIN}")  # no such mailbox
     ContactFactory(first_name="Full", email=f"full@{TEST_DOMAIN}")  # mailbox over its limit
-    selection = {"query": f"q={TEST_DOMAIN}"}
+    selection = {"criteria": {"q": TEST_DOMAIN}}
     mailing = services.mailing_create(
         name="E2E",
         sender=sender,

@@ -50,7 +50,7 @@ def _queued_mailing(sender, n=3) -> Mailing:
         subject="S",
         body="B",
         record_type="contact",
-        selection={"query": ""},
+        selection={"criteria": {}},
         actor=None,
     )
     services.mailing_confirm(mailing=mailing)  # on_commit not run: nothing sent yet

@@ -88,7 +88,7 @@ def _mailing(sender, **kwargs):
         subject="Offer for {{company}}",
         body="Dear {{first_name}}",
         record_type="contact",
-        selection=kwargs.pop("selection", {"query": ""}),
+        selection=kwargs.pop("selection", {"criteria": {}}),
         actor=None,
     )
 
@@ -103,7 +103,7 @@ def test_mailing_sends_to_each_and_suppresses_blocked_and_opted_out(
     OptOut.objects.create(address="optout@customer.example", source="link")
     later = ContactFactory(email="later@customer.example")
     mailing = _mailing(sender)
-    check = services.mailing_precheck(record_type="contact", selection={"query": ""})
+    check = services.mailing_precheck(record_type="contact", selection={"criteria": {}})
     assert check.to_send == 2 and check.suppressed_count == 2
     reasons = {key for key, _label, _n in check.suppressed_by_reason()}
     assert reasons == {"opted_out", "blocked:temporary:mailbox_full"}
@@ -134,12 +134,12 @@ def test_mailing_sends_to_each_and_suppresses_blocked_and_opted_out(
 def test_backup_fallback_policy_decides_skip_or_backup(sender, mail_settings):
     ContactFactory(email="p@customer.example", backup_email="b@customer.example")
     BlockFactory(address="p@customer.example")
-    check = services.mailing_precheck(record_type="contact", selection={"query": ""})
+    check = services.mailing_precheck(record_type="contact", selection={"criteria": {}})
     assert check.to_send == 0 and check.suppressed_count == 1
     policy = BouncePolicy.current()
     policy.backup_fallback = BouncePolicy.BackupFallback.BACKUP
     policy.save()
-    check = services.mailing_precheck(record_type="contact", selection={"query": ""})
+    check = services.mailing_precheck(record_type="contact", selection={"criteria": {}})
     (recipient,) = check.recipients
     assert (recipient.field, recipient.address) == ("backup", "b@customer.example")
 

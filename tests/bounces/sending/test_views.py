@@ -116,7 +116,7 @@ def test_pause_resume_cancel(admin_client, sender):
         subject="S",
         body="B",
         record_type="contact",
-        selection={"query": ""},
+        selection={"criteria": {}},
         actor=None,
     )
     services.mailing_confirm(mailing=mailing)  # queued; on_commit not run in this test
@@ -141,7 +141,7 @@ def test_one_click_unsubscribe_records_an_opt_out_without_login(sender):
     assert (opt.address, opt.source) == ("li@customer.example", "one_click")
     assert client.post(url[:-5] + "x/").status_code == 400  # a tampered token
     ContactFactory(email="li@customer.example")
-    check = services.mailing_precheck(record_type="contact", selection={"query": ""})
+    check = services.mailing_precheck(record_type="contact", selection={"criteria": {}})
     assert [s.reason for s in check.suppressed] == ["opted_out"]
 
 
@@ -179,7 +179,7 @@ def test_mailing_pages_run_a_fixed_number_of_queries(
         subject="S",
         body="B",
         record_type="contact",
-        selection={"query": ""},
+        selection={"criteria": {}},
         actor=None,
     )
     url = reverse("sending:mailing-detail", args=[mailing.pk])

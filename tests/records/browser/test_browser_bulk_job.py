@@ -45,7 +45,7 @@ def test_all_matching_runs_as_a_job_and_shows_the_summary(page, login, sales_use
 
 def test_the_progress_bar_follows_a_running_job(page, login, sales_user, thirty):
     job = BulkUnblockJob.objects.create(
-        actor=sales_user, record_type="contact", selection={"query": ""}, fields="both", total=30
+        actor=sales_user, record_type="contact", selection={"criteria": {}}, fields="both", total=30
     )
     login(sales_user).goto(f"/bulk-unblock/jobs/{job.pk}/")
     bar = page.get_by_role("progressbar")
