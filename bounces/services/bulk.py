@@ -3,10 +3,10 @@ view and of the admin, and the background job).
 
 Set-based: one guarded UPDATE lifts every matching active block the actor may lift and returns
 the rows it changed, the audit rows go in with INSERT … SELECT, the records' block columns
-follow with one UPDATE per model, field and 5,000 addresses, and the counts of what was skipped
-come from aggregate queries. Nothing runs per record in Python; at 1M contacts 10,000 records take
-about a second, most of it the records' rows rewritten through their indexes (see
-bench/record_lists.py and the README's Performance section). Permanent blocks are lifted only
+follow with one UPDATE per model and 5,000 addresses, and the counts of what was skipped come
+from aggregate queries. Nothing runs per record in Python: at 1M contacts the time is the
+database's, most of it the records' rows rewritten through their indexes (bench/record_lists.py
+and the README's "Speed and scale"). Permanent blocks are lifted only
 by a user with the `unblock_permanent` permission who wrote a reason (the admin); otherwise they
 are skipped and counted.
 
@@ -156,17 +156,19 @@ def _audit(
     instances cost more than the insert itself (bench/record_lists.py).
     """
     q = connection.ops.quote_name
-    fields = names if records is not None else []
+    carriers: list[tuple[str, str, QuerySet]] = []  # (field, key column, records carrying one)
+    if records is not None:
+        carriers = [(name, _key(name), records.exclude(**{_key(name): ""})) for name in names]
     constants = [
         actor.pk if actor is not None else None,
         source,
         records.model._meta.model_name if records is not None else "",
-        *fields,  # the field names of the CASE
+        *[name for name, _key_column, _records in carriers],  # the field names of the CASE
         True,
         reason,
         connection.ops.adapt_datetimefield_value(now),
     ]
-    owner_ids = [f"o{n}.owner" for n in range(len(fields))]
+    owner_ids = [f"o{n}.owner" for n in range(len(carriers))]
     record_id = ", ".join(owner_ids) or "NULL"
     if len(owner_ids) > 1:
         record_id = f"COALESCE({record_id})"
@@ -181,12 +183,9 @@ def _audit(
             lifted_category=F("category"),
         ).query.sql_with_params()
         joins, join_params = "", []
-        for n, name in enumerate(fields):
-            key = _key(name)
-            assert records is not None
+        for n, (_name, key, carrying) in enumerate(carriers):
             owners = (
-                records.exclude(**{key: ""})
-                .filter(**{f"{key}__in": blocks.values("address")})
+                carrying.filter(**{f"{key}__in": blocks.values("address")})
                 .order_by()
                 .values(carried=F(key))
                 .annotate(owner=Min("pk"))
