@@ -74,6 +74,9 @@ class Record(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        # The (owner, last name) index serves the owner lookups; a second one on the key alone
+        # only cost every row write one more index entry (see `_record_indexes`).
+        db_index=False,
     )
     email = models.CharField(
         _("primary email"), max_length=254, blank=True, validators=[_validate_email_field]

@@ -20,5 +20,5 @@ class Command(BaseCommand):
         started = time.monotonic()
         changed = records_sync_blocks(addresses=None)
         self.stdout.write(
-            f"{changed} record block columns corrected in {time.monotonic() - started:.1f} s."
+            f"{changed} records' block columns corrected in {time.monotonic() - started:.1f} s."
         )
