@@ -266,11 +266,6 @@ def bench_bulk(category: str, limit: int | None) -> None:
     )
 
 
-def _peak_rss_mb() -> float:
-    """Return this process' peak resident memory in MB (Linux reports it in KB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
