@@ -44,7 +44,50 @@ MONTH_SENT_DIMENSIONS = ("month", *SENT_DIMENSIONS[1:])
 TOP_DOMAIN_DIMENSIONS = ("type", "category", "month", "rank")
 
 
-class DailyBounceRollup(models.Model):
+class BounceCounts(models.Model):
+    """The dimensions and count of the bounce roll-ups, per day or per month."""
+
+    type = models.CharField(_("block type"), max_length=10)
+    category = models.CharField(_("category"), max_length=30)
+    channel = models.CharField(_("channel"), max_length=10)
+    sender_address = models.CharField(_("sender address"), max_length=254)
+    sender_domain = models.CharField(_("sender domain"), max_length=253)
+    mailing_id = models.BigIntegerField(_("mailing"), default=0)
+    count = models.BigIntegerField(_("bounces"), default=0)
+
+    class Meta:
+        abstract = True
+
+
+class DomainCounts(models.Model):
+    """The dimensions and count of the recipient-domain roll-ups, per day or per month."""
+
+    recipient_domain = models.CharField(_("recipient domain"), max_length=253)
+    type = models.CharField(_("block type"), max_length=10)
+    category = models.CharField(_("category"), max_length=30)
+    count = models.BigIntegerField(_("bounces"), default=0)
+
+    class Meta:
+        abstract = True
+
+
+class SentCounts(models.Model):
+    """The dimensions and counts of the sent roll-ups, per day or per month."""
+
+    sender_address = models.CharField(_("sender address"), max_length=254)
+    sender_domain = models.CharField(_("sender domain"), max_length=253)
+    mailing_id = models.BigIntegerField(_("mailing"), default=0)
+    type = models.CharField(_("block type"), max_length=10, default="")
+    category = models.CharField(_("category"), max_length=30, default="")
+    channel = models.CharField(_("channel"), max_length=10, default="")
+    sent = models.BigIntegerField(_("sent"), default=0)
+    bounced = models.BigIntegerField(_("bounced"), default=0)
+
+    class Meta:
+        abstract = True
+
+
+class DailyBounceRollup(BounceCounts):
     """Blocking bounces received per day, by type, category, channel, sender and mailing.
 
     `sender_address` is the correlated sent email's From (lower-cased), "" when the bounce could
@@ -54,13 +97,6 @@ class DailyBounceRollup(models.Model):
     """
 
     day = models.DateField(_("day"))
-    type = models.CharField(_("block type"), max_length=10)
-    category = models.CharField(_("category"), max_length=30)
-    channel = models.CharField(_("channel"), max_length=10)
-    sender_address = models.CharField(_("sender address"), max_length=254)
-    sender_domain = models.CharField(_("sender domain"), max_length=253)
-    mailing_id = models.BigIntegerField(_("mailing"), default=0)
-    count = models.BigIntegerField(_("bounces"), default=0)
 
     class Meta:
         verbose_name = _("daily bounce roll-up")
@@ -75,14 +111,10 @@ class DailyBounceRollup(models.Model):
         return f"{self.day} {self.type}:{self.category} {self.count}"
 
 
-class DailyDomainRollup(models.Model):
+class DailyDomainRollup(DomainCounts):
     """Blocking bounces received per day by recipient domain, type and category."""
 
     day = models.DateField(_("day"))
-    recipient_domain = models.CharField(_("recipient domain"), max_length=253)
-    type = models.CharField(_("block type"), max_length=10)
-    category = models.CharField(_("category"), max_length=30)
-    count = models.BigIntegerField(_("bounces"), default=0)
 
     class Meta:
         verbose_name = _("daily recipient-domain roll-up")
@@ -100,7 +132,7 @@ class DailyDomainRollup(models.Model):
         return f"{self.day} {self.recipient_domain} {self.count}"
 
 
-class MonthlyDomainRollup(models.Model):
+class MonthlyDomainRollup(DomainCounts):
     """`DailyDomainRollup` summed per calendar month (`month` is the month's first day).
 
     The recipient-domain tail is long (every company domain), so the daily table grows to
@@ -109,10 +141,6 @@ class MonthlyDomainRollup(models.Model):
     """
 
     month = models.DateField(_("month"))
-    recipient_domain = models.CharField(_("recipient domain"), max_length=253)
-    type = models.CharField(_("block type"), max_length=10)
-    category = models.CharField(_("category"), max_length=30)
-    count = models.BigIntegerField(_("bounces"), default=0)
 
     class Meta:
         verbose_name = _("monthly recipient-domain roll-up")
@@ -126,7 +154,7 @@ class MonthlyDomainRollup(models.Model):
         return f"{self.month:%Y-%m} {self.recipient_domain} {self.count}"
 
 
-class DailySentRollup(models.Model):
+class DailySentRollup(SentCounts):
     """Sent emails per day sent, by sender and mailing, and how many of them bounced.
 
     Rows with an empty type carry `sent`; rows with a type carry `bounced`: the sent emails of
@@ -136,14 +164,6 @@ class DailySentRollup(models.Model):
     """
 
     day = models.DateField(_("day"))
-    sender_address = models.CharField(_("sender address"), max_length=254)
-    sender_domain = models.CharField(_("sender domain"), max_length=253)
-    mailing_id = models.BigIntegerField(_("mailing"), default=0)
-    type = models.CharField(_("block type"), max_length=10, default="")
-    category = models.CharField(_("category"), max_length=30, default="")
-    channel = models.CharField(_("channel"), max_length=10, default="")
-    sent = models.BigIntegerField(_("sent"), default=0)
-    bounced = models.BigIntegerField(_("bounced"), default=0)
 
     class Meta:
         verbose_name = _("daily sent roll-up")
@@ -163,7 +183,7 @@ class DailySentRollup(models.Model):
         return f"{self.day} {self.sender_address or self.sender_domain} {self.sent}/{self.bounced}"
 
 
-class MonthlyBounceRollup(models.Model):
+class MonthlyBounceRollup(BounceCounts):
     """`DailyBounceRollup` summed per calendar month (`month` is the month's first day).
 
     A 12-month report reads whole months here and only the days at the period's edges from the
@@ -171,13 +191,6 @@ class MonthlyBounceRollup(models.Model):
     """
 
     month = models.DateField(_("month"))
-    type = models.CharField(_("block type"), max_length=10)
-    category = models.CharField(_("category"), max_length=30)
-    channel = models.CharField(_("channel"), max_length=10)
-    sender_address = models.CharField(_("sender address"), max_length=254)
-    sender_domain = models.CharField(_("sender domain"), max_length=253)
-    mailing_id = models.BigIntegerField(_("mailing"), default=0)
-    count = models.BigIntegerField(_("bounces"), default=0)
 
     class Meta:
         verbose_name = _("monthly bounce roll-up")
@@ -192,18 +205,10 @@ class MonthlyBounceRollup(models.Model):
         return f"{self.month:%Y-%m} {self.type}:{self.category} {self.count}"
 
 
-class MonthlySentRollup(models.Model):
+class MonthlySentRollup(SentCounts):
     """`DailySentRollup` summed per calendar month of sending (`month` is its first day)."""
 
     month = models.DateField(_("month"))
-    sender_address = models.CharField(_("sender address"), max_length=254)
-    sender_domain = models.CharField(_("sender domain"), max_length=253)
-    mailing_id = models.BigIntegerField(_("mailing"), default=0)
-    type = models.CharField(_("block type"), max_length=10, default="")
-    category = models.CharField(_("category"), max_length=30, default="")
-    channel = models.CharField(_("channel"), max_length=10, default="")
-    sent = models.BigIntegerField(_("sent"), default=0)
-    bounced = models.BigIntegerField(_("bounced"), default=0)
 
     class Meta:
         verbose_name = _("monthly sent roll-up")
