@@ -30,9 +30,8 @@ from django.utils.translation import gettext_lazy as _
 from django_tables2.rows import BoundRow, BoundRows
 
 from bounces.categories import BlockType
-from bounces.models import Block
 from bounces.selectors import active_blocks_of_rows, blocks_for_records, records_with_active_blocks
-from bounces.services.blocks import can_unblock
+from bounces.services.blocks import can_unblock_type
 
 from .addresses import address_key
 from .templatetags.records_ui import PageBadges
@@ -290,16 +289,9 @@ class RecordTable(MenuPagedTable):
         }
 
     @cached_property
-    def _may_unblock(self) -> dict[bool, bool]:
-        """Return whether the user may lift a permanent (True) or temporary (False) block.
-
-        `can_unblock` answers by the block's type alone: asked once per page, not per row.
-        """
-        answers = {}
-        for type_ in BlockType:
-            block = Block(type=type_)
-            answers[block.is_permanent] = can_unblock(self.user, block)
-        return answers
+    def _may_unblock(self) -> dict[str, bool]:
+        """Return, per block type, whether the user may lift it: asked once per page."""
+        return {type_: can_unblock_type(self.user, type_) for type_ in BlockType.values}
 
     def _email_cell(self, record: Record, field: str, address: str) -> str:
         """Return one email cell: the warning icon, the address and the unblock action."""
@@ -317,7 +309,7 @@ class RecordTable(MenuPagedTable):
             self.badges.badge(block, uid),
             f'<span class="email-address is-blocked">{address_html}</span>',
         ]
-        if self._may_unblock[block.is_permanent]:
+        if self._may_unblock[block.type]:
             unblock_url = escape(self._url("unblock", record))
             href = escape(f"{self._url('unblock', record)}?{self._unblock_queries[field]}")
             # Buttons, not small links: solid, on their own line under a long address.

@@ -257,13 +257,18 @@ def _should_escalate(block: Block, policy: BouncePolicy) -> bool:
     return recent >= limit
 
 
-def can_unblock(user: User | AnonymousUser | None, block: Block) -> bool:
-    """Return whether `user` may lift `block` (checked again, on the server, when they do)."""
+def can_unblock_type(user: User | AnonymousUser | None, block_type: str) -> bool:
+    """Return whether `user` may lift blocks of `block_type` (the type alone decides)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return False
-    if block.is_permanent:
+    if block_type == BlockType.PERMANENT:
         return user.has_perm("bounces.unblock_permanent")
     return user.has_perm("bounces.unblock_temporary")
+
+
+def can_unblock(user: User | AnonymousUser | None, block: Block) -> bool:
+    """Return whether `user` may lift `block` (checked again, on the server, when they do)."""
+    return can_unblock_type(user, block.type)
 
 
 def block_unblock(

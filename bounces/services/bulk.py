@@ -32,7 +32,7 @@ from records.models import ADDRESS_COLUMNS
 
 from ..categories import BlockType
 from ..models import Block, BulkUnblockJob, Unblock
-from .blocks import can_unblock
+from .blocks import can_unblock_type
 from .errors import ConfirmationRequired, UnblockNotAllowed
 from .record_blocks import records_sync_blocks
 from .record_unblock import fields_for
@@ -84,9 +84,9 @@ def _liftable_types(actor, reason: str = "") -> list[str]:
     """Return the block types `actor` may lift in bulk: temporary with `unblock_temporary`,
     permanent with `unblock_permanent` and a written reason."""
     types = []
-    if can_unblock(actor, Block(type=BlockType.TEMPORARY)):
+    if can_unblock_type(actor, BlockType.TEMPORARY):
         types.append(BlockType.TEMPORARY.value)
-    if reason.strip() and can_unblock(actor, Block(type=BlockType.PERMANENT)):
+    if reason.strip() and can_unblock_type(actor, BlockType.PERMANENT):
         types.append(BlockType.PERMANENT.value)
     return types
 
