@@ -56,22 +56,25 @@ def _rows_html(rows: list[tuple[str, str]]) -> SafeString:
     )
 
 
-def _meta_html(subject) -> SafeString:
-    """Return the tooltip's last line: when the address last bounced, with the status code."""
+def _meta_text(subject, last_bounce_word: str, status_word: str) -> str:
+    """Return the tooltip's last line as escaped HTML: when the address last bounced, with the
+    status code. The two words come in escaped (a list page translates them once)."""
     when = getattr(subject, "last_bounce_at", None) or getattr(subject, "received_at", None)
+    when_html = (
+        f'<span class="text-nowrap">{escape(date_filter(when, "SHORT_DATETIME_FORMAT"))}</span>'
+        if when
+        else "—"
+    )
     status = subject.status or ""
     if subject.reply_code:
         status = f"{status} ({subject.reply_code})".strip()
-    return format_html(
-        "{} {}{}",
-        _("Last bounce:"),
-        format_html(
-            '<span class="text-nowrap">{}</span>', date_filter(when, "SHORT_DATETIME_FORMAT")
-        )
-        if when
-        else "—",
-        format_html(" · {} {}", _("status"), status) if status else "",
-    )
+    status_html = f" · {status_word} {escape(status)}" if status else ""
+    return f"{last_bounce_word} {when_html}{status_html}"
+
+
+def _meta_html(subject) -> SafeString:
+    """Return the tooltip's last line (see `_meta_text`)."""
+    return mark_safe(_meta_text(subject, escape(_("Last bounce:")), escape(_("status"))))  # noqa: S308 - escaped
 
 
 def badge_html(subject, uid: str = "", size: int = 16) -> SafeString:
@@ -160,18 +163,7 @@ class PageBadges:
 
     def _meta(self, block) -> str:
         """Return `_meta_html(block)`, with its words translated once per page."""
-        last_bounce, status_word = self._meta_words
-        when = block.last_bounce_at
-        when_html = (
-            f'<span class="text-nowrap">{escape(date_filter(when, "SHORT_DATETIME_FORMAT"))}</span>'
-            if when
-            else "—"
-        )
-        status = block.status or ""
-        if block.reply_code:
-            status = f"{status} ({block.reply_code})".strip()
-        status_html = f" · {status_word} {escape(status)}" if status else ""
-        return f"{last_bounce} {when_html}{status_html}"
+        return _meta_text(block, *self._meta_words)
 
     def badge(self, block, uid: str) -> str:
         """Return the icon of `block` (escaped HTML, as a plain str for joining)."""
